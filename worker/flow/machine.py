@@ -1,0 +1,336 @@
+"""The conversation state machine: events in, decisions and a new state out.
+
+It owns who is speaking, the turn number, the phase, the flow state, the slots collected, the
+tools in flight and the invariants. It is deterministic and pure: no I/O, no clock, no LiveKit.
+The same events in the same order always give the same states and decisions, which is what
+makes a recorded call replayable. The model only *proposes* tool calls; `propose()` decides.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, Field
+
+from worker.flow import invariants
+from worker.flow.spec import FlowSpec, ToolRule, TransitionRule
+
+Phase = Literal["listening", "thinking", "running_tools", "speaking", "ended"]
+Speaker = Literal["caller", "agent", "nobody"]
+
+
+# ---------------------------------------------------------------- events
+class CallerSpeechStarted(BaseModel):
+    kind: Literal["caller_speech_started"] = "caller_speech_started"
+
+
+class CallerTurn(BaseModel):
+    """A final transcript of the caller, with the deterministic reading of yes/no and wishes."""
+
+    kind: Literal["caller_turn"] = "caller_turn"
+    text: str
+    affirmation: bool | None = None
+    wants: list[str] = Field(default_factory=list)
+
+
+class AgentSpeechStarted(BaseModel):
+    kind: Literal["agent_speech_started"] = "agent_speech_started"
+
+
+class AgentSpoke(BaseModel):
+    """A reply finished (or was cut off); `text` is what the caller actually heard."""
+
+    kind: Literal["agent_spoke"] = "agent_spoke"
+    text: str
+    interrupted: bool = False
+
+
+class ToolProposed(BaseModel):
+    kind: Literal["tool_proposed"] = "tool_proposed"
+    call_id: str
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolFinished(BaseModel):
+    kind: Literal["tool_finished"] = "tool_finished"
+    call_id: str
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class CallEnded(BaseModel):
+    kind: Literal["call_ended"] = "call_ended"
+    reason: str
+
+
+Event = Annotated[
+    Union[CallerSpeechStarted, CallerTurn, AgentSpeechStarted, AgentSpoke, ToolProposed, ToolFinished, CallEnded],
+    Field(discriminator="kind"),
+]
+
+
+# ---------------------------------------------------------------- decisions and state
+class Decision(BaseModel):
+    """The verdict on a proposed tool call; a rejection is sent back to the model as is."""
+
+    call_id: str
+    tool: str
+    accepted: bool
+    reason: str | None = None
+    state: str
+    allowed_tools: list[str] = Field(default_factory=list)
+
+    def error_payload(self) -> str:
+        return json.dumps({
+            "error": "rejected_by_state_machine",
+            "tool": self.tool,
+            "reason": self.reason,
+            "state": self.state,
+            "allowed_tools": self.allowed_tools,
+        })
+
+
+class Transition(BaseModel):
+    turn: int
+    from_state: str
+    to_state: str
+    because: str
+
+
+class ConversationState(BaseModel):
+    """A snapshot of everything the machine knows; serialisable and comparable."""
+
+    flow: str
+    state: str
+    phase: Phase = "listening"
+    speaker: Speaker = "nobody"
+    turn: int = 0
+    slots: dict[str, Any] = Field(default_factory=dict)
+    slot_recorded_turn: dict[str, int] = Field(default_factory=dict)
+    in_flight: dict[str, str] = Field(default_factory=dict)
+    in_flight_args: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    succeeded: dict[str, int] = Field(default_factory=dict)
+    succeeded_in_state: list[str] = Field(default_factory=list)
+    agent_spoke_in_state: bool = False
+    last_agent_text: str = ""
+    agent_text_before_last_caller_turn: str = ""
+    last_caller_turn: int = 0
+    last_caller_affirmation: bool | None = None
+    last_caller_wants: list[str] = Field(default_factory=list)
+    transitions: list[Transition] = Field(default_factory=list)
+    rejections: int = 0
+    ended: bool = False
+    end_reason: str | None = None
+
+
+class ConversationMachine:
+    """Runs one conversation of a flow. Feed it events with `apply`; ask it with `propose`."""
+
+    def __init__(self, flow: FlowSpec, state: ConversationState | None = None) -> None:
+        self.flow = flow
+        self.s = state or ConversationState(flow=flow.name, state=flow.initial)
+
+    # ------------------------------------------------------------ queries
+    def snapshot(self) -> ConversationState:
+        return self.s.model_copy(deep=True)
+
+    @property
+    def rules(self) -> dict[str, ToolRule]:
+        return self.flow.rules_for(self.s.state)
+
+    def allowed_tools(self) -> list[str]:
+        return [] if self.s.ended else sorted(self.rules)
+
+    def missing_slots(self) -> list[str]:
+        spec = self.flow.states[self.s.state]
+        return [k for k in spec.collect if self.s.slots.get(k) in (None, "", [])]
+
+    def directive(self) -> dict[str, Any]:
+        """What the model should do now: goal, the next question, the tool to aim for."""
+        spec = self.flow.states[self.s.state]
+        missing = self.missing_slots()
+        return {
+            "flow": self.flow.name,
+            "state": self.s.state,
+            "goal": spec.goal,
+            "missing": [{"slot": k, "question": spec.collect[k]} for k in missing],
+            "next_tool": spec.next_tool if not missing else None,
+            "confirm": spec.confirm,
+            "allowed_tools": self.allowed_tools(),
+            "slots": {k: v for k, v in self.s.slots.items() if not k.startswith("_")},
+            "terminal": spec.terminal,
+        }
+
+    # ------------------------------------------------------------ decisions
+    def propose(self, call: ToolProposed) -> Decision:
+        """Check a proposed call against the state; accepted calls become in flight."""
+        reason = self._why_not(call)
+        decision = Decision(
+            call_id=call.call_id,
+            tool=call.tool,
+            accepted=reason is None,
+            reason=reason,
+            state=self.s.state,
+            allowed_tools=self.allowed_tools(),
+        )
+        if reason is None:
+            self.s.in_flight[call.call_id] = call.tool
+            self.s.in_flight_args[call.call_id] = copy.deepcopy(call.args)
+            self.s.phase = "running_tools"
+        else:
+            self.s.rejections += 1
+        return decision
+
+    def _why_not(self, call: ToolProposed) -> str | None:
+        if self.s.ended:
+            return "the call has ended"
+        rule = self.rules.get(call.tool)
+        if rule is None:
+            return f"{call.tool} is not allowed in state {self.s.state!r}"
+        if rule.once and self.s.succeeded.get(call.tool, 0) > 0:
+            return f"{call.tool} already succeeded in this call and may run only once"
+        if rule.once and call.tool in self.s.in_flight.values():
+            return f"{call.tool} is already running"
+        reason = invariants.slots_known(self.s, call.args, rule.requires_slots)  # type: ignore[arg-type]
+        if reason:
+            return reason
+        for inv in rule.invariants:
+            reason = invariants.check(inv.name, self.s, call.args, inv.params)  # type: ignore[arg-type]
+            if reason:
+                return reason
+        return None
+
+    # ------------------------------------------------------------ events
+    def apply(self, event: BaseModel) -> list[Transition]:
+        """Fold one event into the state; returns the flow transitions it caused."""
+        s = self.s
+        if s.ended and not isinstance(event, (AgentSpoke, ToolFinished)):
+            return []
+        if isinstance(event, CallerSpeechStarted):
+            s.speaker = "caller"
+            if not s.ended:
+                s.phase = "listening"
+        elif isinstance(event, CallerTurn):
+            s.turn += 1
+            s.speaker = "nobody"
+            s.phase = "thinking"
+            s.last_caller_turn = s.turn
+            s.last_caller_affirmation = event.affirmation
+            s.last_caller_wants = sorted(set(event.wants))
+            s.agent_text_before_last_caller_turn = s.last_agent_text
+        elif isinstance(event, AgentSpeechStarted):
+            s.speaker = "agent"
+            s.phase = "speaking"
+        elif isinstance(event, AgentSpoke):
+            s.speaker = "nobody"
+            if event.text.strip():
+                s.last_agent_text = event.text
+                s.agent_spoke_in_state = True
+            if not s.ended:
+                s.phase = "running_tools" if s.in_flight else "listening"
+        elif isinstance(event, ToolProposed):
+            self.propose(event)
+            return []
+        elif isinstance(event, ToolFinished):
+            tool = s.in_flight.pop(event.call_id, None)
+            args = s.in_flight_args.pop(event.call_id, {})
+            if tool is None:
+                return []
+            if event.ok:
+                s.succeeded[tool] = s.succeeded.get(tool, 0) + 1
+                s.succeeded_in_state.append(tool)
+                rule = self.flow.rules_for(s.state).get(tool)
+                if rule:
+                    self._record(rule, args, event.result or {})
+            if not s.ended:
+                s.phase = "running_tools" if s.in_flight else "thinking"
+        elif isinstance(event, CallEnded):
+            self._end(event.reason)
+            return []
+        return self._advance()
+
+    def _record(self, rule: ToolRule, args: dict[str, Any], result: dict[str, Any]) -> None:
+        for slot, path in rule.records.items():
+            value = _lookup({"args": args, "result": result}, path)
+            if value is not None:
+                self.s.slots[slot] = value
+                self.s.slot_recorded_turn[slot] = self.s.turn
+
+    def _end(self, reason: str) -> None:
+        self.s.ended = True
+        self.s.end_reason = reason
+        self.s.phase = "ended"
+
+    def _advance(self) -> list[Transition]:
+        """Take transitions while their conditions hold (bounded, so a cycle cannot hang)."""
+        taken: list[Transition] = []
+        for _ in range(len(self.flow.states) + 1):
+            spec = self.flow.states[self.s.state]
+            if spec.terminal:
+                break
+            rule = next((t for t in [*spec.transitions, *self.flow.global_transitions] if self._holds(t)), None)
+            if rule is None:
+                break
+            tr = Transition(turn=self.s.turn, from_state=self.s.state, to_state=rule.to, because=_because(rule))
+            taken.append(tr)
+            self.s.transitions.append(tr)
+            self.s.state = rule.to
+            self.s.succeeded_in_state = []
+            self.s.agent_spoke_in_state = False
+            self.s.last_caller_wants = []
+            if self.flow.states[rule.to].terminal and not self.s.in_flight:
+                pass  # the farewell is still to be spoken; `after_agent_spoke` ends the call
+        if self.flow.states[self.s.state].terminal and self.s.agent_spoke_in_state and not self.s.ended:
+            self._end("completed")
+        return taken
+
+    def _holds(self, t: TransitionRule) -> bool:
+        if t.to == self.s.state:
+            return False
+        if t.after_tool and t.after_tool not in self.s.succeeded_in_state:
+            return False
+        if any(self.s.slots.get(k) in (None, "", []) for k in t.slots_known):
+            return False
+        if any(self.s.slots.get(k) is not True for k in t.slots_true):
+            return False
+        if t.caller_wants and t.caller_wants not in self.s.last_caller_wants:
+            return False
+        if t.after_agent_spoke and not self.s.agent_spoke_in_state:
+            return False
+        return bool(t.after_tool or t.slots_known or t.slots_true or t.caller_wants or t.after_agent_spoke)
+
+
+def _because(t: TransitionRule) -> str:
+    parts = []
+    if t.after_tool:
+        parts.append(f"{t.after_tool} succeeded")
+    if t.slots_known:
+        parts.append("known: " + ", ".join(t.slots_known))
+    if t.slots_true:
+        parts.append("true: " + ", ".join(t.slots_true))
+    if t.caller_wants:
+        parts.append(f"caller wants {t.caller_wants}")
+    if t.after_agent_spoke:
+        parts.append("agent spoke")
+    return "; ".join(parts)
+
+
+def _lookup(root: dict[str, Any], path: str) -> Any:
+    """Resolve `result.listings[].listing_id` style paths; missing pieces give None."""
+    cur: Any = root
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if part.endswith("[]"):
+            items = cur.get(part[:-2]) if isinstance(cur, dict) else None
+            if not isinstance(items, list):
+                return None
+            rest = ".".join(parts[i + 1:])
+            return [_lookup(x, rest) if rest else x for x in items]
+        cur = cur.get(part) if isinstance(cur, dict) else None
+        if cur is None:
+            return None
+    return cur
