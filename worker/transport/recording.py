@@ -32,6 +32,7 @@ __all__ = [
     "CallClock",
     "CallRecorder",
     "frame_to_mono",
+    "resample_mono",
 ]
 
 Channel = Literal["caller", "agent"]
@@ -99,7 +100,7 @@ class _Track:
     chunks: list[_Chunk] = field(default_factory=list)
 
 
-def _resample(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
+def resample_mono(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
     """Resample a whole mono run with soxr (via livekit rtc), flushing the tail."""
     if in_rate == out_rate or len(samples) == 0:
         return samples
@@ -180,7 +181,7 @@ class CallRecorder:
         mix = np.zeros((n_total, 2), dtype=np.int32)
         for idx, track in self._tracks.items():
             for run_start, run_rate, run in _contiguous_runs(track.chunks):
-                data = _resample(run, run_rate, self.sample_rate).astype(np.int32)
+                data = resample_mono(run, run_rate, self.sample_rate).astype(np.int32)
                 offset = int(round(run_start * self.sample_rate))
                 end = min(offset + len(data), n_total)
                 if end <= offset:

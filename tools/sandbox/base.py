@@ -1,0 +1,32 @@
+"""Common plumbing of the sandbox backends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import ClassVar
+
+from tools.sandbox.db import Database
+from tools.sandbox.faults import FaultInjector
+
+
+class Backend:
+    """A sandbox stand-in for one external system, sharing the sandbox database.
+
+    ``OPS`` lists the operations the runtime calls (the ones fault injection can target);
+    read helpers for tests (``count_*``, ``list_*``) are deliberately not in it, so a
+    test's own assertions can never trip an armed fault.
+    """
+
+    name: ClassVar[str]
+    OPS: ClassVar[frozenset[str]]
+
+    def __init__(self, db: Database, faults: FaultInjector, clock: Callable[[], datetime], today: date) -> None:
+        self._db = db
+        self._faults = faults
+        self._clock = clock
+        self.today = today
+
+    def _now(self) -> str:
+        """Timestamp for created_at/updated_at columns (ISO 8601, seconds, with offset)."""
+        return self._clock().isoformat(timespec="seconds")

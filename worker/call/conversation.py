@@ -1,0 +1,189 @@
+"""One phone call: an AgentSession driven by the flow's state machine, with tools and traces.
+
+This is the glue between livekit-agents' session (audio, turns, interruptions, tool execution)
+and the runtime's deterministic core. Session events become state-machine events; the
+machine's directive becomes the agent's instructions; every tool call goes through the gate.
+The same class serves simulated calls and LiveKit rooms: only the audio I/O differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable
+
+from livekit.agents import Agent, AgentSession, llm
+from livekit.agents.voice import events as ev
+from loguru import logger
+
+from worker.call.silence import SilenceWatch
+from worker.call.tool_gate import ToolGate
+from worker.flow.library import load_flow
+from worker.flow.machine import (
+    AgentSpeechStarted,
+    AgentSpoke,
+    CallEnded,
+    CallerSpeechStarted,
+    CallerTurn,
+    ConversationMachine,
+    Transition,
+)
+from worker.planner.llm import render_directive
+from worker.planner.slots import extract
+from worker.trace.collector import TraceCollector
+
+
+def new_call_id() -> str:
+    return "call_" + uuid.uuid4().hex[:12]
+
+
+def read_caller_turn(text: str, today: date) -> CallerTurn:
+    """The deterministic reading of a caller's words the state machine needs (yes/no, wishes)."""
+    s = extract(text, today)
+    wants = [w for w, flag in (("human", s.wants_human), ("goodbye", s.goodbye)) if flag]
+    return CallerTurn(text=text, affirmation=s.affirmation, wants=wants)
+
+
+@dataclass
+class CallOptions:
+    flow: str
+    today: date
+    silence_reprompt_after: float = 8.0
+    silence_max_reprompts: int = 1
+
+
+class FlowAgent(Agent):
+    """The agent whose instructions and tools follow the conversation state."""
+
+    def __init__(self, call: "Conversation") -> None:
+        super().__init__(instructions=call.instructions(), tools=call.gate.function_tools())
+        self._call = call
+
+    async def on_enter(self) -> None:
+        self.session.say(self._call.flow.greeting)
+
+    async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: Any) -> Any:
+        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+            if isinstance(chunk, llm.ChatChunk) and chunk.delta and chunk.delta.content:
+                self._call.on_planned_text(chunk.delta.content)
+            elif isinstance(chunk, str):
+                self._call.on_planned_text(chunk)
+            yield chunk
+
+    async def on_user_turn_completed(self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage) -> None:
+        await self._call.caller_turn(new_message)
+        await self.update_instructions(self._call.instructions())
+
+
+class Conversation:
+    """Everything one call owns: machine, trace collector, tool gate, agent and session hooks."""
+
+    def __init__(self, session: AgentSession, sandbox: Any, options: CallOptions,
+                 call_id: str | None = None, engine: str = "offline", model: str = "") -> None:
+        self.call_id = call_id or new_call_id()
+        self.session = session
+        self.options = options
+        self.flow = load_flow(options.flow)
+        self.machine = ConversationMachine(self.flow)
+        self.trace = TraceCollector(self.call_id, engine=engine, model=model, state=self.machine.snapshot())
+        self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_transitions, self.call_id)
+        self.agent = FlowAgent(self)
+        self.ended = asyncio.Event()
+        self.log = logger.bind(call_id=self.call_id, turn=0)
+        self.silence = SilenceWatch(self, options.silence_reprompt_after, options.silence_max_reprompts)
+        self._closing = False
+        self._wire()
+
+    # ------------------------------------------------------------ instructions
+    def instructions(self) -> str:
+        d = self.machine.directive()
+        d["today"] = self.options.today.isoformat()
+        missing = "; ".join(m["question"] for m in d["missing"]) or "nothing"
+        prose = (
+            f"{self.flow.persona}\nCurrent step: {d['state']}. Goal: {d['goal']}\n"
+            f"Still to learn: {missing}. Tools you may use now: {', '.join(d['allowed_tools']) or 'none'}.\n"
+            "Only call a tool when you have every argument from the caller; never invent values. "
+            "If a tool returns an error, explain briefly and ask for what is needed."
+        )
+        return prose + "\n" + render_directive(d)
+
+    async def _on_transitions(self, transitions: list[Transition]) -> None:
+        for t in transitions:
+            self.log.info("state {} → {} ({})", t.from_state, t.to_state, t.because)
+        await self.agent.update_instructions(self.instructions())
+
+    # ------------------------------------------------------------ session events
+    def _wire(self) -> None:
+        s = self.session
+        s.on("user_input_transcribed", self.trace.on_transcribed)
+        s.on("metrics_collected", self.trace.on_metrics)
+        s.on("conversation_item_added", self._on_item)
+        s.on("agent_state_changed", self._on_agent_state)
+        s.on("user_state_changed", self._on_user_state)
+        s.on("close", self._on_close)
+
+    async def caller_turn(self, msg: llm.ChatMessage) -> None:
+        text = msg.text_content or ""
+        before = self.machine.snapshot()
+        self.trace.caller_turn(msg, before)
+        transitions = self.machine.apply(read_caller_turn(text, self.options.today))
+        self.trace.on_transitions(transitions)
+        self.log = logger.bind(call_id=self.call_id, turn=self.machine.s.turn)
+        self.log.info("caller: {}", text)
+        self.silence.caller_spoke()
+
+    def _on_item(self, e: ev.ConversationItemAddedEvent) -> None:
+        item = e.item
+        if getattr(item, "type", None) != "message" or item.role != "assistant":
+            return
+        text = item.text_content or ""
+        self.trace.on_agent_message(item)
+        self.machine.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted)))
+        self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
+        if self.machine.s.ended and not self._closing:
+            self._closing = True
+            asyncio.get_event_loop().create_task(self._finish("completed"))
+
+    def _on_agent_state(self, e: ev.AgentStateChangedEvent) -> None:
+        if e.new_state == "speaking":
+            self.machine.apply(AgentSpeechStarted())
+        self.silence.agent_state(e.new_state)
+
+    def _on_user_state(self, e: ev.UserStateChangedEvent) -> None:
+        if e.new_state == "speaking":
+            self.machine.apply(CallerSpeechStarted())
+            self.silence.caller_spoke()
+
+    def _on_close(self, e: ev.CloseEvent) -> None:
+        if not self.machine.s.ended:
+            self.machine.apply(CallEnded(reason=str(getattr(e, "reason", "closed"))))
+        self._flush_trace()
+        self.ended.set()
+
+    def on_planned_text(self, text: str) -> None:
+        self.trace.on_planned_text(text)
+
+    # ------------------------------------------------------------ ending
+    async def end(self, reason: str) -> None:
+        """End the call from outside (silence, hang-up, operator)."""
+        if not self.machine.s.ended:
+            self.machine.apply(CallEnded(reason=reason))
+        await self._finish(reason)
+
+    async def _finish(self, reason: str) -> None:
+        self.log.info("call ending: {}", reason)
+        self.silence.stop()
+        try:
+            await asyncio.sleep(0.2)
+            self.session.shutdown(drain=True)
+        except RuntimeError:
+            pass
+        await asyncio.sleep(0)
+
+    def _flush_trace(self) -> None:
+        if self.trace._current is not None:
+            self.trace.finish_turn(self.machine.snapshot())

@@ -1,0 +1,98 @@
+"""The one door every tool call goes through: validate → ask the state machine → run → record.
+
+The model (cloud or deterministic) only proposes. Malformed arguments and calls the state
+machine rejects never reach a backend; both come back to the model as a typed tool error
+(`ToolError` with a JSON body) and are traced, and the call goes on. Accepted calls run
+through `tools.registry`, and their outcome is folded back into the state machine.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Awaitable, Callable
+
+from livekit.agents import llm
+from livekit.agents.voice import RunContext
+from loguru import logger
+from pydantic import ValidationError
+
+from tools.redact import mask_card_numbers, redact_args
+from tools.registry import TOOLS, run_tool
+from worker.flow.machine import ConversationMachine, ToolFinished, ToolProposed, Transition
+from worker.trace.collector import TraceCollector
+from worker.trace.records import ToolRun
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
+        parts.append(f"{where}: {err.get('msg')}")
+    return "; ".join(parts)
+
+
+class ToolGate:
+    """Runs tool calls for one conversation, in the order the state machine allows."""
+
+    def __init__(self, machine: ConversationMachine, sandbox: Any, trace: TraceCollector,
+                 on_transitions: Callable[[list[Transition]], Awaitable[None]], call_id: str) -> None:
+        self.machine = machine
+        self.sandbox = sandbox
+        self.trace = trace
+        self.on_transitions = on_transitions
+        self.log = logger.bind(call_id=call_id)
+
+    async def call(self, name: str, raw_args: dict[str, Any], call_id: str) -> str:
+        spec = TOOLS[name]
+        safe_raw = redact_args(spec, raw_args if isinstance(raw_args, dict) else {})
+        self.trace.on_proposed(call_id, name, safe_raw)
+        state = self.machine.s.state
+        try:
+            args = spec.args_model.model_validate(raw_args).model_dump(mode="json", exclude_none=True)
+        except ValidationError as exc:
+            reason = mask_card_numbers(_validation_message(exc))
+            self.trace.on_rejected(call_id, name, reason, "validation", state)
+            self.log.warning("tool {} got invalid arguments: {}", name, reason)
+            raise llm.ToolError(json.dumps({"error": "invalid_arguments", "tool": name, "reason": reason}))
+        decision = self.machine.propose(ToolProposed(call_id=call_id, tool=name, args=args))
+        if not decision.accepted:
+            self.trace.on_rejected(call_id, name, decision.reason or "", "state_machine", state)
+            self.log.info("state machine rejected {}: {}", name, decision.reason)
+            raise llm.ToolError(decision.error_payload())
+        started = time.time()
+        outcome = await run_tool(self.sandbox, name, args)
+        duration = (time.time() - started) * 1000
+        result = outcome.result if outcome.ok else None
+        self.trace.on_tool_run(ToolRun(
+            call_id=call_id, name=name, arguments=redact_args(spec, args), ok=outcome.ok,
+            result=json.loads(mask_card_numbers(json.dumps(result))) if result is not None else None,
+            error_code=outcome.error_code, error=mask_card_numbers(outcome.error_message or "") or None,
+            attempts=getattr(outcome, "attempts", 1), started_at=round(started - self.trace.t0, 4),
+            duration_ms=round(duration, 2)))
+        transitions = self.machine.apply(ToolFinished(call_id=call_id, ok=outcome.ok, result=result,
+                                                      error=outcome.error_message))
+        self.trace.on_transitions(transitions)
+        if transitions:
+            await self.on_transitions(transitions)
+        self.log.info("tool {} {} in {:.1f} ms", name, "ok" if outcome.ok else f"failed ({outcome.error_code})", duration)
+        if not outcome.ok:
+            raise llm.ToolError(json.dumps({"error": outcome.error_code, "tool": name,
+                                            "reason": mask_card_numbers(outcome.error_message or ""),
+                                            "transient": outcome.transient}))
+        return json.dumps(result, default=str)
+
+    def function_tools(self) -> list[llm.Tool]:
+        """Every registered tool as a livekit-agents raw function tool routed through the gate."""
+        return [self._wrap(name) for name in TOOLS]
+
+    def _wrap(self, name: str) -> llm.Tool:
+        spec = TOOLS[name]
+        schema = spec.args_model.model_json_schema()
+        schema.pop("title", None)
+
+        async def handler(raw_arguments: dict[str, object], context: RunContext) -> str:
+            return await self.call(name, dict(raw_arguments), context.function_call.call_id)
+
+        return llm.function_tool(handler, raw_schema={"name": name, "description": spec.description,
+                                                      "parameters": schema})

@@ -1,0 +1,87 @@
+"""Builds the configured engine set once per process: cloud plugins or the offline set.
+
+Engines are heavy (models in memory, HTTP pools), so every call of a process shares them.
+Cloud engines come only from the official LiveKit plugins; offline engines sit behind the same
+livekit-agents base classes, so the session code never knows which set it runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from livekit.agents import llm, stt, tts, vad
+from loguru import logger
+
+from worker.settings import Settings
+
+
+@dataclass
+class Engines:
+    vad: vad.VAD
+    stt: stt.STT
+    llm: llm.LLM
+    tts: tts.TTS
+    names: dict[str, str]
+
+    @property
+    def planner_engine(self) -> str:
+        return self.names["llm"]
+
+    @property
+    def planner_model(self) -> str:
+        return self.llm.model
+
+
+_CACHE: dict[tuple[object, ...], Engines] = {}
+
+
+def _key(settings: Settings) -> tuple[object, ...]:
+    return (settings.engine("stt"), settings.engine("llm"), settings.engine("tts"), settings.vad_min_silence,
+            settings.stt_interim_interval, settings.whisper_threads, settings.openai_model, settings.openai_base_url)
+
+
+def build_engines(settings: Settings) -> Engines:
+    """The process-wide engines for these settings (raises ConfigError on a missing key)."""
+    settings.check_engines()
+    key = _key(settings)
+    if key in _CACHE:
+        return _CACHE[key]
+    from livekit.plugins import silero
+
+    the_vad = silero.VAD.load(min_silence_duration=settings.vad_min_silence, min_speech_duration=0.1)
+    names = {"vad": "silero", "stt": settings.engine("stt"), "llm": settings.engine("llm"), "tts": settings.engine("tts")}
+
+    if names["stt"] == "deepgram":
+        from livekit.plugins import deepgram
+
+        the_stt: stt.STT = deepgram.STT(interim_results=True, api_key=settings.deepgram_api_key.get_secret_value())  # type: ignore[union-attr]
+    else:
+        from worker.engines.whisper_stt import WhisperSTT
+
+        the_stt = WhisperSTT(vad=the_vad, interim_interval=settings.stt_interim_interval,
+                             cpu_threads=settings.whisper_threads)
+
+    if names["llm"] == "openai":
+        from livekit.plugins import openai
+
+        the_llm: llm.LLM = openai.LLM(model=settings.openai_model, base_url=settings.openai_base_url,
+                                      api_key=settings.openai_api_key.get_secret_value())  # type: ignore[union-attr]
+    else:
+        from worker.planner.llm import DeterministicPlanner
+
+        the_llm = DeterministicPlanner(today=settings.today)
+
+    if names["tts"] == "openai":
+        from livekit.plugins import openai
+
+        the_tts: tts.TTS = openai.TTS(voice=settings.openai_tts_voice, base_url=settings.openai_base_url,
+                                      api_key=settings.openai_api_key.get_secret_value())  # type: ignore[union-attr]
+    else:
+        from worker.engines.piper_tts import PiperTTS
+
+        the_tts = PiperTTS()
+
+    engines = Engines(vad=the_vad, stt=the_stt, llm=the_llm, tts=the_tts, names=names)
+    logger.info("engines: {}", ", ".join(f"{k}={v}" for k, v in names.items()))
+    _CACHE[key] = engines
+    return engines

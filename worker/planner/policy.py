@@ -1,0 +1,303 @@
+"""The deterministic planner's decisions: from the conversation and the state's directive to a
+reply and tool calls, the way an instruction-following model would do it.
+
+It only *proposes*: every call it makes is checked by the state machine before it runs, and a
+rejection comes back to it as a tool error like any model would see. What it knows of the
+world is the directive (goal, missing slots with their questions, the tool the state wants,
+slots already known) plus what the caller said, read with the rules in `slots.py`.
+Everything is a pure function of its inputs, so the same conversation gives the same reply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from worker.planner import replies
+from worker.planner.slots import Slots, extract
+
+# ---------------------------------------------------------------- conversation items
+
+
+@dataclass(frozen=True)
+class UserSaid:
+    text: str
+
+
+@dataclass(frozen=True)
+class AgentSaid:
+    text: str
+
+
+@dataclass(frozen=True)
+class Called:
+    call_id: str
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Output:
+    call_id: str
+    name: str
+    output: str
+    is_error: bool
+
+
+Item = UserSaid | AgentSaid | Called | Output
+
+
+@dataclass
+class ToolCall:
+    name: str
+    args: dict[str, Any]
+    call_id: str
+
+
+@dataclass
+class Plan:
+    """What the planner says and which tools it asks to run (both may be present)."""
+
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- reading the conversation
+class Conversation:
+    """What the planner can read: the directive and the caller's words, newest first."""
+
+    def __init__(self, directive: dict[str, Any], items: list[Item], today: date) -> None:
+        self.d = directive
+        self.items = items
+        self.today = today
+        self.slots: dict[str, Any] = dict(directive.get("slots") or {})
+        self.allowed: set[str] = set(directive.get("allowed_tools") or [])
+        last_user = max((i for i, it in enumerate(items) if isinstance(it, UserSaid)), default=-1)
+        self.since_user = items[last_user + 1:]
+        self.user_texts = [it.text for it in items if isinstance(it, UserSaid)]
+
+    @property
+    def expecting(self) -> str | None:
+        missing = self.d.get("missing") or []
+        return missing[0]["slot"] if missing else None
+
+    def latest(self) -> Slots:
+        text = self.user_texts[-1] if self.user_texts else ""
+        return extract(text, self.today, expecting=self.expecting)
+
+    def recall(self, field_name: str) -> Any:
+        """The newest value of a fact the caller stated, across the whole call."""
+        for text in reversed(self.user_texts):
+            value = getattr(extract(text, self.today), field_name, None)
+            if value not in (None, "", False):
+                return value
+        return None
+
+    def called_since_user(self) -> set[str]:
+        return {it.name for it in self.since_user if isinstance(it, Called)}
+
+    def last_agent_text(self) -> str:
+        for it in reversed(self.items):
+            if isinstance(it, AgentSaid):
+                return it.text
+        return ""
+
+
+def _call_id(items: list[Item], name: str, args: dict[str, Any]) -> str:
+    seed = json.dumps([len(items), name, args], sort_keys=True, default=str)
+    return "call_" + hashlib.sha1(seed.encode()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------- argument builders
+def _pick_listing(conv: Conversation) -> str | None:
+    """The listing the caller chose: by id, by street, or by position in the offer."""
+    listings = conv.slots.get("listings") or []
+    if conv.slots.get("listing_id"):
+        chosen = conv.slots["listing_id"]
+    else:
+        chosen = None
+    for text in reversed(conv.user_texts):
+        low = text.lower()
+        for lst in listings:
+            street = str(lst.get("address", "")).lower().split(",")[0]
+            words = [w for w in street.split() if not w.isdigit() and len(w) > 2]
+            if lst.get("listing_id", "").lower() in low or (words and words[0] in low):
+                return lst["listing_id"]
+        s = extract(text, conv.today)
+        if s.ordinal_choice is not None and listings:
+            idx = s.ordinal_choice if s.ordinal_choice >= 0 else len(listings) + s.ordinal_choice
+            idx = idx - 1 if s.ordinal_choice > 0 else idx
+            if 0 <= idx < len(listings):
+                return listings[idx]["listing_id"]
+        if chosen:
+            break
+    return chosen
+
+
+def _pick_slot(conv: Conversation) -> str | None:
+    """A free slot on the chosen day at the time the caller asked for, if any."""
+    free: list[str] = conv.slots.get("free_slots") or []
+    wanted: time | None = conv.recall("time")
+    if wanted is None:
+        return None
+    for iso in free:
+        if datetime.fromisoformat(iso).time().replace(second=0) == wanted.replace(second=0):
+            return iso
+    return None
+
+
+def build_args(tool: str, conv: Conversation) -> tuple[dict[str, Any], str | None]:
+    """Arguments for `tool` from what is known; else the name of the first missing one."""
+    s = conv.slots
+    if tool == "find_listings":
+        args = {"area": s.get("area"), "max_price": s.get("budget")}
+        if s.get("bedrooms"):
+            args["bedrooms"] = s["bedrooms"]
+    elif tool == "check_availability":
+        listing = _pick_listing(conv)
+        day = conv.recall("date")
+        args = {"listing_id": listing, "date": day.isoformat() if day else None}
+    elif tool == "book_tour":
+        args = {"listing_id": s.get("listing_id"), "slot_start": _pick_slot(conv),
+                "name": s.get("name"), "phone": s.get("phone")}
+    elif tool == "update_opportunity":
+        args = {"phone": s.get("phone"), "name": s.get("name"), "stage": "tour_booked",
+                "listing_id": s.get("listing_id"),
+                "note": f"Tour {s.get('booking_id')} booked for {s.get('tour_start')}"}
+    elif tool == "verify_identity":
+        dob = conv.recall("date_of_birth")
+        args = {"policy_number": conv.recall("policy_number"),
+                "date_of_birth": dob.isoformat() if dob else None}
+    elif tool == "get_renewal_quote":
+        args = {"policy_number": s.get("policy_number")}
+    elif tool == "charge_card":
+        args = {"policy_number": s.get("policy_number"), "amount_cents": s.get("quote_amount_cents"),
+                "card_number": conv.recall("card_number")}
+    else:
+        return {}, None
+    missing = next((k for k, v in args.items() if v in (None, "")), None)
+    return args, missing
+
+
+# ---------------------------------------------------------------- the decision
+def plan(directive: dict[str, Any], items: list[Item], today: date) -> Plan:
+    """Decide the next reply and tool calls for the conversation so far."""
+    conv = Conversation(directive, items, today)
+    if directive.get("terminal"):
+        return Plan(text=replies.farewell(directive))
+    if conv.since_user and any(isinstance(it, Output) for it in conv.since_user):
+        return _after_tools(conv)
+    return _after_caller(conv)
+
+
+def _after_caller(conv: Conversation) -> Plan:
+    said = conv.user_texts[-1] if conv.user_texts else ""
+    latest = conv.latest()
+    if latest.wants_human and "create_case" in conv.allowed:
+        args = {"reason": "caller_request", "summary": f"Caller asked for a person: {said[:200]}",
+                "name": conv.slots.get("name") or conv.slots.get("holder_name"),
+                "phone": conv.slots.get("phone"), "policy_number": conv.slots.get("policy_number")}
+        args = {k: v for k, v in args.items() if v is not None}
+        return Plan(text="Of course. Let me get a colleague to call you back.",
+                    tool_calls=[ToolCall("create_case", args, _call_id(conv.items, "create_case", args))])
+    if not said.strip() or not any(c.isalnum() for c in said):
+        return Plan(text="Sorry, I didn't catch that. " + _question(conv))
+    details = _new_details(conv, latest)
+    if details:
+        ack = replies.acknowledge(details, conv.slots)
+        return Plan(text=ack, tool_calls=[ToolCall("save_caller_details", details,
+                                                    _call_id(conv.items, "save_caller_details", details))])
+    step = _next_step(conv)
+    if not step.tool_calls and step.text == _question(conv) and not _heard_anything(conv, latest):
+        return Plan(text="Sorry, I didn't quite get that. " + step.text)
+    return step
+
+
+def _after_tools(conv: Conversation) -> Plan:
+    """React to the tool results of this turn, then take the next step."""
+    outputs = [it for it in conv.since_user if isinstance(it, Output)]
+    calls = {it.call_id: it for it in conv.since_user if isinstance(it, Called)}
+    last = outputs[-1]
+    call = calls.get(last.call_id)
+    if last.is_error:
+        if "rejected_by_state_machine" in last.output:
+            return _next_step(conv, avoid=conv.called_since_user(), prefix="")
+        if "create_case" in conv.allowed and "create_case" not in conv.called_since_user():
+            args = {"reason": "tool_failure", "summary": f"{last.name} failed: {last.output[:200]}",
+                    "name": conv.slots.get("name") or conv.slots.get("holder_name"),
+                    "phone": conv.slots.get("phone"), "policy_number": conv.slots.get("policy_number")}
+            args = {k: v for k, v in args.items() if v is not None}
+            return Plan(text="I'm sorry, something went wrong on our side. I'm opening a case for a colleague.",
+                        tool_calls=[ToolCall("create_case", args, _call_id(conv.items, "create_case", args))])
+        return Plan(text="I'm sorry, something went wrong on our side. " + _question(conv))
+    try:
+        result = json.loads(last.output)
+    except ValueError:
+        result = {}
+    said = replies.on_result(last.name, result if isinstance(result, dict) else {}, call.args if call else {}, conv.slots)
+    nxt = _next_step(conv, avoid=conv.called_since_user())
+    text = " ".join(t for t in (said, nxt.text) if t)
+    return Plan(text=text, tool_calls=nxt.tool_calls)
+
+
+def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = "") -> Plan:
+    """Ask for what is missing, confirm, or call the state's tool."""
+    avoid = avoid or set()
+    d = conv.d
+    if d.get("missing"):
+        return Plan(text=prefix + d["missing"][0]["question"])
+    tool = d.get("next_tool")
+    if not tool:
+        return Plan(text=prefix + replies.idle_question(d))
+    args, missing = build_args(tool, conv)
+    if missing:
+        return Plan(text=prefix + replies.ask_for_arg(tool, missing, conv.slots))
+    if tool in avoid:
+        return Plan(text=prefix + replies.idle_question(d))
+    confirm = d.get("confirm")
+    if confirm and not _confirmed(conv, confirm, args):
+        return Plan(text=prefix + replies.fill(confirm, conv.slots, args))
+    return Plan(text=prefix + replies.filler(tool), tool_calls=[ToolCall(tool, args, _call_id(conv.items, tool, args))])
+
+
+def _confirmed(conv: Conversation, template: str, args: dict[str, Any]) -> bool:
+    """The caller said yes right after hearing the confirmation question."""
+    if not conv.user_texts:
+        return False
+    asked = replies.fill(template, conv.slots, args)
+    if conv.last_agent_text().strip() != asked.strip() and asked.strip() not in conv.last_agent_text():
+        return False
+    return extract(conv.user_texts[-1], conv.today).affirmation is True
+
+
+def _question(conv: Conversation) -> str:
+    d = conv.d
+    if d.get("missing"):
+        return d["missing"][0]["question"]
+    tool = d.get("next_tool")
+    if tool:
+        _, missing = build_args(tool, conv)
+        if missing:
+            return replies.ask_for_arg(tool, missing, conv.slots)
+    return replies.idle_question(d)
+
+
+def _new_details(conv: Conversation, latest: Slots) -> dict[str, Any]:
+    """Caller details worth saving: new values for the slots this state collects."""
+    if "save_caller_details" not in conv.allowed:
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("name", "phone", "email", "budget", "area", "bedrooms"):
+        value = getattr(latest, key, None)
+        if value not in (None, "") and conv.slots.get(key) != value:
+            out[key] = value
+    return out
+
+
+def _heard_anything(conv: Conversation, latest: Slots) -> bool:
+    """Whether the caller's words carried anything usable at all."""
+    fields = latest.model_dump(exclude_none=True)
+    return any(v not in (False, "", [], None) for v in fields.values())

@@ -1,0 +1,132 @@
+"""What the deterministic planner says: short, speakable sentences built from tool results.
+
+Kept apart from the decisions in `policy.py` so wording can change without touching logic.
+Replies open with a short clause ("Thanks, Dana.") so speech synthesis can start early.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import date, datetime
+from typing import Any
+
+
+def money(dollars: int | float) -> str:
+    return f"${dollars:,.0f}"
+
+
+def spoken_time(iso: str) -> str:
+    t = datetime.fromisoformat(iso)
+    hour = t.hour % 12 or 12
+    suffix = "AM" if t.hour < 12 else "PM"
+    return f"{hour} {suffix}" if t.minute == 0 else f"{hour}:{t.minute:02d} {suffix}"
+
+
+def spoken_day(value: str | date) -> str:
+    d = date.fromisoformat(value[:10]) if isinstance(value, str) else value
+    return f"{d.strftime('%A')}, {d.strftime('%B')} {d.day}"
+
+
+def join_words(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+class _Blank(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "that"
+
+
+def fill(template: str, slots: dict[str, Any], args: dict[str, Any]) -> str:
+    """Fill `{slot}` fields of a flow's question from slots and the proposed arguments."""
+    values = _Blank({**slots, **args})
+    card = str(args.get("card_number") or "")
+    digits = "".join(c for c in card if c.isdigit())
+    if digits:
+        values["card_last4"] = digits[-4:]
+    return string.Formatter().vformat(template, (), values)
+
+
+def acknowledge(details: dict[str, Any], known: dict[str, Any]) -> str:
+    if details.get("name") and not known.get("name"):
+        return f"Thanks, {str(details['name']).split()[0]}."
+    return "Got it."
+
+
+def filler(tool: str) -> str:
+    """A short line spoken while a lookup runs, so the caller is never left in silence."""
+    return {
+        "find_listings": "Let me look that up.",
+        "check_availability": "Let me check the calendar.",
+        "book_tour": "Booking that now.",
+        "verify_identity": "Let me pull up your policy.",
+        "get_renewal_quote": "",
+        "charge_card": "Processing the payment now.",
+        "update_opportunity": "",
+    }.get(tool, "One moment.")
+
+
+def ask_for_arg(tool: str, arg: str, slots: dict[str, Any]) -> str:
+    if arg == "slot_start":
+        free = slots.get("free_slots") or []
+        times = join_words([spoken_time(s) for s in free[:4]])
+        return f"Which time works for you? I have {times}." if times else "Which time works for you?"
+    return {
+        "listing_id": "Which of those homes would you like to see?",
+        "date": "What day would you like to visit?",
+        "policy_number": "Can I have your policy number?",
+        "date_of_birth": "And your date of birth?",
+        "card_number": "Which card would you like to pay with? Please read me the number.",
+        "area": "Which area are you looking in?",
+        "max_price": "What's your budget?",
+    }.get(arg, f"Could you tell me the {arg.replace('_', ' ')}?")
+
+
+def idle_question(directive: dict[str, Any]) -> str:
+    if directive.get("state") == "wrap_up":
+        return "Is there anything else I can help you with?"
+    return "How can I help you?"
+
+
+def farewell(directive: dict[str, Any]) -> str:
+    slots = directive.get("slots") or {}
+    if directive.get("state") == "handoff":
+        case = slots.get("case_id")
+        ref = f" Your case number is {case}." if case else ""
+        return f"A colleague will call you back shortly.{ref} Goodbye!"
+    return "Thanks for calling. Goodbye!"
+
+
+def on_result(tool: str, result: dict[str, Any], args: dict[str, Any], slots: dict[str, Any]) -> str:
+    """One or two sentences that tell the caller what a tool just did."""
+    if tool == "find_listings":
+        listings = result.get("listings") or []
+        if not listings:
+            return "I couldn't find homes there within that budget."
+        parts = [f"{l['address']} for {money(l['price'])}" for l in listings]
+        return f"I found {len(listings)}: {join_words(parts)}."
+    if tool == "check_availability":
+        free = result.get("slots") or []
+        day = spoken_day(args["date"]) if args.get("date") else "That day"
+        if not free:
+            return f"{day} is fully booked."
+        return f"On {day} I have {join_words([spoken_time(s) for s in free[:4]])}."
+    if tool == "book_tour":
+        when = result.get("slot_start") or args.get("slot_start")
+        place = result.get("address") or "the home"
+        return f"You're booked to see {place} on {spoken_day(when)} at {spoken_time(when)}."
+    if tool == "verify_identity":
+        if result.get("verified"):
+            return f"Thanks, {str(result.get('holder_name') or '').split(' ')[0]}, you're verified.".replace(", ,", ",")
+        return "I'm sorry, that doesn't match our records."
+    if tool == "get_renewal_quote":
+        return f"Your renewal premium is {result.get('amount_text')} for the next year."
+    if tool == "charge_card":
+        return (f"Done. I've charged {slots.get('quote_amount_text') or 'the premium'} to the card ending in "
+                f"{result.get('card_last4')}. Your receipt number is {result.get('charge_id')}.")
+    if tool == "create_case":
+        return f"I've opened case {result.get('case_id')}."
+    if tool == "save_caller_details" or tool == "update_opportunity":
+        return ""
+    return "Done."

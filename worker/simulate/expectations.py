@@ -1,0 +1,74 @@
+"""Checks a finished call against its scenario's expectations, on real state and traces.
+
+Each failure is one sentence a person can act on ("expected 1 booking, found 2").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from worker.flow.machine import ConversationState
+from worker.simulate.scenario import Expectations, Scenario, ToolExpectation
+from worker.trace.records import ToolRun, TurnTrace
+
+
+def _matches(run: ToolRun, want: ToolExpectation) -> bool:
+    if run.name != want.name or run.ok != want.ok:
+        return False
+    for key, value in want.args.items():
+        got = run.arguments.get(key)
+        if str(got).strip().lower() != str(value).strip().lower():
+            return False
+    return True
+
+
+def _check(where: str, exp: Expectations, turns: list[TurnTrace], state: str | None, ended: bool | None,
+           effects: dict[str, int] | None) -> list[str]:
+    failures: list[str] = []
+    runs = [r for t in turns for r in t.tools]
+    for want in exp.tools:
+        hits = [r for r in runs if _matches(r, want)]
+        if want.count is not None and len(hits) != want.count:
+            failures.append(f"{where}: expected {want.count} successful {want.name} call(s) matching {want.args}, found {len(hits)}")
+        elif want.count is None and not hits:
+            seen = [f"{r.name}({r.arguments})" for r in runs if r.name == want.name] or ["none"]
+            failures.append(f"{where}: expected a {'successful' if want.ok else 'failed'} {want.name} call with {want.args}; saw {'; '.join(seen)}")
+    if exp.state is not None and state != exp.state:
+        failures.append(f"{where}: expected state {exp.state!r}, reached {state!r}")
+    if exp.ended is not None and ended is not None and ended != exp.ended:
+        failures.append(f"{where}: expected the call {'to end' if exp.ended else 'to continue'}, ended={ended}")
+    if effects is not None:
+        for name, count in exp.effects.items():
+            if effects.get(name) != count:
+                failures.append(f"{where}: expected {count} {name}, found {effects.get(name)}")
+    if exp.rejections is not None:
+        got = sum(len(t.planner.rejections) for t in turns)
+        if got != exp.rejections:
+            failures.append(f"{where}: expected {exp.rejections} rejected tool call(s), found {got}")
+    if exp.interrupted is not None:
+        got = any(t.reply.interrupted for t in turns)
+        if got != exp.interrupted:
+            failures.append(f"{where}: expected an interrupted reply={exp.interrupted}, found {got}")
+    return failures
+
+
+def check_expectations(scenario: Scenario, turns: list[TurnTrace], final: ConversationState,
+                       effects: dict[str, int]) -> list[str]:
+    failures = _check("call", scenario.expect, turns, final.state, final.ended, effects)
+    spoken = [t for t in turns if t.caller is not None]
+    speaking_lines = [ln for ln in scenario.caller if ln.silence is None]
+    for idx, line in enumerate(speaking_lines):
+        if line.expect is None:
+            continue
+        where = f"line {line.line}"
+        # the turn this line started, and the one that followed the barge-in it answered
+        related = spoken[idx:idx + 1]
+        before = [turns[turns.index(related[0]) - 1]] if related and turns.index(related[0]) > 0 else []
+        if not related:
+            failures.append(f"{where}: no caller turn was recognised for this line")
+            continue
+        state = related[0].state.after.state
+        failures += _check(where, line.expect.model_copy(update={"interrupted": None}), related, state, None, None)
+        if line.expect.interrupted is not None:
+            failures += _check(where, Expectations(interrupted=line.expect.interrupted), before, None, None, None)
+    return failures

@@ -1,0 +1,261 @@
+"""Runs one simulated call: a scripted caller through the real voice pipeline, in real time.
+
+The caller's lines are voiced by the offline TTS (or read from WAV), played into an
+AgentSession's microphone at real-time pace, and the agent's audio is played out and recorded
+the same way, so VAD, recognition, barge-in and latency behave as on a phone line. The result
+is the per-turn trace, a stereo recording, and the expectations checked against real state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from livekit.agents import AgentSession
+from livekit.agents.voice.transcription import TranscriptSynchronizer
+from loguru import logger
+
+from tools.sandbox.core import Sandbox
+from worker.call.conversation import CallOptions, Conversation, new_call_id
+from worker.engines.catalog import Engines, build_engines
+from worker.engines.piper_tts import synthesize_pcm
+from worker.settings import Settings
+from worker.simulate.expectations import check_expectations
+from worker.simulate.scenario import CallerLine, Scenario
+from worker.trace.records import CallerPart, TurnTrace
+from worker.transport.recording import CallClock, CallRecorder
+from worker.transport.simulated import CallerUtterance, CapturingAgentOutput, SimulatedCallerInput
+
+
+@dataclass
+class CallResult:
+    call_id: str
+    scenario: str
+    turns: list[TurnTrace]
+    final_state: dict[str, Any]
+    effects: dict[str, int]
+    failures: list[str]
+    trace_path: Path
+    wav_path: Path
+    sandbox_path: Path
+    duration: float
+    utterances: list[CallerUtterance] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """A mono 16-bit view of a WAV file (stereo is folded; 8/24/32-bit are rejected clearly)."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2:
+            raise ValueError(f"{path}: only 16-bit PCM WAV is supported (got {8 * w.getsampwidth()}-bit)")
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+        if w.getnchannels() > 1:
+            data = data.reshape(-1, w.getnchannels()).mean(axis=1).astype(np.int16)
+        return data, w.getframerate()
+
+
+def session_for(engines: Engines, settings: Settings) -> AgentSession:
+    """An AgentSession with every turn-taking choice explicit (no hidden model defaults)."""
+    return AgentSession(
+        vad=engines.vad,
+        stt=engines.stt,
+        llm=engines.llm,
+        tts=engines.tts,
+        max_tool_steps=6,
+        turn_handling={
+            "turn_detection": "stt",
+            "endpointing": {"min_delay": settings.endpointing_min_delay, "max_delay": settings.endpointing_max_delay},
+            "interruption": {"mode": "vad", "min_duration": settings.interrupt_min_duration,
+                             "resume_false_interruption": True, "false_interruption_timeout": 1.5},
+            "preemptive_generation": {"enabled": False},
+        },
+    )
+
+
+class SimulatedCall:
+    """One scripted call; `await run()` returns a CallResult."""
+
+    def __init__(self, scenario: Scenario, settings: Settings, out_dir: Path, call_id: str | None = None) -> None:
+        self.scenario = scenario
+        self.settings = settings
+        self.call_id = call_id or new_call_id()
+        self.dir = out_dir / self.call_id
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.today = scenario.today or settings.resolved_today()
+        self.clock = CallClock()
+        self.recorder = CallRecorder(sample_rate=24000, clock=self.clock)
+        self.mic = SimulatedCallerInput(recorder=self.recorder, clock=self.clock)
+        self.speaker = CapturingAgentOutput(recorder=self.recorder, clock=self.clock, sample_rate=24000)
+        self.utterances: list[CallerUtterance] = []
+        self.failures: list[str] = []
+        self.log = logger.bind(call_id=self.call_id, turn="-")
+
+    # ------------------------------------------------------------ timing helpers
+    async def _agent_quiet(self, quiet: float, spoke_after: float | None, session: AgentSession, timeout: float) -> None:
+        """Wait until the agent has been neither speaking nor thinking for `quiet` seconds."""
+        deadline = self.clock.now() + timeout
+        if spoke_after is not None:
+            await self.speaker.wait_speaking_started(after=spoke_after, timeout=timeout)
+        idle_since: float | None = None
+        while self.clock.now() < deadline:
+            idle = not self.speaker.speaking and session.agent_state in ("listening", "idle")
+            now = self.clock.now()
+            if not idle:
+                idle_since = None
+            elif idle_since is None:
+                idle_since = max(self.speaker.last_stopped_at or now, now - 0.02) if self.speaker.last_stopped_at else now
+            if idle_since is not None and now - idle_since >= quiet:
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError
+
+    def _true_eos(self, caller: CallerPart) -> float | None:
+        vad_end = caller.speech_ended_at
+        if vad_end is None:
+            return None
+        ends = [u.end for u in self.utterances if vad_end - 3.0 <= u.end <= vad_end + 0.1]
+        return round(max(ends), 4) if ends else None
+
+    async def _voice(self, line: CallerLine) -> tuple[np.ndarray, int]:
+        if line.wav is not None:
+            return read_wav(line.wav)
+        return await asyncio.to_thread(synthesize_pcm, line.say or "")
+
+    # ------------------------------------------------------------ the call
+    async def _play_script(self, conv: Conversation, session: AgentSession) -> None:
+        last_end: float | None = 0.0
+        for i, line in enumerate(self.scenario.caller):
+            pcm, rate = (await self._voice(line)) if line.silence is None else (np.zeros(0, np.int16), 16000)
+            if conv.machine.s.ended:
+                self.failures.append(f"line {line.line}: the call ended before this caller line")
+                return
+            try:
+                if line.barge_in is not None:
+                    started = await self.speaker.wait_speaking_started(after=last_end, timeout=30)
+                    await asyncio.sleep(max(0.0, started.at + line.barge_in - self.clock.now()))
+                else:
+                    await self._agent_quiet(line.after_agent or 0.0, last_end, session, timeout=45)
+            except TimeoutError:
+                self.failures.append(f"line {line.line}: the agent never replied before this caller line")
+                return
+            if line.silence is not None:
+                self.log.info("caller stays silent for {:.1f} s", line.silence)
+                await asyncio.sleep(line.silence)
+                last_end = None
+                continue
+            self.log.info("caller line {}: {}", i + 1, line.say or line.wav)
+            utt = await self.mic.say(pcm, rate)
+            self.utterances.append(utt)
+            last_end = utt.end
+
+    async def run(self) -> CallResult:
+        started = time.monotonic()
+        engines = build_engines(self.settings)
+        sandbox_path = self.dir / "sandbox.db"
+        sandbox = Sandbox.open(sandbox_path, self.today)
+        session = session_for(engines, self.settings)
+        conv = Conversation(session, sandbox, CallOptions(
+            flow=self.scenario.flow, today=self.today,
+            silence_reprompt_after=self.settings.silence_reprompt_after,
+            silence_max_reprompts=self.settings.silence_max_reprompts),
+            call_id=self.call_id, engine=engines.names["llm"], model=engines.planner_model)
+        conv.trace.t0 = self.clock.t0 + (time.time() - time.monotonic())
+        conv.trace.true_eos = self._true_eos
+        trace_path = self.dir / "trace.jsonl"
+        trace_file = trace_path.open("w")
+        conv.trace.sinks.append(lambda t: (trace_file.write(t.model_dump_json() + "\n"), trace_file.flush()))
+
+        sync = TranscriptSynchronizer(next_in_chain_audio=self.speaker, next_in_chain_text=None)
+        session.input.audio = self.mic
+        session.output.audio = sync.audio_output
+        session.output.transcription = sync.text_output
+        await session.start(agent=conv.agent)
+        try:
+            await asyncio.wait_for(self._play_script(conv, session), timeout=self.scenario.max_seconds)
+            await self._wait_for_end(conv, session)
+        except asyncio.TimeoutError:
+            self.failures.append(f"the call did not finish within {self.scenario.max_seconds:.0f} s")
+        finally:
+            if not conv.ended.is_set():
+                try:
+                    await session.aclose()
+                except Exception as exc:  # noqa: BLE001 - closing must not hide the result
+                    self.log.warning("session close: {}", exc)
+            await self.mic.aclose()
+            await self.speaker.aclose()
+            trace_file.close()
+        wav_path = self.recorder.write(self.dir / "call.wav")
+        effects = {
+            "bookings": sandbox.calendar.count_bookings(),
+            "charges": sandbox.payments.count_charges(),
+            "cases": sandbox.cases.count_cases(),
+            "opportunities": sandbox.crm.count_opportunities(),
+        }
+        final = conv.machine.snapshot()
+        self.failures += check_expectations(self.scenario, conv.trace.turns, final, effects)
+        sandbox.close()
+        result = CallResult(
+            call_id=self.call_id, scenario=self.scenario.name, turns=conv.trace.turns,
+            final_state=final.model_dump(mode="json", exclude={"in_flight_args"}), effects=effects,
+            failures=self.failures, trace_path=trace_path, wav_path=wav_path, sandbox_path=sandbox_path,
+            duration=time.monotonic() - started, utterances=self.utterances)
+        (self.dir / "summary.json").write_text(json.dumps(summary(result), indent=2, default=str))
+        return result
+
+    async def _wait_for_end(self, conv: Conversation, session: AgentSession) -> None:
+        """After the script: let the agent answer, then hang up unless the flow ended the call."""
+        try:
+            await asyncio.wait_for(conv.ended.wait(), timeout=20)
+            return
+        except asyncio.TimeoutError:
+            pass
+        try:
+            await self._agent_quiet(2.0, None, session, timeout=20)
+        except TimeoutError:
+            pass
+        if not conv.ended.is_set():
+            await conv.end("caller hung up")
+            try:
+                await asyncio.wait_for(conv.ended.wait(), timeout=10)
+            except asyncio.TimeoutError:
+                pass
+
+
+def summary(result: CallResult) -> dict[str, Any]:
+    """The JSON summary `simulate --json` prints."""
+    return {
+        "call_id": result.call_id,
+        "scenario": result.scenario,
+        "ok": result.ok,
+        "expectations_met": result.ok,
+        "failures": result.failures,
+        "turns": [
+            {
+                "turn": t.turn,
+                "caller": t.caller.final_transcript if t.caller else None,
+                "agent": t.reply.spoken_text,
+                "interrupted": t.reply.interrupted,
+                "tools": [{"name": r.name, "ok": r.ok, "arguments": r.arguments, "result": r.result,
+                           "error": r.error} for r in t.tools],
+                "rejections": [r.model_dump() for r in t.planner.rejections],
+                "state": [t.state.before.state, t.state.after.state],
+                "latencies": t.latencies.model_dump(),
+            }
+            for t in result.turns
+        ],
+        "tool_calls": [{"turn": t.turn, "name": r.name, "ok": r.ok} for t in result.turns for r in t.tools],
+        "final_state": {k: result.final_state[k] for k in ("state", "phase", "turn", "ended", "end_reason")},
+        "effects": result.effects,
+        "artifacts": {"trace": str(result.trace_path), "audio": str(result.wav_path),
+                      "sandbox": str(result.sandbox_path)},
+        "duration_s": round(result.duration, 2),
+    }

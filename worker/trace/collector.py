@@ -1,0 +1,169 @@
+"""Builds one `TurnTrace` per turn from livekit-agents' own events and metrics.
+
+Timings come from the framework (message metrics, `metrics_collected`) rather than being
+measured twice; the runtime adds only what the framework cannot know: the state machine's
+decisions, tool runs with redacted arguments, and (in simulated calls) the true end of the
+caller's speech taken from the audio. Finished turns go to every sink (file, data channel).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from livekit.agents import metrics as lk_metrics
+from livekit.agents.voice import events as ev
+
+from tools.redact import mask_card_numbers
+from worker.flow.machine import ConversationState, Transition
+from worker.trace.records import (
+    CallerPart,
+    Latencies,
+    Partial,
+    PlannerPart,
+    ProposedCall,
+    Rejection,
+    ReplyPart,
+    StatePart,
+    StateSummary,
+    ToolRun,
+    TurnTrace,
+)
+
+Sink = Callable[[TurnTrace], None]
+
+
+def summarize(s: ConversationState) -> StateSummary:
+    slots = {k: v for k, v in s.slots.items() if k not in ("listings",)}
+    return StateSummary(state=s.state, phase=s.phase, speaker=s.speaker, turn=s.turn, slots=slots,
+                        in_flight=sorted(s.in_flight.values()), ended=s.ended)
+
+
+class TraceCollector:
+    """Collects the events of one call into per-turn records."""
+
+    def __init__(self, call_id: str, engine: str, model: str, state: ConversationState,
+                 started_wall: float | None = None) -> None:
+        self.call_id = call_id
+        self.engine = engine
+        self.model = model
+        self.t0 = started_wall or time.time()
+        self.sinks: list[Sink] = []
+        self.turns: list[TurnTrace] = []
+        self._partials: list[Partial] = []
+        self._language: str | None = None
+        self._current = self._new_turn(0, state, None)
+        self.true_eos: Callable[[CallerPart], float | None] | None = None
+        """Simulated calls know when the caller's audio really ended (call time, seconds)."""
+
+    # ------------------------------------------------------------ turn boundaries
+    def _rel(self, wall: float | None) -> float | None:
+        return None if wall is None else round(wall - self.t0, 4)
+
+    def _new_turn(self, n: int, state: ConversationState, caller: CallerPart | None) -> TurnTrace:
+        summary = summarize(state)
+        return TurnTrace(call_id=self.call_id, turn=n, started_at=self._rel(time.time()) or 0.0, caller=caller,
+                         planner=PlannerPart(engine=self.engine, model=self.model),
+                         state=StatePart(before=summary, after=summary))
+
+    def caller_turn(self, msg: Any, state_before: ConversationState) -> None:
+        """The caller's words were committed: close the previous turn, open a new one."""
+        self.finish_turn(state_before)
+        m = msg.metrics or {}
+        caller = CallerPart(
+            final_transcript=mask_card_numbers(msg.text_content or ""),
+            partials=self._partials,
+            language=self._language,
+            confidence=msg.transcript_confidence,
+            speech_started_at=self._rel(m.get("started_speaking_at")),
+            speech_ended_at=self._rel(m.get("stopped_speaking_at")),
+        )
+        self._partials = []
+        self._current = self._new_turn(state_before.turn + 1, state_before, caller)
+        self._current.latencies.eos_to_final_transcript = m.get("transcription_delay")
+        self._current.latencies.end_of_turn_delay = m.get("end_of_turn_delay")
+
+    def finish_turn(self, state_after: ConversationState) -> TurnTrace | None:
+        cur = self._current
+        if cur is None:
+            return None
+        cur.state.after = summarize(state_after)
+        cur.ended_at = self._rel(time.time())
+        if self.true_eos and cur.caller is not None:
+            cur.caller.true_speech_ended_at = self.true_eos(cur.caller)
+        self._fill_latency(cur)
+        self.turns.append(cur)
+        self._current = None  # type: ignore[assignment]
+        for sink in self.sinks:
+            sink(cur)
+        return cur
+
+    # ------------------------------------------------------------ framework events
+    def on_transcribed(self, e: ev.UserInputTranscribedEvent) -> None:
+        if e.language:
+            self._language = str(e.language)
+        if not e.is_final and e.transcript.strip():
+            self._partials.append(Partial(text=mask_card_numbers(e.transcript), at=self._rel(e.created_at) or 0.0))
+
+    def on_agent_message(self, msg: Any) -> None:
+        """An agent reply ended (played out or cut off)."""
+        cur = self._current
+        if cur is None:
+            return
+        text = msg.text_content or ""
+        m = msg.metrics or {}
+        r = cur.reply
+        r.segments += 1
+        r.spoken_text = (r.spoken_text + " " + mask_card_numbers(text)).strip()
+        r.interrupted = r.interrupted or bool(msg.interrupted)
+        if r.segments == 1:
+            cur.planner.ttft = m.get("llm_node_ttft")
+            cur.latencies.planner_ttft = m.get("llm_node_ttft")
+            cur.latencies.tts_first_audio = m.get("tts_node_ttfb")
+            r.first_audio_at = self._rel(m.get("started_speaking_at"))
+
+    def on_planned_text(self, text: str) -> None:
+        cur = self._current
+        if cur is not None and text:
+            cur.reply.planned_text = (cur.reply.planned_text + " " + mask_card_numbers(text)).strip()
+            cur.planner.output_text = cur.reply.planned_text
+
+    def on_metrics(self, e: ev.MetricsCollectedEvent) -> None:
+        cur = self._current
+        if cur is not None and isinstance(e.metrics, lk_metrics.LLMMetrics):
+            cur.planner.prompt_tokens += e.metrics.prompt_tokens
+            cur.planner.completion_tokens += e.metrics.completion_tokens
+
+    # ------------------------------------------------------------ runtime events
+    def on_proposed(self, call_id: str, tool: str, redacted_args: dict[str, Any]) -> None:
+        if self._current is not None:
+            self._current.planner.proposed.append(ProposedCall(call_id=call_id, tool=tool, arguments=redacted_args))
+
+    def on_rejected(self, call_id: str, tool: str, reason: str, by: str, state: str) -> None:
+        if self._current is not None:
+            self._current.planner.rejections.append(Rejection(call_id=call_id, tool=tool, reason=mask_card_numbers(reason),
+                                                              by=by, state=state))  # type: ignore[arg-type]
+
+    def on_tool_run(self, run: ToolRun) -> None:
+        if self._current is not None:
+            self._current.tools.append(run)
+
+    def on_transitions(self, transitions: list[Transition]) -> None:
+        if self._current is not None:
+            self._current.state.transitions.extend(t.model_dump() for t in transitions)
+
+    # ------------------------------------------------------------ latency
+    def _fill_latency(self, cur: TurnTrace) -> None:
+        lat = cur.latencies
+        first_audio = cur.reply.first_audio_at
+        if cur.caller is None:
+            return
+        eos = cur.caller.true_speech_ended_at
+        lat.eos_source = "audio" if eos is not None else "vad"
+        if eos is None:
+            eos = cur.caller.speech_ended_at
+        if eos is None:
+            lat.eos_source = "none"
+        if eos is not None and first_audio is not None:
+            lat.eos_to_first_audio = round(first_audio - eos, 4)
+

@@ -1,0 +1,118 @@
+"""The per-turn trace record: one schema for disk, the data channel and the CLI.
+
+A turn starts when the caller's words are committed (turn 0 is the greeting) and holds
+everything the runtime did in answer: planner output, proposed and rejected tool calls, tool
+runs, what was planned and what was actually spoken, the state before and after, and the
+latency breakdown. Card numbers and secret arguments are redacted before a record is built.
+`uv run mediabloom schema trace` prints the JSON Schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = 1
+
+
+class Partial(BaseModel):
+    text: str
+    at: float = Field(description="seconds since the call started")
+
+
+class CallerPart(BaseModel):
+    final_transcript: str
+    partials: list[Partial] = Field(default_factory=list)
+    language: str | None = None
+    confidence: float | None = None
+    speech_started_at: float | None = Field(None, description="seconds since call start (VAD)")
+    speech_ended_at: float | None = Field(None, description="seconds since call start (VAD)")
+    true_speech_ended_at: float | None = Field(None, description="from the audio itself, when known")
+
+
+class ProposedCall(BaseModel):
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+
+
+class Rejection(BaseModel):
+    call_id: str
+    tool: str
+    reason: str
+    by: Literal["state_machine", "validation"]
+    state: str
+
+
+class PlannerPart(BaseModel):
+    engine: str
+    model: str
+    output_text: str = ""
+    proposed: list[ProposedCall] = Field(default_factory=list)
+    rejections: list[Rejection] = Field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft: float | None = Field(None, description="seconds, first planner step of the turn")
+
+
+class ToolRun(BaseModel):
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    ok: bool
+    result: dict[str, Any] | None = None
+    error_code: str | None = None
+    error: str | None = None
+    attempts: int = 1
+    started_at: float
+    duration_ms: float
+
+
+class ReplyPart(BaseModel):
+    planned_text: str = ""
+    spoken_text: str = ""
+    interrupted: bool = False
+    segments: int = 0
+    first_audio_at: float | None = Field(None, description="seconds since call start")
+
+
+class StateSummary(BaseModel):
+    state: str
+    phase: str
+    speaker: str
+    turn: int
+    slots: dict[str, Any]
+    in_flight: list[str]
+    ended: bool
+
+
+class StatePart(BaseModel):
+    before: StateSummary
+    after: StateSummary
+    transitions: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Latencies(BaseModel):
+    """Seconds. `end_of_speech` is the audio's own end when known, else the VAD's."""
+
+    eos_to_final_transcript: float | None = None
+    end_of_turn_delay: float | None = None
+    planner_ttft: float | None = None
+    tts_first_audio: float | None = None
+    eos_to_first_audio: float | None = None
+    eos_source: Literal["audio", "vad", "none"] = "none"
+
+
+class TurnTrace(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    call_id: str
+    turn: int
+    started_at: float = Field(description="seconds since call start")
+    ended_at: float | None = None
+    caller: CallerPart | None = None
+    planner: PlannerPart
+    tools: list[ToolRun] = Field(default_factory=list)
+    reply: ReplyPart = Field(default_factory=ReplyPart)
+    state: StatePart
+    latencies: Latencies = Field(default_factory=Latencies)
