@@ -52,7 +52,7 @@ _WORD = re.compile(r"[A-Za-z]+")
 _SPACES = re.compile(r"\s+")
 
 
-def _spoken_digits(text: str) -> str:
+def spoken_digits(text: str) -> str:
     """Replace spoken digit words ("five one oh") with digits; leave everything else."""
     return _WORD.sub(lambda m: _DIGIT_WORDS.get(m.group(0).lower(), m.group(0)), text)
 
@@ -77,7 +77,7 @@ def blank_to_none(value: Any) -> Any:
 def normalize_phone(value: Any) -> str:
     """US phone number → 10 digits ("+1 (510) 555-0142" → "5105550142")."""
     text = _reject_non_text(value, "phone number")
-    digits = "".join(ch for ch in _spoken_digits(text) if ch.isdigit())
+    digits = "".join(ch for ch in spoken_digits(text) if ch.isdigit())
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
     if len(digits) != 10:
@@ -99,7 +99,7 @@ def normalize_policy_number(value: Any) -> str:
     if match is None:
         # Spoken digits only after the "POL" prefix is gone: "O" must not become zero.
         prefix_free = re.sub(r"^P[\s.\-]*O[\s.\-]*L\b[\s.\-:]*", "", text)
-        match = _POLICY.fullmatch(_spoken_digits(prefix_free).strip())
+        match = _POLICY.fullmatch(spoken_digits(prefix_free).strip())
     digits = "".join(ch for ch in match.group(1) if ch.isdigit()) if match else ""
     if not 4 <= len(digits) <= 8:
         raise ValueError("policy number should look like POL-4821")
@@ -113,13 +113,13 @@ def normalize_listing_id(value: Any) -> str:
     """Listing id → canonical "L-101" ("l101", "L 101", "listing 101", "101")."""
     text = _reject_non_text(value, "listing id").strip().upper()
     text = text.replace("#", "").strip()
-    match = _LISTING.fullmatch(text) or _LISTING.fullmatch(_spoken_digits(text).replace(" ", ""))
+    match = _LISTING.fullmatch(text) or _LISTING.fullmatch(spoken_digits(text).replace(" ", ""))
     if match is None:
         raise ValueError("listing id should look like L-101")
     return f"L-{match.group(1)}"
 
 
-_MONEY_NOISE = re.compile(r"\$|,|\busd\b|\bdollars?\b|\bbucks\b|\b(?:a|per)\s+month\b|/mo\b|\bup\s+to\b|\bunder\b")
+_MONEY_NOISE = re.compile(r"\busd\b|\bdollars?\b|\bbucks\b|\b(?:a|per)\s+month\b|/mo\b|\bup\s+to\b|\bunder\b")
 _DOLLARS = re.compile(r"(\d+(?:\.\d+)?)\s*(k|thousand|m|mil|million)?")
 _MULTIPLIERS: dict[str, int] = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mil": 1_000_000, "million": 1_000_000}
 
@@ -132,7 +132,7 @@ def parse_dollars(value: Any) -> Any:
         return round(value)
     if not isinstance(value, str):
         return value
-    text = _MONEY_NOISE.sub(" ", value.strip().lower())
+    text = _MONEY_NOISE.sub(" ", value.strip().lower().replace("$", "").replace(",", ""))
     match = _DOLLARS.fullmatch(_SPACES.sub(" ", text).strip())
     if match is None:
         raise ValueError("amount should be dollars, like 900000 or $900k")

@@ -27,13 +27,13 @@ from tools.fields import (
     FlexibleDate,
     ListingId,
     LocalDateTime,
+    NoteText,
     PersonName,
     Phone,
-    NoteText,
     PolicyNumber,
     SummaryText,
-    _spoken_digits,
     blank_to_none,
+    spoken_digits,
 )
 
 Stage = Literal["new", "qualified", "tour_booked", "lost"]
@@ -90,12 +90,12 @@ class ToolResult(BaseModel):
 class SaveCallerDetailsArgs(ToolArgs):
     """What the caller has told us so far; every field optional, at least one required."""
 
-    name: OptName = Field(None, description="Caller's full name as they said it.")
-    phone: OptPhone = Field(None, description="Caller's US phone number, any format.")
-    email: OptEmail = Field(None, description="Caller's email address.")
-    budget: OptDollars = Field(None, description="Maximum price in whole US dollars, e.g. 900000.")
-    area: OptArea = Field(None, description="City or neighbourhood they want, e.g. 'Oakland'.")
-    bedrooms: OptBedrooms = Field(None, description="Minimum number of bedrooms.")
+    name: OptName = Field(default=None, description="Caller's full name as they said it.")
+    phone: OptPhone = Field(default=None, description="Caller's US phone number, any format.")
+    email: OptEmail = Field(default=None, description="Caller's email address.")
+    budget: OptDollars = Field(default=None, description="Maximum price in whole US dollars, e.g. 900000.")
+    area: OptArea = Field(default=None, description="City or neighbourhood they want, e.g. 'Oakland'.")
+    bedrooms: OptBedrooms = Field(default=None, description="Minimum number of bedrooms.")
 
     @model_validator(mode="after")
     def _something_to_save(self) -> SaveCallerDetailsArgs:
@@ -122,7 +122,7 @@ class SaveCallerDetailsResult(ToolResult):
 class FindListingsArgs(ToolArgs):
     area: Area = Field(description="City to search, e.g. 'Oakland', 'Berkeley', 'Alameda', 'San Jose'.")
     max_price: Dollars = Field(description="Maximum price in whole US dollars, e.g. 900000.")
-    bedrooms: OptBedrooms = Field(None, description="Minimum number of bedrooms, if the caller said.")
+    bedrooms: OptBedrooms = Field(default=None, description="Minimum number of bedrooms, if the caller said.")
 
 
 class ListingSummary(ToolResult):
@@ -183,8 +183,8 @@ class UpdateOpportunityArgs(ToolArgs):
     phone: Phone = Field(description="Caller's US phone number (identifies the opportunity).")
     name: PersonName = Field(description="Caller's full name.")
     stage: StageField = Field(description="Sales stage: new, qualified, tour_booked or lost.")
-    listing_id: OptListingId = Field(None, description="Listing the caller is interested in, if any.")
-    note: OptNote = Field(None, description="Short note to append.")
+    listing_id: OptListingId = Field(default=None, description="Listing the caller is interested in, if any.")
+    note: OptNote = Field(default=None, description="Short note to append.")
 
 
 class UpdateOpportunityResult(ToolResult):
@@ -247,7 +247,7 @@ class ChargeCardArgs(ToolArgs):
             value = str(value)
         if not isinstance(value, str):
             raise ValueError("card number must be text")
-        digits = card_digits(_spoken_digits(value))
+        digits = card_digits(spoken_digits(value))
         if not digits.isdigit() or not digits.isascii():
             raise ValueError("card number must contain only digits, spaces or dashes")
         if not CARD_MIN_DIGITS <= len(digits) <= CARD_MAX_DIGITS:
@@ -273,9 +273,9 @@ class CreateCaseArgs(ToolArgs):
     summary: SummaryText = Field(
         description="What the caller needs and what happened so far, for the person who calls back."
     )
-    name: OptName = Field(None, description="Caller's name, if known.")
-    phone: OptPhone = Field(None, description="Callback phone number, if known.")
-    policy_number: OptPolicyNumber = Field(None, description="Policy number, if the call is about one.")
+    name: OptName = Field(default=None, description="Caller's name, if known.")
+    phone: OptPhone = Field(default=None, description="Callback phone number, if known.")
+    policy_number: OptPolicyNumber = Field(default=None, description="Policy number, if the call is about one.")
 
 
 class CreateCaseResult(ToolResult):

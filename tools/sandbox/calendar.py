@@ -93,9 +93,9 @@ class CalendarBackend(Backend):
             existing = self._by_idempotency_key(conn, idempotency_key)
             booking = existing or self._insert_booking(conn, listing_id, key, name, phone, idempotency_key)
         if existing is not None:
-            logger.info("calendar.book: idempotency key replayed, returning {}", booking.booking_id)
+            logger.debug("calendar.book: idempotency key replayed, returning {}", booking.booking_id)
         else:
-            logger.info("calendar.book: booked {} {} {}", booking.booking_id, listing_id, key)
+            logger.debug("calendar.book: booked {} {} {}", booking.booking_id, listing_id, key)
         self._faults.after(self.name, "book")
         return booking
 

@@ -67,7 +67,7 @@ class CasesBackend(Backend):
                 )
                 row = conn.execute("SELECT * FROM cases WHERE id = ?", (next_id,)).fetchone()
         case = _case(row)
-        logger.info("cases.create: {} {} {}", "replayed" if replay else "opened", case.case_id, case.reason)
+        logger.debug("cases.create: {} {} {}", "replayed" if replay else "opened", case.case_id, case.reason)
         self._faults.after(self.name, "create")
         return case
 

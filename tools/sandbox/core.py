@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from loguru import logger
 
@@ -31,7 +32,7 @@ _BACKEND_CLASSES: tuple[type[Backend], ...] = (
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Sandbox:
@@ -128,7 +129,7 @@ class Sandbox:
         """Checkpoint and close; safe to call twice."""
         self.db.close()
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

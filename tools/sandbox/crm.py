@@ -62,7 +62,7 @@ class CrmBackend(Backend):
                 self._apply(conn, phone, name, stage, listing_id, clean_note, idempotency_key, now)
             row = conn.execute("SELECT * FROM opportunities WHERE phone = ?", (phone,)).fetchone()
         opportunity = _opportunity(row)
-        logger.info(
+        logger.debug(
             "crm.upsert: {} {} stage={}",
             "idempotency key replayed for" if replay else "updated",
             opportunity.opportunity_id,

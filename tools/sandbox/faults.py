@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal, get_args
 
 from loguru import logger
@@ -72,7 +72,7 @@ class FaultInjector:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._known_ops = dict(known_ops)
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._sleep = sleep
         self._lock = threading.Lock()
         self._armed: list[ArmedFault] = []

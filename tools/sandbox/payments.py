@@ -95,7 +95,7 @@ class PaymentsBackend(Backend):
                 charge = _charge(row)
             else:
                 charge = existing
-        logger.info(
+        logger.debug(
             "payments.charge: {} {} {} cents card {}{}",
             charge.charge_id,
             charge.policy_number,
@@ -112,15 +112,19 @@ class PaymentsBackend(Backend):
         return None if row is None else _charge(row)
 
     def list_charges(self, policy_number: str | None = None) -> list[Charge]:
-        sql, params = "SELECT * FROM charges", ()
+        sql = "SELECT * FROM charges"
+        params: tuple[str, ...] = ()
         if policy_number is not None:
-            sql, params = sql + " WHERE policy_number = ?", (policy_number,)
+            sql += " WHERE policy_number = ?"
+            params = (policy_number,)
         with self._db.read() as conn:
             return [_charge(r) for r in conn.execute(sql + " ORDER BY id", params)]
 
     def count_charges(self, policy_number: str | None = None) -> int:
-        sql, params = "SELECT COUNT(*) FROM charges", ()
+        sql = "SELECT COUNT(*) FROM charges"
+        params: tuple[str, ...] = ()
         if policy_number is not None:
-            sql, params = sql + " WHERE policy_number = ?", (policy_number,)
+            sql += " WHERE policy_number = ?"
+            params = (policy_number,)
         with self._db.read() as conn:
             return int(conn.execute(sql, params).fetchone()[0])

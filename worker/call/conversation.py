@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from livekit.agents import Agent, AgentSession, llm
 from livekit.agents.voice import events as ev
+from livekit.agents.voice.generation import update_instructions as refresh_instructions
 from loguru import logger
 
 from worker.call.silence import SilenceWatch
@@ -76,7 +77,10 @@ class FlowAgent(Agent):
 
     async def on_user_turn_completed(self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage) -> None:
         await self._call.caller_turn(new_message)
-        await self.update_instructions(self._call.instructions())
+        instructions = self._call.instructions()
+        await self.update_instructions(instructions)
+        # this turn's context was copied before the caller's words moved the state: refresh it
+        refresh_instructions(turn_ctx, instructions=instructions, add_if_missing=True)
 
 
 class Conversation:
@@ -90,7 +94,7 @@ class Conversation:
         self.flow = load_flow(options.flow)
         self.machine = ConversationMachine(self.flow)
         self.trace = TraceCollector(self.call_id, engine=engine, model=model, state=self.machine.snapshot())
-        self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_transitions, self.call_id)
+        self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_state_change, self.call_id)
         self.agent = FlowAgent(self)
         self.ended = asyncio.Event()
         self.log = logger.bind(call_id=self.call_id, turn=0)
@@ -111,7 +115,8 @@ class Conversation:
         )
         return prose + "\n" + render_directive(d)
 
-    async def _on_transitions(self, transitions: list[Transition]) -> None:
+    async def _on_state_change(self, transitions: list[Transition]) -> None:
+        """After every tool outcome: log transitions and hand the model the new directive."""
         for t in transitions:
             self.log.info("state {} → {} ({})", t.from_state, t.to_state, t.because)
         await self.agent.update_instructions(self.instructions())

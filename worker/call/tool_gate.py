@@ -36,11 +36,11 @@ class ToolGate:
     """Runs tool calls for one conversation, in the order the state machine allows."""
 
     def __init__(self, machine: ConversationMachine, sandbox: Any, trace: TraceCollector,
-                 on_transitions: Callable[[list[Transition]], Awaitable[None]], call_id: str) -> None:
+                 on_state_change: Callable[[list[Transition]], Awaitable[None]], call_id: str) -> None:
         self.machine = machine
         self.sandbox = sandbox
         self.trace = trace
-        self.on_transitions = on_transitions
+        self.on_state_change = on_state_change
         self.log = logger.bind(call_id=call_id)
 
     async def call(self, name: str, raw_args: dict[str, Any], call_id: str) -> str:
@@ -49,7 +49,8 @@ class ToolGate:
         self.trace.on_proposed(call_id, name, safe_raw)
         state = self.machine.s.state
         try:
-            args = spec.args_model.model_validate(raw_args).model_dump(mode="json", exclude_none=True)
+            validated = spec.args_model.model_validate(raw_args)
+            args = validated.model_dump(mode="json", exclude_none=True)
         except ValidationError as exc:
             reason = mask_card_numbers(_validation_message(exc))
             self.trace.on_rejected(call_id, name, reason, "validation", state)
@@ -61,7 +62,7 @@ class ToolGate:
             self.log.info("state machine rejected {}: {}", name, decision.reason)
             raise llm.ToolError(decision.error_payload())
         started = time.time()
-        outcome = await run_tool(self.sandbox, name, args)
+        outcome = await run_tool(self.sandbox, name, validated)
         duration = (time.time() - started) * 1000
         result = outcome.result if outcome.ok else None
         self.trace.on_tool_run(ToolRun(
@@ -73,8 +74,7 @@ class ToolGate:
         transitions = self.machine.apply(ToolFinished(call_id=call_id, ok=outcome.ok, result=result,
                                                       error=outcome.error_message))
         self.trace.on_transitions(transitions)
-        if transitions:
-            await self.on_transitions(transitions)
+        await self.on_state_change(transitions)
         self.log.info("tool {} {} in {:.1f} ms", name, "ok" if outcome.ok else f"failed ({outcome.error_code})", duration)
         if not outcome.ok:
             raise llm.ToolError(json.dumps({"error": outcome.error_code, "tool": name,

@@ -6,8 +6,9 @@ Why it looks like this:
   `transcribe()` loop and drive the model ourselves: log-mel features of the speech only,
   zero-padded to a window of `max(min_window_s, speech + window_margin_s)` (10 s floor),
   encoded once, decoded greedily without timestamps. Windows that end just after the speech
-  (speech + 1..3 s) make Whisper loop ("No. No. No. ..."), measured here; the 10 s floor
-  never did. As a guard, a looping decode (compression ratio > 2.4 or token cap hit) is
+  (speech + 1..3 s) make Whisper loop ("No. No. No. ..."), measured here; floors of 6 and
+  8 s still looped on some one-word answers, the 10 s floor never did (75 short clips). As
+  a guard, a looping decode (repeated phrase, compression ratio > 2.4 or token cap hit) is
   retried on the full 30 s window.
 - One `WhisperModel` per process, with one CTranslate2 thread by default: inside the live
   pipeline one thread beat two (less contention with the VAD and the event loop). Calls are
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -57,6 +59,8 @@ SAMPLE_RATE = 16000
 FULL_WINDOW_S = 30.0
 _MAX_DECODER_LENGTH = 448
 _LOOP_COMPRESSION_RATIO = 2.4
+
+_WORD_RE = re.compile(r"[a-z0-9']+")
 
 _MODELS: dict[tuple[str, int], tuple[WhisperModel, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
@@ -199,10 +203,29 @@ class WhisperTranscriber:
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
         text = self._tokenizer.decode(tokens).strip()
-        looped = len(tokens) >= max_new or (
-            len(text) > 20 and get_compression_ratio(text) > _LOOP_COMPRESSION_RATIO
+        return text, float(avg_logprob), float(result.no_speech_prob), (
+            len(tokens) >= max_new or is_looping(text)
         )
-        return text, float(avg_logprob), float(result.no_speech_prob), looped
+
+
+def is_looping(text: str) -> bool:
+    """True for Whisper's repetition loops ("Bye. Bye. Bye. Bye.", a phrase over and over).
+
+    Flags text whose compression ratio is high, or where one 1–8 word unit repeats three or
+    more times back to back and covers at least half of the words.
+    """
+    if len(text) > 20 and get_compression_ratio(text) > _LOOP_COMPRESSION_RATIO:
+        return True
+    words = _WORD_RE.findall(text.lower())
+    for size in range(1, min(8, len(words) // 3) + 1):
+        for start in range(len(words) - 3 * size + 1):
+            unit = words[start : start + size]
+            count = 1
+            while words[start + count * size : start + (count + 1) * size] == unit:
+                count += 1
+            if count >= 3 and count * size * 2 >= len(words):
+                return True
+    return False
 
 
 def frames_to_float(buffer: utils.AudioBuffer) -> np.ndarray:
@@ -356,6 +379,8 @@ class WhisperRecognizeStream(stt.RecognizeStream):
         self._consumed = 0  # input samples the VAD has processed
         self._state_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Transcript]] = set()
+        self.finals = 0  # utterances finalised
+        self.speculative_hits = 0  # ...of which reused the speculative transcription
 
     async def _run(self) -> None:
         vad_stream = self._vad.stream()
@@ -470,7 +495,9 @@ class WhisperRecognizeStream(stt.RecognizeStream):
             and utt.spec_version == utt.version
             and not utt.spec_task.cancelled()
         )
+        self.finals += 1
         if reused and utt.spec_task is not None:
+            self.speculative_hits += 1
             result = await utt.spec_task
         else:
             result = await self._whisper.transcribe(utt.audio())

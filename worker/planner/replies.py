@@ -27,6 +27,11 @@ def spoken_day(value: str | date) -> str:
     return f"{d.strftime('%A')}, {d.strftime('%B')} {d.day}"
 
 
+def street(address: str) -> str:
+    """The street part of an address: what a person says on the phone."""
+    return address.split(",")[0].strip()
+
+
 def join_words(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -69,9 +74,7 @@ def filler(tool: str) -> str:
 
 def ask_for_arg(tool: str, arg: str, slots: dict[str, Any]) -> str:
     if arg == "slot_start":
-        free = slots.get("free_slots") or []
-        times = join_words([spoken_time(s) for s in free[:4]])
-        return f"Which time works for you? I have {times}." if times else "Which time works for you?"
+        return "Which time works for you?"
     return {
         "listing_id": "Which of those homes would you like to see?",
         "date": "What day would you like to visit?",
@@ -104,7 +107,7 @@ def on_result(tool: str, result: dict[str, Any], args: dict[str, Any], slots: di
         listings = result.get("listings") or []
         if not listings:
             return "I couldn't find homes there within that budget."
-        parts = [f"{l['address']} for {money(l['price'])}" for l in listings]
+        parts = [f"{street(l['address'])} for {money(l['price'])}" for l in listings]
         return f"I found {len(listings)}: {join_words(parts)}."
     if tool == "check_availability":
         free = result.get("slots") or []
@@ -114,7 +117,7 @@ def on_result(tool: str, result: dict[str, Any], args: dict[str, Any], slots: di
         return f"On {day} I have {join_words([spoken_time(s) for s in free[:4]])}."
     if tool == "book_tour":
         when = result.get("slot_start") or args.get("slot_start")
-        place = result.get("address") or "the home"
+        place = street(result.get("address") or "") or "the home"
         return f"You're booked to see {place} on {spoken_day(when)} at {spoken_time(when)}."
     if tool == "verify_identity":
         if result.get("verified"):

@@ -71,6 +71,7 @@ def session_for(engines: Engines, settings: Settings) -> AgentSession:
         llm=engines.llm,
         tts=engines.tts,
         max_tool_steps=6,
+        aec_warmup_duration=None,
         turn_handling={
             "turn_detection": "stt",
             "endpointing": {"min_delay": settings.endpointing_min_delay, "max_delay": settings.endpointing_max_delay},
@@ -122,7 +123,7 @@ class SimulatedCall:
         vad_end = caller.speech_ended_at
         if vad_end is None:
             return None
-        ends = [u.end for u in self.utterances if vad_end - 3.0 <= u.end <= vad_end + 0.1]
+        ends = [u.end for u in self.utterances if vad_end - 3.0 <= u.end <= vad_end + 0.6]
         return round(max(ends), 4) if ends else None
 
     async def _voice(self, line: CallerLine) -> tuple[np.ndarray, int]:

@@ -115,7 +115,36 @@ def resample_mono(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarra
     parts += [np.frombuffer(f.data, dtype=np.int16) for f in resampler.flush()]
     if not parts:
         return np.zeros(0, dtype=np.int16)
-    return np.concatenate(parts)
+    out = np.concatenate(parts)
+    _restore_silence(samples, out, in_rate, out_rate)
+    return out
+
+
+def _restore_silence(
+    src: np.ndarray, out: np.ndarray, in_rate: int, out_rate: int, margin_s: float = 0.004
+) -> None:
+    """Zero the output where the input was digital silence (in place).
+
+    soxr (as wrapped by livekit) always dithers its int16 output, which turns the
+    silence between turns into ±1 LSB noise. Inaudible, but it would make "the agent
+    was silent here" impossible to assert exactly; so stretches of true silence are
+    restored, keeping a small margin at their edges for the filter's ringing.
+    """
+    zero = src == 0
+    if not zero.any():
+        return
+    edges = np.diff(np.concatenate(([0], zero.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    ratio = out_rate / in_rate
+    margin = int(margin_s * out_rate)
+    min_len = 2 * margin_s * in_rate
+    for s, e in zip(starts, ends, strict=True):
+        if e - s <= min_len:
+            continue
+        o0 = int(np.ceil(s * ratio)) + (margin if s > 0 else 0)
+        o1 = int(np.floor(e * ratio)) - (margin if e < len(src) else 0)
+        if o1 > o0:
+            out[o0 : min(o1, len(out))] = 0
 
 
 class CallRecorder:

@@ -421,6 +421,8 @@ class CapturingAgentOutput(io.AudioOutput):
         self._paused = False
         self._speaking = False
         self._speaking_segment = 0
+        # the stretch of continuous playback being reported: (segment, offset, start)
+        self._run: tuple[_Segment, float, float] | None = None
         self._seg_counter = 0
         self._changed = asyncio.Event()
         self._timeline_ev = asyncio.Event()
@@ -431,7 +433,12 @@ class CapturingAgentOutput(io.AudioOutput):
 
     @property
     def speaking(self) -> bool:
-        """Whether agent audio is audible to the caller right now."""
+        """Whether the agent is mid-utterance for the caller.
+
+        True from the first played sample of a segment until it ends or is paused. A
+        brief TTS underrun inside a segment does not count as stopping: the agent has not
+        finished its sentence, and scenario timing keys off sentences, not sample gaps.
+        """
         return self._speaking
 
     @property
@@ -469,9 +476,10 @@ class CapturingAgentOutput(io.AudioOutput):
             def match(i: int, ev: AgentAudioEvent) -> bool:
                 return ev.kind == "started" and i >= first_index
         else:
+            after_t: float = after
 
             def match(i: int, ev: AgentAudioEvent) -> bool:
-                return ev.kind == "started" and ev.at >= after
+                return ev.kind == "started" and ev.at >= after_t
 
         return await self._wait_event(match, timeout)
 
@@ -494,9 +502,10 @@ class CapturingAgentOutput(io.AudioOutput):
             def match(i: int, ev: AgentAudioEvent) -> bool:
                 return ev.kind == "stopped" and i >= first_index
         else:
+            after_t: float = after
 
             def match(i: int, ev: AgentAudioEvent) -> bool:
-                return ev.kind == "stopped" and ev.at >= after
+                return ev.kind == "stopped" and ev.at >= after_t
 
         return await self._wait_event(match, timeout)
 
@@ -594,6 +603,7 @@ class CapturingAgentOutput(io.AudioOutput):
                 # it had run dry (TTS behind) or was paused: silence began earlier
                 at = min(now, self._last_end)
             seg.chunks.clear()
+            self._close_run()
             self._finish(seg, interrupted=True, at=at)
         self._queue.clear()
         self._next_start = None
@@ -608,6 +618,7 @@ class CapturingAgentOutput(io.AudioOutput):
         now = time.monotonic()
         if self._inflight is not None:
             self._stop_inflight(now, keep_remainder=True)
+        self._close_run()
         self._next_start = None
         if self._speaking:
             seg = self._current_segment()
@@ -676,6 +687,7 @@ class CapturingAgentOutput(io.AudioOutput):
         while self._queue and self._queue[0].finished:
             self._queue.popleft()
         if not self._queue:
+            self._close_run()
             self._next_start = None
             return None
 
@@ -687,6 +699,8 @@ class CapturingAgentOutput(io.AudioOutput):
             # continue a run back-to-back; after a gap (underrun, pause) start now
             start = self._next_start if self._next_start is not None else now
             self._inflight = _InFlight(seg=seg, samples=samples, rate=rate, start=start)
+            if self._run is None:
+                self._run = (seg, seg.played, start)
             if seg.started_mono is None:
                 seg.started_mono = start
                 self.on_playback_started(created_at=time.time() - (now - start))
@@ -697,11 +711,13 @@ class CapturingAgentOutput(io.AudioOutput):
 
         if seg.flushed:
             self._queue.popleft()
+            self._close_run()
             at = self._last_end if seg.started_mono is not None and self._last_end else now
             self._finish(seg, interrupted=False, at=at)
             return 0.0
 
         # the TTS is behind real time: the caller hears a gap
+        self._close_run()
         self._next_start = None
         return None
 
@@ -726,6 +742,23 @@ class CapturingAgentOutput(io.AudioOutput):
         self._last_end = f.start + n / f.rate
         if keep_remainder and n < len(f.samples):
             f.seg.chunks.appendleft((f.samples[n:], f.rate))
+        self._close_run()
+
+    def _close_run(self) -> None:
+        """Report the stretch that just stopped playing (``on_playback_progressed``).
+
+        Wrappers such as livekit's own ``RecorderAudioOutput`` place agent audio from
+        these reports; without them they would assume the segment played in one piece,
+        which is wrong across a pause.
+        """
+        if self._run is None:
+            return
+        seg, offset, start = self._run
+        self._run = None
+        duration = seg.played - offset
+        if duration > 0:
+            wall = time.time() - (time.monotonic() - start)
+            self.on_playback_progressed(started_at=wall, offset=offset, duration=duration)
 
     def _finish(self, seg: _Segment, *, interrupted: bool, at: float) -> None:
         seg.finished = True
