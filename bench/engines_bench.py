@@ -23,7 +23,7 @@ from livekit.plugins import silero
 from loguru import logger
 
 from worker.engines.embeddings import SentenceEmbedder
-from worker.engines.piper_tts import PiperTTS, load_voice
+from worker.engines.piper_tts import PiperTTS
 from worker.engines.whisper_stt import SAMPLE_RATE, WhisperSTT, WhisperTranscriber, frames_to_float
 
 UTTERANCE = "Can you book me a tour on Saturday morning?"
@@ -46,7 +46,9 @@ def _utterance_16k(piper: PiperTTS, seconds: float = 3.0) -> np.ndarray:
     pcm, rate = piper.synthesize_pcm(UTTERANCE)
     audio = frames_to_float(rtc.AudioFrame(pcm.tobytes(), rate, 1, pcm.size))
     pad = max(0, int(seconds * SAMPLE_RATE) - audio.size)
-    return np.concatenate([np.zeros(pad // 2, np.float32), audio, np.zeros(pad - pad // 2, np.float32)])
+    return np.concatenate(
+        [np.zeros(pad // 2, np.float32), audio, np.zeros(pad - pad // 2, np.float32)]
+    )
 
 
 def bench_whisper(piper: PiperTTS, runs: int) -> None:
@@ -55,7 +57,9 @@ def bench_whisper(piper: PiperTTS, runs: int) -> None:
     full = WhisperTranscriber(full_window=True)
     short.warmup()
     model = short.model
-    print(f"\nWhisper tiny.en, {audio.size / SAMPLE_RATE:.1f} s utterance, 1 thread, median of {runs}")
+    print(
+        f"\nWhisper tiny.en, {audio.size / SAMPLE_RATE:.1f} s utterance, 1 thread, median of {runs}"
+    )
 
     def stock() -> None:
         segments, _ = model.transcribe(
@@ -69,7 +73,8 @@ def bench_whisper(piper: PiperTTS, runs: int) -> None:
         list(segments)
 
     print(f"  faster-whisper transcribe() (30 s pad): {_median_ms(stock, runs):6.0f} ms")
-    print(f"  our decoder, 30 s window              : {_median_ms(lambda: full.transcribe(audio), runs):6.0f} ms")
+    full_ms = _median_ms(lambda: full.transcribe(audio), runs)
+    print(f"  our decoder, 30 s window              : {full_ms:6.0f} ms")
     result = short.transcribe(audio)
     print(
         f"  our decoder, {result.window_s:.0f} s window              : "
@@ -113,17 +118,20 @@ async def bench_stream(piper: PiperTTS, runs: int) -> None:
     for label, pause in (("speculative final on ", 0.2), ("speculative final off", 0.0)):
         engine = WhisperSTT(vad=vad, speculative_pause=pause)
         values = [await _stream_once(engine, pcm, rate) for _ in range(runs)]
-        print(f"  {label}: {statistics.median(values):6.0f} ms  ({', '.join(f'{v:.0f}' for v in values)})")
+        each = ", ".join(f"{v:.0f}" for v in values)
+        print(f"  {label}: {statistics.median(values):6.0f} ms  ({each})")
 
 
 def bench_piper(piper: PiperTTS, runs: int) -> None:
-    voice = load_voice()
     print(f"\nPiper, reply of {len(piper.clauses(REPLY))} clauses, median of {runs}")
     first = piper.clauses(REPLY)[0]
-    print(f"  first clause {first!r}: {_median_ms(lambda: piper.render_clause(first), runs):6.0f} ms")
+    first_ms = _median_ms(lambda: piper.render_clause(first), runs)
+    print(f"  first clause {first!r}: {first_ms:6.0f} ms")
     sentence = REPLY.split(". ")[0] + "."
-    print(f"  whole first sentence, unsplit   : {_median_ms(lambda: list(voice.synthesize(sentence)), runs):6.0f} ms")
-    print(f"  whole reply, clause by clause   : {_median_ms(lambda: piper.synthesize_pcm(REPLY), runs):6.0f} ms")
+    sentence_ms = _median_ms(lambda: piper.render_clause(sentence), runs)
+    print(f"  whole first sentence, unsplit   : {sentence_ms:6.0f} ms")
+    reply_ms = _median_ms(lambda: piper.synthesize_pcm(REPLY), runs)
+    print(f"  whole reply, clause by clause   : {reply_ms:6.0f} ms")
 
 
 def bench_embeddings(runs: int) -> None:

@@ -63,7 +63,9 @@ async def test_piper_to_whisper_round_trip(whisper: WhisperSTT, piper: PiperTTS)
 
 async def test_streaming_events_in_order(whisper: WhisperSTT, piper: PiperTTS) -> None:
     rate = piper.sample_rate
-    speech = _speech(piper, "I would like to book a tour of the apartment on Maple Street on Saturday.")
+    speech = _speech(
+        piper, "I would like to book a tour of the apartment on Maple Street on Saturday."
+    )
     assert speech.size / rate > 3.5
     pcm = np.concatenate([silence(0.5, rate), speech, silence(1.2, rate)])
     events, stream = await _run_stream(whisper, to_frames(pcm, rate), realtime=True)

@@ -26,6 +26,7 @@ from worker.planner.slots import (
 TODAY = dt.date(2025, 11, 20)  # a Thursday
 D = dt.date
 T = dt.time
+VISA = "4242424242424242"
 
 # (text, expecting, field, expected value)
 CASES: list[tuple[str, str | None, str, Any]] = [
@@ -121,6 +122,8 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     ("3br", None, "bedrooms", 3),
     ("at least four bedrooms", None, "bedrooms", 4),
     ("a studio", None, "bedrooms", 0),
+    ("three or four bedrooms", None, "bedrooms", 3),
+    ("3-4 beds", None, "bedrooms", 3),
     ("three", "bedrooms", "bedrooms", 3),
     ("I have 3 kids.", None, "bedrooms", None),
     # ---------------------------------------------------------------- date (TODAY is Thu 2025-11-20)
@@ -171,6 +174,9 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     ("3", "time", "time", T(15, 0)),
     ("tomorrow afternoon at 3", None, "time", T(15, 0)),
     ("Saturday at 11.", None, "time", T(11, 0)),
+    ("Good morning, can I see it at 2?", None, "time", T(14, 0)),
+    ("Tomorrow morning at 10.", None, "time", T(10, 0)),
+    ("at 7 in the evening", None, "time", T(19, 0)),
     ("10.30 a.m.", None, "time", T(10, 30)),
     ("How about 3 o'clock?", None, "time", T(15, 0)),
     ("I'm looking at two houses.", None, "time", None),
@@ -240,8 +246,8 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     # ---------------------------------------------------------------- card number
     ("4242 4242 4242 4242", None, "card_number", "4242424242424242"),
     ("4111-1111-1111-1111", None, "card_number", "4111111111111111"),
-    ("four two four two, four two four two, four two four two, four two four two", None, "card_number", "4242424242424242"),
-    ("forty two forty two forty two forty two forty two forty two forty two forty two", None, "card_number", "4242424242424242"),
+    ("four two four two, four two four two, four two four two, four two four two", None, "card_number", VISA),
+    ("forty two forty two forty two forty two forty two forty two forty two forty two", None, "card_number", VISA),
     ("378282246310005", None, "card_number", "378282246310005"),
     ("4242 4242 4242 4241", None, "card_number", None),
     ("415-555-0123", None, "card_number", None),
@@ -289,7 +295,9 @@ CASES: list[tuple[str, str | None, str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expecting", "slot", "expected"), CASES, ids=[f"{c[2]}:{c[0][:40]}|{c[1]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("text", "expecting", "slot", "expected"), CASES, ids=[f"{c[2]}:{c[0][:40]}|{c[1]}" for c in CASES]
+)
 def test_extract_table(text: str, expecting: str | None, slot: str, expected: Any) -> None:
     assert getattr(extract(text, TODAY, expecting=expecting), slot) == expected
 
@@ -410,6 +418,7 @@ def test_parse_spoken_number(text: str, expected: int | None) -> None:
         ("(415) 555-0123", "4155550123"),
         ("double five", "55"),
         ("triple seven", "777"),
+        ("double oh seven", "007"),
         ("eight hundred", "800"),
         ("four fifteen, five fifty five", "415555"),
         ("my number is four one five", "415"),

@@ -115,7 +115,9 @@ class _Layer:
 class SentenceEmbedder:
     """all-MiniLM-L6-v2 sentence embeddings (384-d, L2-normalised) with numpy only."""
 
-    def __init__(self, model_dir: str | Path | None = None, *, blas_threads: int | None = 1) -> None:
+    def __init__(
+        self, model_dir: str | Path | None = None, *, blas_threads: int | None = 1
+    ) -> None:
         started = time.perf_counter()
         if blas_threads is not None and not limit_blas_threads(blas_threads):
             logger.warning("could not cap OpenBLAS threads; set OPENBLAS_NUM_THREADS=1")
@@ -135,9 +137,7 @@ class SentenceEmbedder:
         self.pos_emb = w["embeddings.position_embeddings.weight"]
         self.type_emb = w["embeddings.token_type_embeddings.weight"]
         self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.layers = [
-            _Layer(w, f"encoder.layer.{i}") for i in range(config["num_hidden_layers"])
-        ]
+        self.layers = [_Layer(w, f"encoder.layer.{i}") for i in range(config["num_hidden_layers"])]
         logger.info(
             "MiniLM embedder loaded in {:.2f}s ({} layers)",
             time.perf_counter() - started,

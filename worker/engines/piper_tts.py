@@ -43,7 +43,23 @@ _VOICES_LOCK = threading.Lock()
 
 # Abbreviations whose trailing period does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "a.m", "p.m", "apt", "ave"}
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "vs",
+        "etc",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "apt",
+        "ave",
+    }
 )
 # A candidate break: punctuation followed by whitespace (so "1,000" and "3.5" never split).
 _BREAK_RE = re.compile(r"(?P<punct>[.!?]+[\"')\]]*|[,;:]|\s[-\u2013\u2014]+)(?=\s)")

