@@ -83,19 +83,24 @@ def bench_whisper(piper: PiperTTS, runs: int) -> None:
 
 
 async def _stream_once(engine: WhisperSTT, pcm: np.ndarray, rate: int) -> float:
-    """Feed speech + 1.5 s silence in real time; return true end of speech → FINAL (ms)."""
+    """Feed speech + 1.5 s silence in real time; return audible end of speech → FINAL (ms).
+
+    The end of speech is the last sample above -36 dBFS, not the end of Piper's output
+    (which carries ~0.2 s of trailing silence).
+    """
     stream = engine.stream()
     step = rate // 50
+    audio = np.concatenate([pcm, np.zeros(int(1.5 * rate), np.int16)])
+    last_loud = int(np.nonzero(np.abs(pcm) > 500)[0][-1])
     speech_end = 0.0
 
     async def feed() -> None:
         nonlocal speech_end
-        tail = np.zeros(int(1.5 * rate), np.int16)
-        for i in range(0, pcm.size + tail.size, step):
-            chunk = np.concatenate([pcm, tail])[i : i + step]
+        for i in range(0, audio.size, step):
+            chunk = audio[i : i + step]
             stream.push_frame(rtc.AudioFrame(chunk.tobytes(), rate, 1, chunk.size))
-            if i + step >= pcm.size and not speech_end:
-                speech_end = time.perf_counter()
+            if i <= last_loud < i + step:
+                speech_end = time.perf_counter() - (i + step - last_loud) / rate
             await asyncio.sleep(step / rate)
         stream.end_input()
 

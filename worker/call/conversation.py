@@ -34,6 +34,7 @@ from worker.flow.machine import (
     Transition,
 )
 from worker.planner.llm import render_directive
+from worker.planner.intents import classify
 from worker.planner.slots import extract
 from worker.trace.collector import TraceCollector
 
@@ -42,11 +43,20 @@ def new_call_id() -> str:
     return "call_" + uuid.uuid4().hex[:12]
 
 
-def read_caller_turn(text: str, today: date) -> CallerTurn:
-    """The deterministic reading of a caller's words the state machine needs (yes/no, wishes)."""
+def read_caller_turn(text: str, today: date, use_embeddings: bool = True) -> CallerTurn:
+    """The deterministic reading of a caller's words the state machine needs (yes/no, wishes).
+
+    Rules decide first; the embedding intent fills in paraphrases the rules miss.
+    """
     s = extract(text, today)
-    wants = [w for w, flag in (("human", s.wants_human), ("goodbye", s.goodbye)) if flag]
-    return CallerTurn(text=text, affirmation=s.affirmation, wants=wants)
+    intent = classify(text)[0] if use_embeddings else "other"
+    human = s.wants_human or intent == "human"
+    goodbye = (s.goodbye or intent == "goodbye") and not human
+    affirmation = s.affirmation
+    if affirmation is None and intent in ("affirm", "deny"):
+        affirmation = intent == "affirm"
+    wants = [w for w, flag in (("human", human), ("goodbye", goodbye)) if flag]
+    return CallerTurn(text=text, affirmation=affirmation, wants=wants)
 
 
 @dataclass
@@ -135,7 +145,8 @@ class Conversation:
         text = msg.text_content or ""
         before = self.machine.snapshot()
         self.trace.caller_turn(msg, before)
-        transitions = self.machine.apply(read_caller_turn(text, self.options.today))
+        reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
+        transitions = self.machine.apply(reading)
         self.trace.on_transitions(transitions)
         self.log = logger.bind(call_id=self.call_id, turn=self.machine.s.turn)
         self.log.info("caller: {}", text)

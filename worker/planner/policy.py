@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from worker.planner import replies
+from worker.planner.intents import classify
 from worker.planner.slots import Slots, extract
 
 # ---------------------------------------------------------------- conversation items
@@ -196,7 +197,7 @@ def plan(directive: dict[str, Any], items: list[Item], today: date) -> Plan:
 def _after_caller(conv: Conversation) -> Plan:
     said = conv.user_texts[-1] if conv.user_texts else ""
     latest = conv.latest()
-    if latest.wants_human and "create_case" in conv.allowed:
+    if (latest.wants_human or classify(said)[0] == "human") and "create_case" in conv.allowed:
         args = {"reason": "caller_request", "summary": f"Caller asked for a person: {said[:200]}",
                 "name": conv.slots.get("name") or conv.slots.get("holder_name"),
                 "phone": conv.slots.get("phone"), "policy_number": conv.slots.get("policy_number")}
