@@ -54,6 +54,9 @@ class SilenceWatch:
             return
         self.call.log.info("silence for {:.1f} s after {} reprompts: ending", self.after, self.reprompts)
         self._stopped = True
+        # from here on this task must finish: the goodbye itself moves the agent to "speaking",
+        # and agent_state() would otherwise cancel it mid-playout, before end() is reached
+        self._task = None
         handle = self.call.session.say(GOODBYE, allow_interruptions=False)
         await handle.wait_for_playout()
         await self.call.end("silence")

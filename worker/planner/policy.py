@@ -67,6 +67,15 @@ class Plan:
 
 
 # ---------------------------------------------------------------- reading the conversation
+# A bare answer ("4821") only means something after the question that asked for it.
+_ASKED_BY = {"policy number": "policy_number", "date of birth": "date_of_birth"}
+
+
+def _asked_for(agent_text: str) -> str | None:
+    low = agent_text.lower()
+    return next((slot for words, slot in _ASKED_BY.items() if words in low), None) if "?" in low else None
+
+
 class Conversation:
     """What the planner can read: the directive and the caller's words, newest first."""
 
@@ -79,11 +88,19 @@ class Conversation:
         last_user = max((i for i, it in enumerate(items) if isinstance(it, UserSaid)), default=-1)
         self.since_user = items[last_user + 1:]
         self.user_texts = [it.text for it in items if isinstance(it, UserSaid)]
+        self.asked: list[str | None] = []  # per caller text: the field the agent had just asked for
+        prev = ""
+        for it in items:
+            if isinstance(it, AgentSaid):
+                prev = it.text
+            elif isinstance(it, UserSaid):
+                self.asked.append(_asked_for(prev))
+                prev = ""
 
     @property
     def expecting(self) -> str | None:
         missing = self.d.get("missing") or []
-        return missing[0]["slot"] if missing else None
+        return missing[0]["slot"] if missing else (self.asked[-1] if self.asked else None)
 
     def latest(self) -> Slots:
         text = self.user_texts[-1] if self.user_texts else ""
@@ -91,8 +108,8 @@ class Conversation:
 
     def recall(self, field_name: str) -> Any:
         """The newest value of a fact the caller stated, across the whole call."""
-        for text in reversed(self.user_texts):
-            value = getattr(extract(text, self.today), field_name, None)
+        for text, asked in zip(reversed(self.user_texts), reversed(self.asked)):
+            value = getattr(extract(text, self.today, expecting=asked), field_name, None)
             if value not in (None, "", False):
                 return value
         return None

@@ -73,7 +73,7 @@ def session_for(engines: Engines, settings: Settings) -> AgentSession:
         max_tool_steps=6,
         aec_warmup_duration=None,
         turn_handling={
-            "turn_detection": "stt",
+            "turn_detection": "vad",
             "endpointing": {"min_delay": settings.endpointing_min_delay, "max_delay": settings.endpointing_max_delay},
             "interruption": {"mode": "vad", "min_duration": settings.interrupt_min_duration,
                              "resume_false_interruption": True, "false_interruption_timeout": 1.5},
@@ -134,8 +134,14 @@ class SimulatedCall:
     # ------------------------------------------------------------ the call
     async def _play_script(self, conv: Conversation, session: AgentSession) -> None:
         last_end: float | None = 0.0
-        for i, line in enumerate(self.scenario.caller):
-            pcm, rate = (await self._voice(line)) if line.silence is None else (np.zeros(0, np.int16), 16000)
+        lines = self.scenario.caller
+        ready: asyncio.Future[tuple[np.ndarray, int]] | None = None  # the next line, voiced during a silence
+        for i, line in enumerate(lines):
+            if line.silence is not None:
+                pcm, rate = np.zeros(0, np.int16), 16000
+            else:
+                pcm, rate = await (ready or self._voice(line))
+            ready = None
             if conv.machine.s.ended:
                 self.failures.append(f"line {line.line}: the call ended before this caller line")
                 return
@@ -150,6 +156,9 @@ class SimulatedCall:
                 return
             if line.silence is not None:
                 self.log.info("caller stays silent for {:.1f} s", line.silence)
+                if i + 1 < len(lines) and lines[i + 1].silence is None:
+                    # voice the next line now, so `silence: N` is N seconds and not N + synthesis time
+                    ready = asyncio.ensure_future(self._voice(lines[i + 1]))
                 await asyncio.sleep(line.silence)
                 last_end = None
                 continue

@@ -82,6 +82,8 @@ class _LineLoader(yaml.SafeLoader):
 def _mapping_with_line(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
+    # the line of each key, so an error in a scalar value (`flow: mortgage`) names its own line
+    mapping["__keys__"] = {loader.construct_object(k, deep=True): k.start_mark.line + 1 for k, _ in node.value}
     return mapping
 
 
@@ -90,7 +92,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 
 def _strip_lines(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+        return {k: _strip_lines(v) for k, v in value.items() if k not in ("__line__", "__keys__")}
     if isinstance(value, list):
         return [_strip_lines(v) for v in value]
     return value
@@ -100,6 +102,9 @@ def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
     line = raw.get("__line__") if isinstance(raw, dict) else None
     cur = raw
     for part in loc:
+        keys = cur.get("__keys__") if isinstance(cur, dict) else None
+        if isinstance(keys, dict) and part in keys:
+            line = keys[part]
         try:
             cur = cur[part]
         except (KeyError, IndexError, TypeError):
