@@ -84,6 +84,9 @@ class ToolOutcome(BaseModel):
     error_message: str | None = None
     transient: bool = False
     duration_ms: float = 0.0
+    attempts: int = 1
+    replayed: bool = False
+    """Served from a stored result (a duplicate), with no new side effect."""
 
 
 TOOLS: dict[str, ToolSpec] = {

@@ -179,3 +179,13 @@ def test_same_events_same_states_and_decisions(flow: str, seq: list) -> None:
             assert m.s.ended == (m.s.phase == "ended")
         return out
     assert play() == play()
+
+
+def test_speech_begun_before_entering_a_terminal_state_is_not_its_farewell() -> None:
+    m = ConversationMachine(load_flow("real_estate"))
+    run_tool(m, "create_case", {"reason": "caller_request", "summary": "x"}, {"case_id": "CASE-1"})
+    assert m.s.state == "handoff"
+    m.apply(AgentSpoke(text="Of course, let me get a colleague.", began_in_state=False))
+    assert not m.s.ended
+    m.apply(AgentSpoke(text="A colleague will call you back. Goodbye!"))
+    assert m.s.ended and m.s.end_reason == "completed"

@@ -2,7 +2,20 @@
 
 from tools.sandbox.core import Sandbox
 from tools.sandbox.faults import FAULT_CODES, ArmedFault, FaultEvent, FaultInjector, FaultKind
-from tools.sandbox.records import Booking, Case, Charge, Listing, Opportunity, Policy, Quote
+from tools.sandbox.records import (
+    Authorization,
+    Booking,
+    Case,
+    Charge,
+    Hold,
+    Listing,
+    Opportunity,
+    OutboxMessage,
+    Policy,
+    Quote,
+    Receipt,
+    VaultCard,
+)
 from tools.sandbox.seed import LISTINGS, POLICIES, SLOT_HOURS, WINDOW_DAYS
 
 __all__ = [
@@ -12,15 +25,20 @@ __all__ = [
     "SLOT_HOURS",
     "WINDOW_DAYS",
     "ArmedFault",
+    "Authorization",
     "Booking",
     "Case",
     "Charge",
     "FaultEvent",
     "FaultInjector",
     "FaultKind",
+    "Hold",
     "Listing",
     "Opportunity",
+    "OutboxMessage",
     "Policy",
     "Quote",
+    "Receipt",
     "Sandbox",
+    "VaultCard",
 ]

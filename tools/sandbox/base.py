@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import ClassVar
 
+from tools.errors import Conflict
 from tools.sandbox.db import Database
 from tools.sandbox.faults import FaultInjector
 
@@ -30,3 +31,15 @@ class Backend:
     def _now(self) -> str:
         """Timestamp for created_at/updated_at columns (ISO 8601, seconds, with offset)."""
         return self._clock().isoformat(timespec="seconds")
+
+
+def key_reused(op: str, idempotency_key: str) -> Conflict:
+    """The error for an idempotency key replayed with different parameters.
+
+    Like Stripe: a key names one request, so the same key with other arguments is a bug in
+    the caller (a key derived from the wrong fields), never something to quietly serve.
+    """
+    return Conflict(
+        f"Idempotency key {idempotency_key!r} was already used for a different {op} request.",
+        code="idempotency_key_reused",
+    )

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from loguru import logger
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -54,8 +54,35 @@ CREATE TABLE IF NOT EXISTS bookings (
     source          TEXT NOT NULL CHECK (source IN ('caller', 'seed')),
     idempotency_key TEXT UNIQUE,
     created_at      TEXT NOT NULL,
+    hold_id         TEXT,
     UNIQUE (listing_id, slot_start),
     FOREIGN KEY (listing_id, slot_start) REFERENCES tour_slots (listing_id, slot_start)
+);
+
+CREATE TABLE IF NOT EXISTS holds (
+    id              INTEGER PRIMARY KEY,
+    hold_id         TEXT NOT NULL UNIQUE,
+    listing_id      TEXT NOT NULL,
+    slot_start      TEXT NOT NULL,
+    phone           TEXT NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('held', 'confirmed')),
+    booking_id      TEXT UNIQUE REFERENCES bookings (booking_id),
+    idempotency_key TEXT UNIQUE,
+    created_at      TEXT NOT NULL,
+    UNIQUE (listing_id, slot_start),
+    FOREIGN KEY (listing_id, slot_start) REFERENCES tour_slots (listing_id, slot_start),
+    CHECK ((status = 'confirmed') = (booking_id IS NOT NULL))
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id              INTEGER PRIMARY KEY,
+    message_id      TEXT NOT NULL UNIQUE,
+    booking_id      TEXT NOT NULL REFERENCES bookings (booking_id),
+    channel         TEXT NOT NULL CHECK (channel IN ('sms')),
+    recipient       TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    idempotency_key TEXT UNIQUE,
+    created_at      TEXT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS opportunities (
@@ -98,6 +125,37 @@ CREATE TABLE IF NOT EXISTS charges (
     card_last4      TEXT NOT NULL CHECK (length(card_last4) = 4),
     status          TEXT NOT NULL CHECK (status IN ('succeeded')),
     idempotency_key TEXT UNIQUE,
+    created_at      TEXT NOT NULL,
+    authorization_id TEXT
+);
+
+CREATE TABLE IF NOT EXISTS vault (
+    card_token TEXT PRIMARY KEY CHECK (card_token LIKE 'tok\\_%' ESCAPE '\\'),
+    card_last4 TEXT NOT NULL CHECK (length(card_last4) = 4),
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS authorizations (
+    id               INTEGER PRIMARY KEY,
+    authorization_id TEXT NOT NULL UNIQUE,
+    policy_number    TEXT NOT NULL,
+    amount_cents     INTEGER NOT NULL CHECK (amount_cents > 0),
+    currency         TEXT NOT NULL CHECK (currency = 'USD'),
+    card_token       TEXT NOT NULL REFERENCES vault (card_token),
+    card_last4       TEXT NOT NULL CHECK (length(card_last4) = 4),
+    status           TEXT NOT NULL CHECK (status IN ('authorized', 'captured')),
+    idempotency_key  TEXT UNIQUE,
+    created_at       TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS receipts (
+    id              INTEGER PRIMARY KEY,
+    receipt_id      TEXT NOT NULL UNIQUE,
+    charge_id       TEXT NOT NULL REFERENCES charges (charge_id),
+    policy_number   TEXT NOT NULL,
+    amount_cents    INTEGER NOT NULL,
+    card_last4      TEXT NOT NULL CHECK (length(card_last4) = 4),
+    idempotency_key TEXT UNIQUE,
     created_at      TEXT NOT NULL
 );
 
@@ -112,6 +170,40 @@ CREATE TABLE IF NOT EXISTS cases (
     idempotency_key TEXT UNIQUE,
     created_at      TEXT NOT NULL
 );
+"""
+
+#: Columns added after schema version 1: (table, column, declaration). ``ALTER TABLE ADD
+#: COLUMN`` cannot add UNIQUE columns, so their uniqueness lives in :data:`INDEXES`.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("bookings", "hold_id", "TEXT"),
+    ("charges", "authorization_id", "TEXT"),
+)
+
+#: Run after the tables (and the column migration) exist. The triggers make "a slot is
+#: held or booked once" a rule of the schema across the two tables, like the UNIQUE
+#: constraints do within each: a caller booking (``book`` or a confirmed hold) may not take
+#: a slot someone else holds, and a hold may not take a booked slot. Seed rows are exempt
+#: so reseeding for another ``today`` can never make ``Sandbox.open`` fail.
+INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS bookings_hold_id ON bookings (hold_id);
+CREATE UNIQUE INDEX IF NOT EXISTS charges_authorization_id ON charges (authorization_id);
+CREATE INDEX IF NOT EXISTS receipts_charge_id ON receipts (charge_id);
+CREATE INDEX IF NOT EXISTS outbox_booking_id ON outbox (booking_id);
+
+CREATE TRIGGER IF NOT EXISTS holds_slot_not_booked BEFORE INSERT ON holds
+WHEN EXISTS (SELECT 1 FROM bookings WHERE listing_id = NEW.listing_id AND slot_start = NEW.slot_start)
+BEGIN
+    SELECT RAISE(ABORT, 'slot already booked');
+END;
+
+CREATE TRIGGER IF NOT EXISTS bookings_slot_not_held BEFORE INSERT ON bookings
+WHEN NEW.source = 'caller' AND EXISTS (
+    SELECT 1 FROM holds
+    WHERE listing_id = NEW.listing_id AND slot_start = NEW.slot_start AND hold_id IS NOT NEW.hold_id
+)
+BEGIN
+    SELECT RAISE(ABORT, 'slot already held');
+END;
 """
 
 
@@ -130,9 +222,21 @@ class Database:
         self._closed = False
 
     def create_schema(self) -> None:
-        """Idempotent: reopening an existing sandbox file keeps its data."""
+        """Idempotent: reopening an existing sandbox file keeps its data (and upgrades a
+        version-1 file in place: new tables, the added columns, indexes and triggers)."""
         with self._lock:
             self._conn.executescript(SCHEMA)
+            for table, column, declaration in ADDED_COLUMNS:
+                present = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    logger.info("sandbox schema: adding {}.{}", table, column)
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            self._conn.executescript(INDEXES)
+            self._conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (SCHEMA_VERSION,),
+            )
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -17,6 +17,8 @@ CaseReason = Literal["caller_request", "tool_failure", "other"]
 PolicyStatus = Literal["active", "lapsed", "cancelled"]
 BookingSource = Literal["caller", "seed"]
 ChargeStatus = Literal["succeeded"]
+HoldStatus = Literal["held", "confirmed"]
+AuthorizationStatus = Literal["authorized", "captured"]
 
 
 class _Record(BaseModel):
@@ -42,6 +44,32 @@ class Booking(_Record):
     name: str
     phone: str
     source: BookingSource
+    idempotency_key: str | None
+    created_at: datetime
+    hold_id: str | None = None
+
+
+class Hold(_Record):
+    """A tour slot held for a caller until it is confirmed into a :class:`Booking`."""
+
+    hold_id: str
+    listing_id: str
+    slot_start: datetime
+    phone: str
+    status: HoldStatus
+    booking_id: str | None
+    idempotency_key: str | None
+    created_at: datetime
+
+
+class OutboxMessage(_Record):
+    """A message the calendar system sent (a booking confirmation by SMS)."""
+
+    message_id: str
+    booking_id: str
+    channel: Literal["sms"]
+    recipient: str
+    body: str
     idempotency_key: str | None
     created_at: datetime
 
@@ -89,6 +117,41 @@ class Charge(_Record):
     card_token: str
     card_last4: str
     status: ChargeStatus
+    idempotency_key: str | None
+    created_at: datetime
+    authorization_id: str | None = None
+
+
+class VaultCard(_Record):
+    """A tokenized card: the token and the last four digits, never the number."""
+
+    card_token: str
+    card_last4: str
+    created_at: datetime
+
+
+class Authorization(_Record):
+    """Money reserved on a card; :meth:`PaymentsBackend.capture` turns it into a charge."""
+
+    authorization_id: str
+    policy_number: str
+    amount_cents: int
+    currency: Literal["USD"]
+    card_token: str
+    card_last4: str
+    status: AuthorizationStatus
+    idempotency_key: str | None
+    created_at: datetime
+
+
+class Receipt(_Record):
+    """A receipt sent for a charge."""
+
+    receipt_id: str
+    charge_id: str
+    policy_number: str
+    amount_cents: int
+    card_last4: str
     idempotency_key: str | None
     created_at: datetime
 

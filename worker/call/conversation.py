@@ -110,6 +110,7 @@ class Conversation:
         self.log = logger.bind(call_id=self.call_id, turn=0)
         self.silence = SilenceWatch(self, options.silence_reprompt_after, options.silence_max_reprompts)
         self._closing = False
+        self._state_entered_at = 0.0
         self._wire()
 
     # ------------------------------------------------------------ instructions
@@ -127,6 +128,8 @@ class Conversation:
 
     async def _on_state_change(self, transitions: list[Transition]) -> None:
         """After every tool outcome: log transitions and hand the model the new directive."""
+        if transitions:
+            self._state_entered_at = time.time()
         for t in transitions:
             self.log.info("state {} → {} ({})", t.from_state, t.to_state, t.because)
         await self.agent.update_instructions(self.instructions())
@@ -147,6 +150,8 @@ class Conversation:
         self.trace.caller_turn(msg, before)
         reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
         transitions = self.machine.apply(reading)
+        if transitions:
+            self._state_entered_at = time.time()
         self.trace.on_transitions(transitions)
         self.log = logger.bind(call_id=self.call_id, turn=self.machine.s.turn)
         self.log.info("caller: {}", text)
@@ -158,7 +163,9 @@ class Conversation:
             return
         text = item.text_content or ""
         self.trace.on_agent_message(item)
-        self.machine.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted)))
+        began = (item.metrics or {}).get("started_speaking_at")
+        in_state = began is None or began >= self._state_entered_at
+        self.machine.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
         if self.machine.s.ended and not self._closing:
             self._closing = True

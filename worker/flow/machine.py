@@ -45,6 +45,9 @@ class AgentSpoke(BaseModel):
     kind: Literal["agent_spoke"] = "agent_spoke"
     text: str
     interrupted: bool = False
+    began_in_state: bool = True
+    """False when the speech started before the current state was entered (it does not count
+    as the state's own reply, e.g. an acknowledgement spoken while the tool that moved us ran)."""
 
 
 class ToolProposed(BaseModel):
@@ -229,7 +232,7 @@ class ConversationMachine:
             s.speaker = "nobody"
             if event.text.strip():
                 s.last_agent_text = event.text
-                s.agent_spoke_in_state = True
+                s.agent_spoke_in_state = s.agent_spoke_in_state or event.began_in_state
             if not s.ended:
                 s.phase = "running_tools" if s.in_flight else "listening"
         elif isinstance(event, ToolProposed):

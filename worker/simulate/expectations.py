@@ -52,8 +52,23 @@ def _check(where: str, exp: Expectations, turns: list[TurnTrace], state: str | N
     return failures
 
 
+def _turn_heard(utt: Any, spoken: list[TurnTrace], slack: float = 0.5) -> list[TurnTrace]:
+    """The caller turn whose speech (VAD times) overlaps this played utterance, if any."""
+    for t in spoken:
+        c = t.caller
+        if c is None or c.speech_started_at is None:
+            continue
+        end = c.speech_ended_at if c.speech_ended_at is not None else c.speech_started_at
+        if c.speech_started_at <= utt.end + slack and end >= utt.start - slack:
+            return [t]
+    return []
+
+
 def check_expectations(scenario: Scenario, turns: list[TurnTrace], final: ConversationState,
-                       effects: dict[str, int]) -> list[str]:
+                       effects: dict[str, int], utterances: list[Any] | None = None) -> list[str]:
+    """`utterances`: when each speaking line was played (call time, in line order). With them a
+    line is matched to the turn heard at that time, so a line that made no turn (noise the VAD
+    ignored, an empty WAV) does not shift every later line onto the wrong turn."""
     failures = _check("call", scenario.expect, turns, final.state, final.ended, effects)
     spoken = [t for t in turns if t.caller is not None]
     speaking_lines = [ln for ln in scenario.caller if ln.silence is None]
@@ -62,7 +77,13 @@ def check_expectations(scenario: Scenario, turns: list[TurnTrace], final: Conver
             continue
         where = f"line {line.line}"
         # the turn this line started, and the one that followed the barge-in it answered
-        related = spoken[idx:idx + 1]
+        if utterances is None:
+            related = spoken[idx:idx + 1]
+        else:
+            related = _turn_heard(utterances[idx], spoken) if idx < len(utterances) else []
+            if not related and idx < len(utterances) and idx < len(spoken) and spoken[idx].caller \
+                    and spoken[idx].caller.speech_started_at is None:
+                related = spoken[idx:idx + 1]  # that turn has no VAD times: fall back to order
         before = [turns[turns.index(related[0]) - 1]] if related and turns.index(related[0]) > 0 else []
         if not related:
             failures.append(f"{where}: no caller turn was recognised for this line")

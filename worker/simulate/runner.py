@@ -211,7 +211,7 @@ class SimulatedCall:
             "opportunities": sandbox.crm.count_opportunities(),
         }
         final = conv.machine.snapshot()
-        self.failures += check_expectations(self.scenario, conv.trace.turns, final, effects)
+        self.failures += check_expectations(self.scenario, conv.trace.turns, final, effects, self.utterances)
         sandbox.close()
         result = CallResult(
             call_id=self.call_id, scenario=self.scenario.name, turns=conv.trace.turns,

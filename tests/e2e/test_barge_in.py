@@ -1,0 +1,102 @@
+"""End to end: the caller barges in while the agent reads out the listings.
+
+One real-time call (~80 s) through Silero VAD, Whisper, the planner and Piper. The agent's
+audio must stop soon after the caller starts talking (checked on the recording itself, right
+channel), the trace must show the cut-off reply, and the planner must act on what the caller
+said over it: check Grand Avenue for tomorrow, then book exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from worker.settings import load_settings
+from worker.simulate.runner import CallResult, SimulatedCall
+from worker.simulate.scenario import load_scenario
+from worker.trace.records import TurnTrace
+
+ROOT = Path(__file__).resolve().parents[2]
+BLOCK = 0.01  # seconds per RMS block
+QUIET = 0.005  # RMS (fraction of full scale) below which a block counts as silence (~ -46 dBFS)
+
+
+def run(name: str, out: Path, **overrides: object) -> CallResult:
+    settings = load_settings(**overrides)
+    return asyncio.run(SimulatedCall(load_scenario(ROOT / "scenarios" / f"{name}.yaml"), settings, out).run())
+
+
+def agent_rms_blocks(path: Path) -> np.ndarray:
+    """RMS per 10 ms block of the agent (right) channel of call.wav, as a fraction of full scale."""
+    with wave.open(str(path)) as w:
+        assert w.getnchannels() == 2 and w.getsampwidth() == 2
+        rate = w.getframerate()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)
+    agent = data[:, 1].astype(np.float64) / 32768.0
+    step = int(rate * BLOCK)
+    n = len(agent) // step
+    return np.sqrt((agent[: n * step].reshape(n, step) ** 2).mean(axis=1))
+
+
+def window(rms: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    return rms[int(t0 / BLOCK): int(t1 / BLOCK)]
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[\w$',:.]+", text)
+
+
+def is_truncation(spoken: str, planned: str) -> bool:
+    """`spoken` is `planned` cut short: same words, the last one possibly cut mid-word."""
+    s, p = words(spoken), words(planned)
+    if not s or len(s) > len(p):
+        return False
+    return s[:-1] == p[: len(s) - 1] and p[len(s) - 1].startswith(s[-1].rstrip(",.:"))
+
+
+def test_barge_in_stops_the_listing_readout_and_the_call_pivots(tmp_path: Path) -> None:
+    result = run("barge_in", tmp_path)
+    assert result.failures == []
+    turns = [TurnTrace.model_validate_json(line) for line in result.trace_path.read_text().splitlines()]
+    # utterances follow the speaking lines: name, phone, area/budget, the barge-in, time, bye
+    barge = result.utterances[3]
+
+    # the reply that was barged into: the listing read-out, cut off
+    (cut,) = [t for t in turns if t.reply.interrupted]
+    assert [r.name for r in cut.tools] == ["save_caller_details", "find_listings"]
+    reply = cut.reply
+    assert "I found 3" in reply.planned_text and reply.planned_text.endswith("would you like to see?")
+    assert "I found 3" in reply.spoken_text  # the barge-in landed in the read-out, not the filler
+    assert len(reply.spoken_text) < len(reply.planned_text)
+    assert is_truncation(reply.spoken_text, reply.planned_text), (reply.spoken_text, reply.planned_text)
+    assert "would you like to see" not in reply.spoken_text
+
+    # on the recording: the agent was talking when the caller cut in, and stopped soon after
+    rms = agent_rms_blocks(result.wav_path)
+    assert window(rms, barge.start - 1.0, barge.start).max() > 0.02
+    after = window(rms, barge.start, barge.end)
+    loud = np.flatnonzero(after > QUIET)
+    stopped_after = (loud[-1] + 1) * BLOCK if len(loud) else 0.0
+    assert stopped_after < 1.5, f"agent audio went on {stopped_after:.2f} s into the barge-in"
+    assert barge.end - barge.start > stopped_after + 0.5  # ... and stayed quiet while the caller spoke
+
+    # the planner pivots on the words said over it: Grand Avenue (L-101), tomorrow
+    nxt = turns[cut.turn + 1]
+    assert nxt.caller is not None and "Grand" in nxt.caller.final_transcript
+    assert nxt.caller.speech_started_at is not None and nxt.caller.speech_started_at < barge.end
+    assert [(r.name, r.ok, r.arguments.get("listing_id"), r.arguments.get("date")) for r in nxt.tools] == [
+        ("check_availability", True, "L-101", "2026-11-27")]
+    assert nxt.state.after.state == "schedule"
+
+    # ... and the booking still happens exactly once, without a second search
+    runs = [r for t in turns for r in t.tools]
+    assert [r.name for r in runs if r.name == "find_listings"] == ["find_listings"]
+    booked = [r for r in runs if r.name == "book_tour" and r.ok]
+    assert len(booked) == 1 and booked[0].arguments["listing_id"] == "L-101"
+    assert booked[0].arguments["slot_start"].startswith("2026-11-27T14:00")
+    assert result.effects["bookings"] == 1
+    assert result.final_state["state"] == "done" and result.final_state["end_reason"] == "completed"

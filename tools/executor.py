@@ -1,0 +1,285 @@
+"""Runs tool calls exactly once: idempotency keys, retries, named steps, a journal, resume.
+
+Every call and every step is journaled before and after it runs. A call with an effect gets a
+business idempotency key scoped to the conversation: the same key with the same arguments
+returns the stored result without touching a backend; with different arguments it is a typed
+conflict; a concurrent duplicate waits for the first and returns its result. Transient
+failures are retried with exponential backoff and jitter; only the failed step re-runs, and
+each step passes its own key to its backend, so a retry, a resume after a crash, or a duplicate
+can never repeat an effect. In replay mode results come from the journal and no backend runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+from loguru import logger
+from pydantic import BaseModel, ValidationError
+
+from tools.errors import ToolFailure
+from tools.journal.records import JournalEntry, args_hash, canonical_json
+from tools.journal.store import JournalStore
+from tools.redact import mask_card_numbers, redact_args
+from tools.registry import TOOLS, ToolOutcome, format_validation_error
+from tools.steps import StepContext, StepPlan, plan_for
+
+
+class RetryPolicy(BaseModel):
+    """How hard to try a step: attempts, backoff (base doubling up to cap, ± jitter), timeout."""
+
+    attempts: int = 3
+    base_delay: float = 0.2
+    max_delay: float = 2.0
+    jitter: float = 0.3
+    timeout: float = 5.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        raw = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return max(0.0, raw * (1 + rng.uniform(-self.jitter, self.jitter)))
+
+
+DEFAULT_RETRY = RetryPolicy()
+RETRY: dict[str, RetryPolicy] = {
+    "charge_card": RetryPolicy(attempts=4, base_delay=0.25, max_delay=2.0, timeout=6.0),
+    "book_tour": RetryPolicy(attempts=4, base_delay=0.25, max_delay=2.0, timeout=6.0),
+}
+
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "charge_card": ("policy_number", "amount_cents", "card_token"),
+    "book_tour": ("listing_id", "slot_start", "phone"),
+    "create_case": ("reason", "summary"),
+    "update_opportunity": ("phone", "stage", "listing_id"),
+}
+
+OnRetry = Callable[[str, int, str], Awaitable[None]]
+
+
+def idempotency_key(tool: str, prepared: dict[str, Any]) -> str | None:
+    """The business key of an effect: a hash of the tool and its key fields (None: no effect)."""
+    if not TOOLS[tool].effect:
+        return None
+    fields = KEY_FIELDS.get(tool) or tuple(sorted(prepared))
+    material = canonical_json({"tool": tool, **{f: prepared.get(f) for f in fields}})
+    return f"{tool}:" + hashlib.sha256(material).hexdigest()[:32]
+
+
+@dataclass
+class _Running:
+    future: asyncio.Future[ToolOutcome]
+
+
+@dataclass
+class ToolExecutor:
+    """Executes tools for any number of calls of one process against one sandbox and journal."""
+
+    sandbox: Any
+    store: JournalStore
+    owner: str = field(default_factory=lambda: f"proc-{random.getrandbits(48):012x}")
+    retry: dict[str, RetryPolicy] = field(default_factory=lambda: dict(RETRY))
+    ttl_s: float = 24 * 3600
+    on_retry: OnRetry | None = None
+    replay: bool = False
+    seed: int | None = None
+    _running: dict[tuple[str, str], _Running] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    # ------------------------------------------------------------ public
+    async def run(self, call_id: str, tool: str, args: BaseModel | dict[str, Any], *, turn: int | None = None,
+                  tool_call_id: str | None = None) -> ToolOutcome:
+        """Run one tool call; never raises for tool problems (they come back as outcomes)."""
+        started = time.perf_counter()
+        spec = TOOLS.get(tool)
+        if spec is None:
+            return ToolOutcome(name=tool, ok=False, error_code="unknown_tool", error_message=f"no tool named {tool!r}")
+        try:
+            model = args if isinstance(args, spec.args_model) else spec.args_model.model_validate(args)
+        except ValidationError as exc:
+            return ToolOutcome(name=tool, ok=False, error_code="invalid_arguments", error_message=format_validation_error(exc))
+        plan = plan_for(tool)
+        try:
+            prepared = await plan.prepare(self.sandbox, model) if not self.replay else self._replay_prepared(model)
+        except ToolFailure as exc:
+            return self._failed(tool, exc.code, exc.message, exc.transient, started)
+        key = idempotency_key(tool, prepared)
+        if self.replay:
+            return await self._from_journal(call_id, tool, prepared, started)
+        if key is None:
+            return await self._execute(call_id, tool, plan, prepared, None, turn, tool_call_id, started, {})
+        local = self._running.get((call_id, key))
+        if local is not None:  # a duplicate in this process: wait for the first and share its outcome
+            outcome = await asyncio.shield(local.future)
+            await self._journal(call_id, "call_replayed", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
+                                payload={"reason": "concurrent duplicate"})
+            return outcome.model_copy(update={"replayed": True})
+        return await self._claim_and_run(call_id, tool, plan, prepared, key, turn, tool_call_id, started)
+
+    async def resume(self, call_id: str | None = None) -> list[ToolOutcome]:
+        """Continue every unfinished tool call (of one call, or all) from its first incomplete step."""
+        outcomes = []
+        for cid, key in await self.store.unfinished():
+            if call_id is not None and cid != call_id:
+                continue
+            entries = [e for e in await self.store.entries(cid) if e.idempotency_key == key]
+            start = next((e for e in entries if e.kind == "call_started"), None)
+            if start is None or start.tool is None:
+                continue
+            done = {e.step: e.payload.get("output", {}) for e in entries if e.kind == "step_succeeded" and e.step}
+            prepared = dict(start.payload.get("args", {}))
+            logger.info("resuming {} {} after steps {}", cid, start.tool, list(done) or "none")
+            if key.startswith(f"{start.tool}:"):
+                await self.store.reclaim_stale(cid, key, self.owner)
+            outcomes.append(await self._execute(cid, start.tool, plan_for(start.tool), prepared, key, start.turn,
+                                                start.tool_call_id, time.perf_counter(), done, resumed=True))
+        return outcomes
+
+    # ------------------------------------------------------------ idempotency
+    async def _claim_and_run(self, call_id: str, tool: str, plan: StepPlan, prepared: dict[str, Any], key: str,
+                             turn: int | None, tool_call_id: str | None, started: float) -> ToolOutcome:
+        a_hash = args_hash(tool, prepared)
+        future: asyncio.Future[ToolOutcome] = asyncio.get_running_loop().create_future()
+        self._running[(call_id, key)] = _Running(future)
+        try:
+            while True:
+                claim = await self.store.claim(call_id, key, tool, a_hash, self.owner, self.ttl_s)
+                if claim.status == "claimed":
+                    outcome = await self._execute(call_id, tool, plan, prepared, key, turn, tool_call_id, started, {})
+                    break
+                if claim.status == "done":
+                    await self._journal(call_id, "call_replayed", tool=tool, tool_call_id=tool_call_id, key=key,
+                                        turn=turn, payload={"reason": "duplicate of a finished call"})
+                    outcome = self._stored(tool, claim.result or {}, started).model_copy(update={"replayed": True})
+                    break
+                if claim.status == "conflict":
+                    await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,
+                                        turn=turn, payload={"error": "idempotency_conflict"})
+                    outcome = self._failed(tool, "idempotency_conflict",
+                                           f"{tool} was already called in this conversation with the same key "
+                                           "but different arguments", False, started)
+                    break
+                await asyncio.sleep(0.05)  # in progress in another process: wait for its result
+            future.set_result(outcome)
+            return outcome
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # mark retrieved
+            raise
+        finally:
+            self._running.pop((call_id, key), None)
+
+    # ------------------------------------------------------------ steps and retries
+    async def _execute(self, call_id: str, tool: str, plan: StepPlan, prepared: dict[str, Any], key: str | None,
+                       turn: int | None, tool_call_id: str | None, started: float,
+                       done: dict[str, dict[str, Any]], resumed: bool = False) -> ToolOutcome:
+        spec = TOOLS[tool]
+        policy = self.retry.get(tool, DEFAULT_RETRY)
+        step_key_base = key or f"{tool}:{call_id}:{tool_call_id or time.time_ns()}"
+        if not resumed:
+            await self._journal(call_id, "call_started", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
+                                payload={"args": redact_args(spec, prepared)}, a_hash=args_hash(tool, prepared))
+        outputs = dict(done)
+        attempts_total = 0
+        for step in plan.steps:
+            if step.name in outputs:
+                continue
+            ctx = StepContext(args=prepared, outputs=outputs, key=f"{step_key_base}:{step.name}")
+            attempt = 0
+            while True:
+                attempt += 1
+                attempts_total += 1
+                await self._journal(call_id, "step_started", tool=tool, tool_call_id=tool_call_id, key=key,
+                                    turn=turn, step=step.name, attempt=attempt)
+                try:
+                    output = await asyncio.wait_for(step.run(self.sandbox, ctx), timeout=policy.timeout)
+                except (ToolFailure, asyncio.TimeoutError, ConnectionError, OSError) as exc:
+                    code, message, transient = _classify(exc)
+                    retry = transient and attempt < policy.attempts
+                    await self._journal(call_id, "step_failed", tool=tool, tool_call_id=tool_call_id, key=key,
+                                        turn=turn, step=step.name, attempt=attempt,
+                                        payload={"error": code, "message": mask_card_numbers(message),
+                                                 "transient": transient, "will_retry": retry})
+                    if retry:
+                        if self.on_retry is not None:
+                            await self.on_retry(tool, attempt, code)
+                        await asyncio.sleep(policy.delay(attempt, self._rng))
+                        continue
+                    await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,
+                                        turn=turn, payload={"error": code, "message": mask_card_numbers(message),
+                                                            "transient": transient})
+                    if key is not None:
+                        if transient:
+                            await self.store.release(call_id, key, self.owner)
+                        else:
+                            await self.store.finish(call_id, key, self.owner, "failed",
+                                                    {"error": code, "message": mask_card_numbers(message)})
+                    return self._failed(tool, code, message, transient, started, attempts_total)
+                outputs[step.name] = output
+                await self._journal(call_id, "step_succeeded", tool=tool, tool_call_id=tool_call_id, key=key,
+                                    turn=turn, step=step.name, attempt=attempt, payload={"output": output})
+                break
+        result = plan.finish(prepared, outputs)
+        await self._journal(call_id, "call_succeeded", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
+                            payload={"result": result})
+        if key is not None:
+            await self.store.finish(call_id, key, self.owner, "succeeded", result)
+        return ToolOutcome(name=tool, ok=True, result=result, duration_ms=(time.perf_counter() - started) * 1000,
+                           attempts=max(1, attempts_total))
+
+    # ------------------------------------------------------------ replay
+    def _replay_prepared(self, model: BaseModel) -> dict[str, Any]:
+        return model.model_dump(mode="json")
+
+    async def _from_journal(self, call_id: str, tool: str, prepared: dict[str, Any], started: float) -> ToolOutcome:
+        """The recorded outcome of the next unserved call of this tool in the journal."""
+        served = self._served = getattr(self, "_served", set())
+        for e in await self.store.entries(call_id):
+            if e.tool != tool or e.seq in served or e.kind not in ("call_succeeded", "call_failed"):
+                continue
+            served.add(e.seq)
+            if e.kind == "call_succeeded":
+                return self._stored(tool, e.payload.get("result", {}), started)
+            return self._failed(tool, e.payload.get("error", "failed"), e.payload.get("message", ""),
+                                bool(e.payload.get("transient")), started)
+        return self._failed(tool, "not_in_journal", f"{tool} has no recorded outcome to replay", False, started)
+
+    # ------------------------------------------------------------ helpers
+    async def _journal(self, call_id: str, kind: str, *, tool: str, tool_call_id: str | None, key: str | None,
+                       turn: int | None, step: str | None = None, attempt: int | None = None,
+                       payload: dict[str, Any] | None = None, a_hash: str | None = None) -> JournalEntry:
+        return await self.store.append(call_id, kind, tool=tool, tool_call_id=tool_call_id, idempotency_key=key,
+                                       step=step, attempt=attempt, turn=turn, payload=_scrub(payload or {}),
+                                       args_hash=a_hash)
+
+    @staticmethod
+    def _stored(tool: str, result: dict[str, Any], started: float) -> ToolOutcome:
+        if "error" in result and len(result) <= 2 and "message" in result:
+            return ToolOutcome(name=tool, ok=False, error_code=result["error"], error_message=result["message"],
+                               duration_ms=(time.perf_counter() - started) * 1000)
+        return ToolOutcome(name=tool, ok=True, result=result, duration_ms=(time.perf_counter() - started) * 1000)
+
+    @staticmethod
+    def _failed(tool: str, code: str, message: str, transient: bool, started: float, attempts: int = 1) -> ToolOutcome:
+        return ToolOutcome(name=tool, ok=False, error_code=code, error_message=mask_card_numbers(message),
+                           transient=transient, duration_ms=(time.perf_counter() - started) * 1000, attempts=attempts)
+
+
+def _classify(exc: BaseException) -> tuple[str, str, bool]:
+    if isinstance(exc, ToolFailure):
+        return exc.code, exc.message, exc.transient
+    if isinstance(exc, asyncio.TimeoutError):
+        return "timeout", "the backend did not answer in time", True
+    return "connection_error", str(exc) or type(exc).__name__, True
+
+
+def _scrub(payload: dict[str, Any]) -> dict[str, Any]:
+    """Nothing in clear that looks like a card number, whatever field it hides in."""
+    import json
+
+    return json.loads(mask_card_numbers(json.dumps(payload, default=str)))

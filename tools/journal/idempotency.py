@@ -1,0 +1,84 @@
+"""Idempotency records and the one decision both stores make when a key is claimed.
+
+Modelled on Stripe idempotency keys (same key + same parameters → the stored response;
+different parameters → an error) and AWS Lambda Powertools (an in-progress record is a
+lock held by an owner; records expire). The decision is a pure function so SQLite and
+PostgreSQL cannot drift apart in semantics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+ClaimStatus = Literal["claimed", "done", "conflict", "in_progress"]
+RecordStatus = Literal["in_progress", "succeeded", "failed"]
+FinalStatus = Literal["succeeded", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What ``claim`` tells the caller to do.
+
+    ``claimed``: you own the key, run the tool. ``done``: it already ran with the same
+    arguments; serve ``result`` (``outcome`` says whether it succeeded or failed).
+    ``conflict``: the key was used with different arguments. ``in_progress``: ``owner``
+    is running it right now; wait and claim again.
+    """
+
+    status: ClaimStatus
+    result: dict[str, Any] | None = None
+    owner: str | None = None
+    outcome: FinalStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """One row of the idempotency table: ``(scope, key)`` is unique."""
+
+    scope: str
+    key: str
+    tool: str
+    args_hash: str
+    status: RecordStatus
+    result: dict[str, Any] | None
+    owner: str | None
+    created_at: float
+    expires_at: float
+
+    def expired(self, now: float) -> bool:
+        """Expired records behave exactly as if they were absent."""
+        return self.expires_at <= now
+
+
+def decide_claim(record: IdempotencyRecord | None, args_hash: str, owner: str, now: float) -> Claim:
+    """The answer to ``claim`` given the current record (``None`` when there is none).
+
+    A ``claimed`` answer means the caller must (atomically, in the same transaction)
+    write a fresh in-progress record for ``owner``. Re-claiming a key you already hold
+    with the same arguments is ``claimed`` again, so owners must be unique per
+    execution (e.g. a uuid per tool call), not per process.
+    """
+    if record is None or record.expired(now):
+        return Claim("claimed", owner=owner)
+    if record.args_hash != args_hash:
+        return Claim("conflict", owner=record.owner)
+    if record.status == "in_progress":
+        if record.owner == owner:
+            return Claim("claimed", owner=owner)
+        return Claim("in_progress", owner=record.owner)
+    return Claim("done", result=record.result, owner=record.owner, outcome=record.status)
+
+
+def decide_reclaim(record: IdempotencyRecord | None, stale_owner: str | None, now: float) -> Claim | None:
+    """The answer to ``reclaim_stale`` before any write; ``claimed`` means take it over.
+
+    ``None``: no live record (absent or expired), so call ``claim`` instead.
+    """
+    if record is None or record.expired(now):
+        return None
+    if record.status != "in_progress":
+        return Claim("done", result=record.result, owner=record.owner, outcome=record.status)
+    if stale_owner is not None and record.owner != stale_owner:
+        return Claim("in_progress", owner=record.owner)
+    return Claim("claimed", owner=record.owner)

@@ -1,0 +1,265 @@
+"""PostgreSQL journal store (asyncpg, connection pool), for several workers on one database.
+
+Why optimistic appends: the HMAC needs the previous entry's signature, so an append is
+"read the tail, sign, insert". Instead of a lock round trip per entry, the store keeps
+the tail of calls it has written and inserts directly; the ``(call_id, seq)`` primary
+key rejects the insert if another process appended in between, and the store then
+re-reads the tail and retries. Tasks of one process queue on a per-call asyncio lock,
+so they never race each other; only processes sharing a call can collide (during a
+resume hand-over), and then the unique constraint decides. One INSERT per entry in the
+common case, each its own committed transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+import asyncpg
+
+from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
+from tools.journal.records import GENESIS_HASH, JournalEntry, canonical_json
+from tools.journal.signing import Signer
+from tools.journal.store import (
+    ENTRIES_TABLE,
+    ENTRY_COLUMNS,
+    IDEMPOTENCY_TABLE,
+    MAX_APPEND_ATTEMPTS,
+    UNFINISHED_SQL,
+    Clock,
+    Draft,
+    JournalError,
+    JournalStore,
+    entry_from_row,
+    entry_to_row,
+)
+
+#: Serialises schema creation when several processes start at once (CREATE … IF NOT EXISTS races in PG).
+_SCHEMA_LOCK: Final[int] = 0x6D62_6A6F_7572  # "mbjour"
+#: How many call tails a store remembers (older calls just re-read their tail once).
+_TAIL_CACHE_SIZE: Final[int] = 10_000
+
+SCHEMA: Final[tuple[str, ...]] = (
+    f"""CREATE TABLE IF NOT EXISTS {ENTRIES_TABLE} (
+        call_id text NOT NULL,
+        seq bigint NOT NULL CHECK (seq >= 1),
+        kind text NOT NULL,
+        tool text,
+        tool_call_id text,
+        idempotency_key text,
+        step text,
+        attempt bigint,
+        turn bigint,
+        payload text,
+        args_hash text,
+        at double precision NOT NULL,
+        prev_hash text NOT NULL,
+        signature text NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    )""",
+    f"""CREATE INDEX IF NOT EXISTS {ENTRIES_TABLE}_by_kind
+        ON {ENTRIES_TABLE} (kind, call_id, idempotency_key, seq)""",
+    f"""CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} (
+        scope text NOT NULL,
+        key text NOT NULL,
+        tool text NOT NULL,
+        args_hash text NOT NULL,
+        status text NOT NULL CHECK (status IN ('in_progress', 'succeeded', 'failed')),
+        result text,
+        owner text,
+        created_at double precision NOT NULL,
+        expires_at double precision NOT NULL,
+        PRIMARY KEY (scope, key)
+    )""",
+)
+
+_COLUMNS = ", ".join(ENTRY_COLUMNS)
+_INSERT_ENTRY = (
+    f"INSERT INTO {ENTRIES_TABLE} ({_COLUMNS}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(ENTRY_COLUMNS) + 1))})"
+)
+_LAST_ENTRY = f"SELECT seq, signature FROM {ENTRIES_TABLE} WHERE call_id = $1 ORDER BY seq DESC LIMIT 1"
+_ENTRIES = f"SELECT {_COLUMNS} FROM {ENTRIES_TABLE} WHERE call_id = $1 ORDER BY seq"
+_CALL_IDS = f"SELECT DISTINCT call_id FROM {ENTRIES_TABLE} ORDER BY call_id"
+_RECORD = f"""SELECT scope, key, tool, args_hash, status, result, owner, created_at, expires_at
+    FROM {IDEMPOTENCY_TABLE} WHERE scope = $1 AND key = $2"""
+# Insert a fresh claim, or replace an expired record (expired records behave as absent).
+_CLAIM = f"""INSERT INTO {IDEMPOTENCY_TABLE} AS r
+        (scope, key, tool, args_hash, status, result, owner, created_at, expires_at)
+    VALUES ($1, $2, $3, $4, 'in_progress', NULL, $5, $6, $7)
+    ON CONFLICT (scope, key) DO UPDATE SET
+        tool = EXCLUDED.tool, args_hash = EXCLUDED.args_hash, status = 'in_progress', result = NULL,
+        owner = EXCLUDED.owner, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+    WHERE r.expires_at <= EXCLUDED.created_at
+    RETURNING true"""
+_FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = $1, result = $2, expires_at = COALESCE($3, expires_at)
+    WHERE scope = $4 AND key = $5 AND owner = $6 AND status = 'in_progress' RETURNING true"""
+_RELEASE = f"""DELETE FROM {IDEMPOTENCY_TABLE}
+    WHERE scope = $1 AND key = $2 AND owner = $3 AND status = 'in_progress' RETURNING true"""
+_TAKE_OVER = f"""UPDATE {IDEMPOTENCY_TABLE} SET owner = $1, expires_at = COALESCE($2, expires_at)
+    WHERE scope = $3 AND key = $4"""
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it (bounded memory)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def _record(row: asyncpg.Record | None) -> IdempotencyRecord | None:
+    if row is None:
+        return None
+    result = None if row["result"] is None else json.loads(row["result"])
+    return IdempotencyRecord(
+        row["scope"],
+        row["key"],
+        row["tool"],
+        row["args_hash"],
+        row["status"],
+        result,
+        row["owner"],
+        row["created_at"],
+        row["expires_at"],
+    )
+
+
+class PostgresJournalStore(JournalStore):
+    """A journal in PostgreSQL (see the module docstring for the concurrency model)."""
+
+    def __init__(self, pool: asyncpg.Pool, signer: Signer, clock: Clock) -> None:
+        super().__init__(signer, clock)
+        self._pool = pool
+        self._locks = KeyedLocks()
+        self._tails: OrderedDict[str, tuple[int, str]] = OrderedDict()
+
+    @classmethod
+    async def open(
+        cls, url: str, signer: Signer, *, clock: Clock = time.time, min_size: int = 1, max_size: int = 10
+    ) -> PostgresJournalStore:
+        """Create the pool and, under an advisory lock, the tables."""
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+                for sql in SCHEMA:
+                    await conn.execute(sql)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, signer, clock)
+
+    # ---- journal -----------------------------------------------------------------------
+
+    async def _append(self, draft: Draft) -> JournalEntry:
+        async with self._locks.hold(draft.call_id):
+            tail = self._tails.get(draft.call_id)
+            for attempt in range(MAX_APPEND_ATTEMPTS):
+                if tail is None:
+                    row = await self._pool.fetchrow(_LAST_ENTRY, draft.call_id)
+                    tail = (0, GENESIS_HASH) if row is None else (row["seq"], row["signature"])
+                entry = self.seal(draft, tail[0] + 1, tail[1])
+                try:
+                    await self._pool.execute(_INSERT_ENTRY, *entry_to_row(entry))
+                except asyncpg.UniqueViolationError:
+                    # Another process appended to this call: re-read its tail and try again.
+                    tail = None
+                    if attempt:
+                        await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * attempt)))
+                    continue
+                self._remember_tail(draft.call_id, entry)
+                return entry
+        raise JournalError(f"could not append to call {draft.call_id!r}: lost {MAX_APPEND_ATTEMPTS} races")
+
+    def _remember_tail(self, call_id: str, entry: JournalEntry) -> None:
+        self._tails[call_id] = (entry.seq, entry.signature)
+        self._tails.move_to_end(call_id)
+        if len(self._tails) > _TAIL_CACHE_SIZE:
+            self._tails.popitem(last=False)
+
+    async def entries(self, call_id: str) -> list[JournalEntry]:
+        rows = await self._pool.fetch(_ENTRIES, call_id)
+        return [entry_from_row(tuple(row)) for row in rows]
+
+    async def call_ids(self) -> list[str]:
+        return [row[0] for row in await self._pool.fetch(_CALL_IDS)]
+
+    async def unfinished(self) -> list[tuple[str, str]]:
+        return [(row[0], row[1]) for row in await self._pool.fetch(UNFINISHED_SQL)]
+
+    # ---- idempotency ---------------------------------------------------------------------
+
+    async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, ttl_s: float) -> Claim:
+        now = self.clock()
+        async with self._pool.acquire() as conn:
+            while True:
+                if await conn.fetchval(_CLAIM, scope, key, tool, args_hash, owner, now, now + ttl_s):
+                    return Claim("claimed", owner=owner)
+                record = _record(await conn.fetchrow(_RECORD, scope, key))
+                if record is not None:
+                    return decide_claim(record, args_hash, owner, now)
+                # Released between our two statements: the key is free again, try once more.
+
+    async def finish(
+        self,
+        scope: str,
+        key: str,
+        owner: str,
+        status: FinalStatus,
+        result: dict[str, Any] | None,
+        *,
+        ttl_s: float | None = None,
+    ) -> bool:
+        if status not in ("succeeded", "failed"):
+            raise ValueError(f"finish status must be 'succeeded' or 'failed', not {status!r}")
+        stored = None if result is None else canonical_json(result).decode("utf-8")
+        expires = None if ttl_s is None else self.clock() + ttl_s
+        return bool(await self._pool.fetchval(_FINISH, status, stored, expires, scope, key, owner))
+
+    async def release(self, scope: str, key: str, owner: str) -> bool:
+        return bool(await self._pool.fetchval(_RELEASE, scope, key, owner))
+
+    async def reclaim_stale(
+        self,
+        scope: str,
+        key: str,
+        new_owner: str,
+        *,
+        stale_owner: str | None = None,
+        ttl_s: float | None = None,
+    ) -> Claim | None:
+        now = self.clock()
+        async with self._pool.acquire() as conn, conn.transaction():
+            record = _record(await conn.fetchrow(_RECORD + " FOR UPDATE", scope, key))
+            decision = decide_reclaim(record, stale_owner, now)
+            if decision is None or decision.status != "claimed":
+                return decision
+            await conn.execute(_TAKE_OVER, new_owner, None if ttl_s is None else now + ttl_s, scope, key)
+            return Claim("claimed", owner=new_owner)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        await self._pool.close()

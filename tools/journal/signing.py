@@ -1,0 +1,119 @@
+"""HMAC signing of journal entries and loading of the signing key.
+
+Why HMAC and not a plain hash chain: anyone with write access to the database can
+recompute plain hashes after editing a row; without the key they cannot produce a valid
+signature, so edits, forged inserts and re-chaining are all detectable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from loguru import logger
+
+from tools.journal.records import JournalEntry, canonical_json
+
+KEY_ENV: Final[str] = "MB_JOURNAL_KEY"
+KEY_FILE_NAME: Final[str] = "journal.key"
+_DEV_KEY_BYTES: Final[int] = 32
+_MIN_KEY_BYTES: Final[int] = 16
+
+
+class JournalKeyError(RuntimeError):
+    """The signing key is missing or unusable; the message is one sentence for the operator."""
+
+
+class Signer:
+    """Signs and checks entries with one HMAC-SHA256 key."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise JournalKeyError("The journal signing key is empty.")
+        self._key = bytes(key)
+
+    def __repr__(self) -> str:
+        # Never print the key; a short fingerprint is enough to tell keys apart in logs.
+        return f"Signer(fingerprint={self.fingerprint})"
+
+    @property
+    def fingerprint(self) -> str:
+        """First 12 hex digits of sha256(key): identifies a key without revealing it."""
+        return hashlib.sha256(self._key).hexdigest()[:12]
+
+    def sign(self, entry_fields: Mapping[str, Any]) -> str:
+        """HMAC-SHA256 hex over the canonical JSON of every field but ``signature``."""
+        fields = {name: value for name, value in entry_fields.items() if name != "signature"}
+        return hmac.new(self._key, canonical_json(fields), hashlib.sha256).hexdigest()
+
+    def verify(self, entry: JournalEntry) -> bool:
+        """True when ``entry.signature`` was made with this key over exactly these fields."""
+        return hmac.compare_digest(self.sign(entry.signed_fields()), entry.signature)
+
+
+def parse_key(configured: str) -> bytes:
+    """``MB_JOURNAL_KEY`` is hex (even length, hex digits only) or else any string (UTF-8)."""
+    text = configured.strip()
+    if len(text) % 2 == 0 and all(ch in string.hexdigits for ch in text):
+        return bytes.fromhex(text)
+    return text.encode("utf-8")
+
+
+def load_signing_key(mode: Literal["dev", "production"], data_dir: Path, configured: str | None) -> bytes:
+    """The key the journal is signed with.
+
+    A configured key always wins. Production without one refuses to start: a generated
+    key would silently differ per machine and make journals unverifiable elsewhere. In
+    dev a random key is generated once into ``<data_dir>/journal.key`` (mode 0600) and
+    reused, so local journals stay verifiable across restarts.
+    """
+    if configured is not None and configured.strip():
+        key = parse_key(configured)
+        if len(key) < _MIN_KEY_BYTES:
+            logger.warning("{} is shorter than {} bytes; use 32 random bytes (64 hex digits)", KEY_ENV, _MIN_KEY_BYTES)
+        return key
+    if mode == "production":
+        raise JournalKeyError(
+            f"MB_MODE=production needs a journal signing key: set {KEY_ENV} (64 hex digits, e.g. from `openssl rand -hex 32`)."
+        )
+    if mode != "dev":
+        raise ValueError(f"unknown mode {mode!r}: expected 'dev' or 'production'")
+    return _dev_key(data_dir / KEY_FILE_NAME)
+
+
+def _dev_key(path: Path) -> bytes:
+    """Read the dev key file, creating it atomically on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_bytes(_DEV_KEY_BYTES).hex() + "\n")
+            # link() fails if another process won the race; then everyone reads its key.
+            os.link(tmp, path)
+            logger.warning(
+                "generated a development journal signing key in {}; set {} in production", path, KEY_ENV
+            )
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        logger.warning("journal key file {} is readable by other users; chmod 600 it", path)
+    text = path.read_text().strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise JournalKeyError(f"The journal key file {path} is not valid hex; restore the original or set {KEY_ENV}.") from None
+    if len(key) < _MIN_KEY_BYTES:
+        raise JournalKeyError(f"The journal key file {path} holds fewer than {_MIN_KEY_BYTES} bytes; restore the original or set {KEY_ENV}.")
+    return key

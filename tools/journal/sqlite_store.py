@@ -1,0 +1,254 @@
+"""SQLite journal store: the default, one file, safe across tasks and processes.
+
+Why this shape: sqlite3 calls block, so they run on one dedicated thread (a single
+connection, statements executed in submission order) instead of the event loop. Each
+append is one ``BEGIN IMMEDIATE`` transaction — read the call's last entry, insert the
+next one — and ``BEGIN IMMEDIATE`` takes SQLite's write lock up front, so several
+processes on the same file queue (``busy_timeout``) instead of forking a chain; the
+``(call_id, seq)`` primary key is the backstop. WAL with ``synchronous=NORMAL`` makes a
+commit an append to the WAL without an fsync: committed entries survive a crash of the
+process, and only an OS crash or power loss can lose the last moments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
+from tools.journal.records import GENESIS_HASH, JournalEntry, canonical_json
+from tools.journal.signing import Signer
+from tools.journal.store import (
+    ENTRIES_TABLE,
+    ENTRY_COLUMNS,
+    IDEMPOTENCY_TABLE,
+    MAX_APPEND_ATTEMPTS,
+    UNFINISHED_SQL,
+    Clock,
+    Draft,
+    JournalError,
+    JournalStore,
+    entry_from_row,
+    entry_to_row,
+)
+
+T = TypeVar("T")
+
+SCHEMA: Final[tuple[str, ...]] = (
+    f"""CREATE TABLE IF NOT EXISTS {ENTRIES_TABLE} (
+        call_id TEXT NOT NULL,
+        seq INTEGER NOT NULL CHECK (seq >= 1),
+        kind TEXT NOT NULL,
+        tool TEXT,
+        tool_call_id TEXT,
+        idempotency_key TEXT,
+        step TEXT,
+        attempt INTEGER,
+        turn INTEGER,
+        payload TEXT,
+        args_hash TEXT,
+        at REAL NOT NULL,
+        prev_hash TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    ) WITHOUT ROWID""",
+    # Serves unfinished(): started calls, and their terminal entries by (call, key).
+    f"""CREATE INDEX IF NOT EXISTS {ENTRIES_TABLE}_by_kind
+        ON {ENTRIES_TABLE} (kind, call_id, idempotency_key, seq)""",
+    f"""CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        args_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('in_progress', 'succeeded', 'failed')),
+        result TEXT,
+        owner TEXT,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID""",
+)
+
+_COLUMNS = ", ".join(ENTRY_COLUMNS)
+_INSERT_ENTRY = f"INSERT INTO {ENTRIES_TABLE} ({_COLUMNS}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})"
+_LAST_ENTRY = f"SELECT seq, signature FROM {ENTRIES_TABLE} WHERE call_id = ? ORDER BY seq DESC LIMIT 1"
+_ENTRIES = f"SELECT {_COLUMNS} FROM {ENTRIES_TABLE} WHERE call_id = ? ORDER BY seq"
+_CALL_IDS = f"SELECT DISTINCT call_id FROM {ENTRIES_TABLE} ORDER BY call_id"
+_RECORD = f"""SELECT scope, key, tool, args_hash, status, result, owner, created_at, expires_at
+    FROM {IDEMPOTENCY_TABLE} WHERE scope = ? AND key = ?"""
+_PUT_RECORD = f"""INSERT OR REPLACE INTO {IDEMPOTENCY_TABLE}
+    (scope, key, tool, args_hash, status, result, owner, created_at, expires_at)
+    VALUES (?, ?, ?, ?, 'in_progress', NULL, ?, ?, ?)"""
+_FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = ?, result = ?, expires_at = COALESCE(?, expires_at)
+    WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"""
+_RELEASE = f"DELETE FROM {IDEMPOTENCY_TABLE} WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"
+_TAKE_OVER = f"""UPDATE {IDEMPOTENCY_TABLE} SET owner = ?, expires_at = COALESCE(?, expires_at)
+    WHERE scope = ? AND key = ?"""
+
+
+def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
+    """One autocommit connection in WAL mode with the tables created."""
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    _in_write_txn(conn, lambda c: [c.execute(sql) for sql in SCHEMA])
+    return conn
+
+
+def _in_write_txn(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` inside ``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back if it raises)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def _record(conn: sqlite3.Connection, scope: str, key: str) -> IdempotencyRecord | None:
+    row = conn.execute(_RECORD, (scope, key)).fetchone()
+    if row is None:
+        return None
+    result = None if row[5] is None else json.loads(row[5])
+    return IdempotencyRecord(row[0], row[1], row[2], row[3], row[4], result, row[6], row[7], row[8])
+
+
+class SQLiteJournalStore(JournalStore):
+    """A journal in one SQLite file (see the module docstring for the concurrency model)."""
+
+    def __init__(
+        self, path: Path, signer: Signer, clock: Clock, executor: ThreadPoolExecutor, conn: sqlite3.Connection
+    ) -> None:
+        super().__init__(signer, clock)
+        self.path = path
+        self._executor = executor
+        self._conn = conn
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls, path: Path, signer: Signer, *, clock: Clock = time.time, busy_timeout_s: float = 30.0
+    ) -> SQLiteJournalStore:
+        """Connect on a fresh dedicated thread and create the tables if needed."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-sqlite")
+        try:
+            conn = await asyncio.get_running_loop().run_in_executor(executor, connect, path, busy_timeout_s)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(path, signer, clock, executor, conn)
+
+    async def _run(self, func: Callable[..., T], *args: Any) -> T:
+        """Run blocking sqlite work on the store's own thread."""
+        if self._closed:
+            raise JournalError("the journal store is closed")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(func, *args))
+
+    # ---- journal -----------------------------------------------------------------------
+
+    async def _append(self, draft: Draft) -> JournalEntry:
+        return await self._run(self._append_sync, draft)
+
+    def _append_sync(self, draft: Draft) -> JournalEntry:
+        conn = self._conn
+        for _ in range(MAX_APPEND_ATTEMPTS):
+            try:
+                return _in_write_txn(conn, partial(self._place, draft))
+            except sqlite3.IntegrityError:
+                continue  # another writer took this seq; read the new tail and try again
+        raise JournalError(f"could not append to call {draft.call_id!r}: lost {MAX_APPEND_ATTEMPTS} races")
+
+    def _place(self, draft: Draft, conn: sqlite3.Connection) -> JournalEntry:
+        last = conn.execute(_LAST_ENTRY, (draft.call_id,)).fetchone()
+        seq, prev_hash = (1, GENESIS_HASH) if last is None else (last[0] + 1, last[1])
+        entry = self.seal(draft, seq, prev_hash)
+        conn.execute(_INSERT_ENTRY, entry_to_row(entry))
+        return entry
+
+    async def entries(self, call_id: str) -> list[JournalEntry]:
+        rows = await self._run(lambda: self._conn.execute(_ENTRIES, (call_id,)).fetchall())
+        return [entry_from_row(row) for row in rows]
+
+    async def call_ids(self) -> list[str]:
+        rows = await self._run(lambda: self._conn.execute(_CALL_IDS).fetchall())
+        return [row[0] for row in rows]
+
+    async def unfinished(self) -> list[tuple[str, str]]:
+        rows = await self._run(lambda: self._conn.execute(UNFINISHED_SQL).fetchall())
+        return [(row[0], row[1]) for row in rows]
+
+    # ---- idempotency ---------------------------------------------------------------------
+
+    async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, ttl_s: float) -> Claim:
+        def work(conn: sqlite3.Connection) -> Claim:
+            record = _record(conn, scope, key)
+            now = self.clock()
+            decision = decide_claim(record, args_hash, owner, now)
+            if decision.status == "claimed" and (record is None or record.expired(now)):
+                conn.execute(_PUT_RECORD, (scope, key, tool, args_hash, owner, now, now + ttl_s))
+            return decision
+
+        return await self._run(_in_write_txn, self._conn, work)
+
+    async def finish(
+        self,
+        scope: str,
+        key: str,
+        owner: str,
+        status: FinalStatus,
+        result: dict[str, Any] | None,
+        *,
+        ttl_s: float | None = None,
+    ) -> bool:
+        if status not in ("succeeded", "failed"):
+            raise ValueError(f"finish status must be 'succeeded' or 'failed', not {status!r}")
+        stored = None if result is None else canonical_json(result).decode("utf-8")
+        expires = None if ttl_s is None else self.clock() + ttl_s
+        params = (status, stored, expires, scope, key, owner)
+        cursor = await self._run(self._conn.execute, _FINISH, params)
+        return cursor.rowcount == 1
+
+    async def release(self, scope: str, key: str, owner: str) -> bool:
+        cursor = await self._run(self._conn.execute, _RELEASE, (scope, key, owner))
+        return cursor.rowcount == 1
+
+    async def reclaim_stale(
+        self,
+        scope: str,
+        key: str,
+        new_owner: str,
+        *,
+        stale_owner: str | None = None,
+        ttl_s: float | None = None,
+    ) -> Claim | None:
+        def work(conn: sqlite3.Connection) -> Claim | None:
+            now = self.clock()
+            decision = decide_reclaim(_record(conn, scope, key), stale_owner, now)
+            if decision is None or decision.status != "claimed":
+                return decision
+            conn.execute(_TAKE_OVER, (new_owner, None if ttl_s is None else now + ttl_s, scope, key))
+            return Claim("claimed", owner=new_owner)
+
+        return await self._run(_in_write_txn, self._conn, work)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        await self._run(self._conn.close)
+        self._closed = True
+        self._executor.shutdown(wait=True)
