@@ -92,7 +92,7 @@ class ToolExecutor:
 
     # ------------------------------------------------------------ public
     async def run(self, call_id: str, tool: str, args: BaseModel | dict[str, Any], *, turn: int | None = None,
-                  tool_call_id: str | None = None) -> ToolOutcome:
+                  tool_call_id: str | None = None, on_retry: OnRetry | None = None) -> ToolOutcome:
         """Run one tool call; never raises for tool problems (they come back as outcomes)."""
         started = time.perf_counter()
         spec = TOOLS.get(tool)
@@ -111,14 +111,15 @@ class ToolExecutor:
         if self.replay:
             return await self._from_journal(call_id, tool, prepared, started)
         if key is None:
-            return await self._execute(call_id, tool, plan, prepared, None, turn, tool_call_id, started, {})
+            return await self._execute(call_id, tool, plan, prepared, None, turn, tool_call_id, started, {},
+                                       on_retry=on_retry)
         local = self._running.get((call_id, key))
         if local is not None:  # a duplicate in this process: wait for the first and share its outcome
             outcome = await asyncio.shield(local.future)
             await self._journal(call_id, "call_replayed", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
                                 payload={"reason": "concurrent duplicate"})
             return outcome.model_copy(update={"replayed": True})
-        return await self._claim_and_run(call_id, tool, plan, prepared, key, turn, tool_call_id, started)
+        return await self._claim_and_run(call_id, tool, plan, prepared, key, turn, tool_call_id, started, on_retry)
 
     async def resume(self, call_id: str | None = None) -> list[ToolOutcome]:
         """Continue every unfinished tool call (of one call, or all) from its first incomplete step."""
@@ -141,7 +142,8 @@ class ToolExecutor:
 
     # ------------------------------------------------------------ idempotency
     async def _claim_and_run(self, call_id: str, tool: str, plan: StepPlan, prepared: dict[str, Any], key: str,
-                             turn: int | None, tool_call_id: str | None, started: float) -> ToolOutcome:
+                             turn: int | None, tool_call_id: str | None, started: float,
+                             on_retry: OnRetry | None = None) -> ToolOutcome:
         a_hash = args_hash(tool, prepared)
         future: asyncio.Future[ToolOutcome] = asyncio.get_running_loop().create_future()
         self._running[(call_id, key)] = _Running(future)
@@ -149,7 +151,8 @@ class ToolExecutor:
             while True:
                 claim = await self.store.claim(call_id, key, tool, a_hash, self.owner, self.ttl_s)
                 if claim.status == "claimed":
-                    outcome = await self._execute(call_id, tool, plan, prepared, key, turn, tool_call_id, started, {})
+                    outcome = await self._execute(call_id, tool, plan, prepared, key, turn, tool_call_id, started, {},
+                                                  on_retry=on_retry)
                     break
                 if claim.status == "done":
                     await self._journal(call_id, "call_replayed", tool=tool, tool_call_id=tool_call_id, key=key,
@@ -177,10 +180,12 @@ class ToolExecutor:
     # ------------------------------------------------------------ steps and retries
     async def _execute(self, call_id: str, tool: str, plan: StepPlan, prepared: dict[str, Any], key: str | None,
                        turn: int | None, tool_call_id: str | None, started: float,
-                       done: dict[str, dict[str, Any]], resumed: bool = False) -> ToolOutcome:
+                       done: dict[str, dict[str, Any]], resumed: bool = False,
+                       on_retry: OnRetry | None = None) -> ToolOutcome:
         spec = TOOLS[tool]
         policy = self.retry.get(tool, DEFAULT_RETRY)
-        step_key_base = key or f"{tool}:{call_id}:{tool_call_id or time.time_ns()}"
+        # step keys are scoped to the conversation, like the call's own key
+        step_key_base = f"{call_id}:{key}" if key else f"{call_id}:{tool}:{tool_call_id or time.time_ns()}"
         if not resumed:
             await self._journal(call_id, "call_started", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
                                 payload={"args": redact_args(spec, prepared)}, a_hash=args_hash(tool, prepared))
@@ -206,8 +211,9 @@ class ToolExecutor:
                                         payload={"error": code, "message": mask_card_numbers(message),
                                                  "transient": transient, "will_retry": retry})
                     if retry:
-                        if self.on_retry is not None:
-                            await self.on_retry(tool, attempt, code)
+                        notify = on_retry or self.on_retry
+                        if notify is not None:
+                            await notify(tool, attempt, code)
                         await asyncio.sleep(policy.delay(attempt, self._rng))
                         continue
                     await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,

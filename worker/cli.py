@@ -48,6 +48,63 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_journal(job: Any) -> int:
+    """Open the configured journal, run `job(journal)`, close it."""
+    from worker.journaling import open_journal
+
+    async def main() -> int:
+        journal = await open_journal(load_settings())
+        try:
+            return int(await job(journal))
+        finally:
+            await journal.store.close()
+
+    return asyncio.run(main())
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from worker.replay import replay_call
+
+    async def job(journal: Any) -> int:
+        report = await replay_call(journal.store, args.call_id)
+        if args.json:
+            print(report.model_dump_json(indent=2))
+        elif report.ok:
+            print(f"replay of {args.call_id}: identical — {report.events} events, {report.decisions} decisions, "
+                  f"{report.transitions} transitions, {report.tool_results} tool results (final state "
+                  f"{report.final_state})")
+        else:
+            print(f"replay of {args.call_id} DIVERGED: {report.divergence}")
+        return 0 if report.ok else 1
+
+    return _with_journal(job)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from worker.resume import resume_calls
+
+    async def job(journal: Any) -> int:
+        outcomes = await resume_calls(journal, load_settings(), args.call_id)
+        for o in outcomes:
+            print(f"{o.name}: {'completed' if o.ok else 'failed: ' + str(o.error_code)}")
+        if not outcomes:
+            print("nothing to resume")
+        return 0 if all(o.ok for o in outcomes) else 1
+
+    return _with_journal(job)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from worker import audit
+
+    async def job(journal: Any) -> int:
+        if args.audit_command == "show":
+            return await audit.show(journal.store, args.call_id)
+        return await audit.verify(journal.store, args.call_id)
+
+    return _with_journal(job)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mediabloom", description="MediaBloom voice-agent runtime")
     p.add_argument("--log-json", action="store_true", help="log one JSON object per line")
@@ -59,6 +116,23 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", default="runs", help="directory for <call_id>/trace.jsonl and call.wav")
     sim.add_argument("--json", action="store_true", help="print one JSON summary instead of tables")
     sim.set_defaults(func=_simulate)
+
+    rep = sub.add_parser("replay", help="re-drive a recorded call through the state machine; non-zero on divergence")
+    rep.add_argument("call_id")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=_replay)
+
+    res = sub.add_parser("resume", help="finish unfinished tool calls from their first incomplete step")
+    res.add_argument("call_id", nargs="?", default=None, help="one call (default: every unfinished call)")
+    res.set_defaults(func=_resume)
+
+    aud = sub.add_parser("audit", help="inspect and verify the signed journal")
+    aud_sub = aud.add_subparsers(dest="audit_command", required=True)
+    show = aud_sub.add_parser("show", help="every tool call of a call, with signature status")
+    show.add_argument("call_id")
+    ver = aud_sub.add_parser("verify", help="check every signature and the chain; non-zero naming the first bad entry")
+    ver.add_argument("call_id", nargs="?", default=None)
+    aud.set_defaults(func=_audit)
 
     sch = sub.add_parser("schema", help="print a JSON Schema")
     sch.add_argument("what", choices=["trace", "scenario"])

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), validation_alias=_env("MB_DATA_DIR"))
     flow: Literal["real_estate", "insurance"] = Field("real_estate", validation_alias=_env("MB_FLOW"))
     today: date | None = Field(None, validation_alias=_env("MB_TODAY"))
+    journal_url: str | None = Field(None, validation_alias=_env("MB_JOURNAL_URL"))
+    """sqlite:///path.db (default: <data_dir>/journal.db) or postgresql://user@host:port/db."""
+    journal_key: SecretStr | None = Field(None, validation_alias=_env("MB_JOURNAL_KEY"))
     log_level: str = Field("INFO", validation_alias=_env("MB_LOG_LEVEL"))
     log_json: bool = Field(False, validation_alias=_env("MB_LOG_JSON"))
 

@@ -15,7 +15,8 @@ CHARGE = {"policy_number": "POL-4821", "amount_cents": 128_400, "card_number": C
 
 
 def booking(tomorrow: date, hour: int = 12, phone: str = "5105550142") -> dict[str, str]:
-    return {"listing_id": "L-101", "slot_start": f"{tomorrow}T{hour:02d}:00:00", "name": "Maria Gonzalez", "phone": phone}
+    slot = f"{tomorrow}T{hour:02d}:00:00"
+    return {"listing_id": "L-101", "slot_start": slot, "name": "Maria Gonzalez", "phone": phone}
 
 
 def sample_args(tomorrow: date) -> dict[str, dict[str, Any]]:
@@ -37,7 +38,9 @@ def validated(tool: str, raw: dict[str, Any]) -> Any:
     return TOOLS[tool].args_model.model_validate(raw)
 
 
-async def run_step(sb: Sandbox, tool: str, name: str, prepared: dict[str, Any], outputs: Outputs, tool_key: str) -> dict[str, Any]:
+async def run_step(
+    sb: Sandbox, tool: str, name: str, prepared: dict[str, Any], outputs: Outputs, tool_key: str
+) -> dict[str, Any]:
     """Run one step the way the executor would (its key derived from the tool key)."""
     step = plan_for(tool).step(name)
     return await step.run(sb, StepContext(args=prepared, outputs=dict(outputs), key=step_key(tool_key, name)))

@@ -8,12 +8,12 @@ every effect must exist exactly once afterwards.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 import pytest
 
-from tools.errors import Conflict, TransientToolError
+from tools.errors import Conflict, NotFound, TransientToolError
 from tools.registry import TOOLS
 from tools.sandbox import FAULT_CODES, Sandbox
 from tools.steps import Outputs, plan_for, run_plan
@@ -22,7 +22,6 @@ from tests.steps.helpers import CHARGE, STEP_EFFECTS, booking, effect_counts, ru
 
 STEPS = sorted(STEP_EFFECTS)
 TOOL_KEY = "call-7:c0ffee"
-FRESH = {"charge_card": 1, "book_tour": 1}
 
 
 def args_for(tool: str, tomorrow: date) -> Any:
@@ -45,10 +44,8 @@ async def prepare_and_run_until(
 
 def expected_totals(tool: str) -> dict[str, int]:
     """Every effect of one completed call of ``tool``, and nothing else."""
-    zero = dict.fromkeys(
-        ["vault", "authorizations", "charges", "receipts", "holds", "bookings", "outbox", "cases", "opportunity_updates"],
-        0,
-    )
+    tables = ["vault", "authorizations", "charges", "receipts", "holds", "bookings", "outbox", "cases"]
+    zero = dict.fromkeys([*tables, "opportunity_updates"], 0)
     if tool == "charge_card":
         return zero | {"vault": 1, "authorizations": 1, "charges": 1, "receipts": 1}
     return zero | {"holds": 1, "bookings": 1, "outbox": 1}
@@ -149,7 +146,9 @@ async def test_crash_in_the_middle_then_resume_the_whole_call(sb: Sandbox, tomor
     sb.faults.arm("payments", "capture", "crash_after_effect")
     prepared, outputs = await prepare_and_run_until(sb, "charge_card", "capture", tomorrow)
     with pytest.raises(TransientToolError):
-        await run_plan(sb, "charge_card", args_for("charge_card", tomorrow), TOOL_KEY, completed=outputs, prepared=prepared)
+        await run_plan(
+            sb, "charge_card", args_for("charge_card", tomorrow), TOOL_KEY, completed=outputs, prepared=prepared
+        )
     assert sb.payments.count_charges() == 1 and sb.payments.count_receipts() == 0
     _, done, result = await run_plan(
         sb, "charge_card", args_for("charge_card", tomorrow), TOOL_KEY, completed=outputs, prepared=prepared
@@ -192,9 +191,7 @@ async def test_same_key_with_other_parameters_is_refused(sb: Sandbox, tomorrow: 
     assert sb.calendar.count_holds() == 1
 
 
-def tour_slot(day: date, hour: int) -> Any:
-    from datetime import datetime, time
-
+def tour_slot(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour))
 
 
@@ -218,8 +215,6 @@ async def test_one_booking_per_hold_and_only_for_its_caller(sb: Sandbox, tomorro
 
 
 async def test_unknown_records_are_not_found(sb: Sandbox) -> None:
-    from tools.errors import NotFound
-
     with pytest.raises(NotFound):
         sb.payments.capture("AUTH-9999", "k1")
     with pytest.raises(NotFound):

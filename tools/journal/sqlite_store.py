@@ -1,13 +1,13 @@
 """SQLite journal store: the default, one file, safe across tasks and processes.
 
-Why this shape: sqlite3 calls block, so they run on one dedicated thread (a single
-connection, statements executed in submission order) instead of the event loop. Each
-append is one ``BEGIN IMMEDIATE`` transaction — read the call's last entry, insert the
-next one — and ``BEGIN IMMEDIATE`` takes SQLite's write lock up front, so several
-processes on the same file queue (``busy_timeout``) instead of forking a chain; the
-``(call_id, seq)`` primary key is the backstop. WAL with ``synchronous=NORMAL`` makes a
-commit an append to the WAL without an fsync: committed entries survive a crash of the
-process, and only an OS crash or power loss can lose the last moments.
+Why this shape: sqlite3 calls block, so they run on one dedicated thread that owns the
+connection (:mod:`tools.journal.sqlite_worker`), never on the event loop. Writes run in
+``BEGIN IMMEDIATE`` transactions, which take SQLite's write lock up front: an append
+reads the call's last entry and inserts the next one while no other process can write,
+so several processes on one file queue (``busy_timeout``) instead of forking a chain;
+the ``(call_id, seq)`` primary key is the backstop. WAL with ``synchronous=NORMAL``
+makes a commit an append to the WAL without an fsync: committed entries survive a
+crash of the process; only an OS crash or power loss can lose the last moments.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -25,6 +24,7 @@ from typing import Any, Final, TypeVar
 from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
 from tools.journal.records import GENESIS_HASH, JournalEntry, canonical_json
 from tools.journal.signing import Signer
+from tools.journal.sqlite_worker import SQLiteWorker
 from tools.journal.store import (
     ENTRIES_TABLE,
     ENTRY_COLUMNS,
@@ -98,24 +98,18 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s)
-    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    _in_write_txn(conn, lambda c: [c.execute(sql) for sql in SCHEMA])
-    return conn
-
-
-def _in_write_txn(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``work`` inside ``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back if it raises)."""
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        result = work(conn)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("BEGIN IMMEDIATE")
+        for sql in SCHEMA:
+            conn.execute(sql)
+        conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        conn.close()
         raise
-    conn.execute("COMMIT")
-    return result
+    return conn
 
 
 def _record(conn: sqlite3.Connection, scope: str, key: str) -> IdempotencyRecord | None:
@@ -129,65 +123,58 @@ def _record(conn: sqlite3.Connection, scope: str, key: str) -> IdempotencyRecord
 class SQLiteJournalStore(JournalStore):
     """A journal in one SQLite file (see the module docstring for the concurrency model)."""
 
-    def __init__(
-        self, path: Path, signer: Signer, clock: Clock, executor: ThreadPoolExecutor, conn: sqlite3.Connection
-    ) -> None:
+    def __init__(self, path: Path, signer: Signer, clock: Clock, conn: sqlite3.Connection) -> None:
         super().__init__(signer, clock)
         self.path = path
-        self._executor = executor
-        self._conn = conn
+        self._worker = SQLiteWorker(conn)
         self._closed = False
 
     @classmethod
     async def open(
         cls, path: Path, signer: Signer, *, clock: Clock = time.time, busy_timeout_s: float = 30.0
     ) -> SQLiteJournalStore:
-        """Connect on a fresh dedicated thread and create the tables if needed."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-sqlite")
-        try:
-            conn = await asyncio.get_running_loop().run_in_executor(executor, connect, path, busy_timeout_s)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        return cls(path, signer, clock, executor, conn)
+        """Connect (off the event loop: it may wait for another process) and create the tables."""
+        conn = await asyncio.to_thread(connect, path, busy_timeout_s)
+        return cls(path, signer, clock, conn)
 
-    async def _run(self, func: Callable[..., T], *args: Any) -> T:
-        """Run blocking sqlite work on the store's own thread."""
+    async def _write(self, job: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
             raise JournalError("the journal store is closed")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(func, *args))
+        return await self._worker.submit(job, write=True)
+
+    async def _read(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise JournalError("the journal store is closed")
+        return await self._worker.submit(job, write=False)
 
     # ---- journal -----------------------------------------------------------------------
 
     async def _append(self, draft: Draft) -> JournalEntry:
-        return await self._run(self._append_sync, draft)
-
-    def _append_sync(self, draft: Draft) -> JournalEntry:
-        conn = self._conn
-        for _ in range(MAX_APPEND_ATTEMPTS):
-            try:
-                return _in_write_txn(conn, partial(self._place, draft))
-            except sqlite3.IntegrityError:
-                continue  # another writer took this seq; read the new tail and try again
-        raise JournalError(f"could not append to call {draft.call_id!r}: lost {MAX_APPEND_ATTEMPTS} races")
+        return await self._write(partial(self._place, draft))
 
     def _place(self, draft: Draft, conn: sqlite3.Connection) -> JournalEntry:
-        last = conn.execute(_LAST_ENTRY, (draft.call_id,)).fetchone()
-        seq, prev_hash = (1, GENESIS_HASH) if last is None else (last[0] + 1, last[1])
-        entry = self.seal(draft, seq, prev_hash)
-        conn.execute(_INSERT_ENTRY, entry_to_row(entry))
-        return entry
+        """Runs inside the write transaction: nobody else can append meanwhile."""
+        for _ in range(MAX_APPEND_ATTEMPTS):
+            last = conn.execute(_LAST_ENTRY, (draft.call_id,)).fetchone()
+            seq, prev_hash = (1, GENESIS_HASH) if last is None else (last[0] + 1, last[1])
+            entry = self.seal(draft, seq, prev_hash)
+            try:
+                conn.execute(_INSERT_ENTRY, entry_to_row(entry))
+            except sqlite3.IntegrityError:
+                continue  # only the failed statement is undone; read the new tail and retry
+            return entry
+        raise JournalError(f"could not append to call {draft.call_id!r}: lost {MAX_APPEND_ATTEMPTS} races")
 
     async def entries(self, call_id: str) -> list[JournalEntry]:
-        rows = await self._run(lambda: self._conn.execute(_ENTRIES, (call_id,)).fetchall())
+        rows = await self._read(lambda conn: conn.execute(_ENTRIES, (call_id,)).fetchall())
         return [entry_from_row(row) for row in rows]
 
     async def call_ids(self) -> list[str]:
-        rows = await self._run(lambda: self._conn.execute(_CALL_IDS).fetchall())
+        rows = await self._read(lambda conn: conn.execute(_CALL_IDS).fetchall())
         return [row[0] for row in rows]
 
     async def unfinished(self) -> list[tuple[str, str]]:
-        rows = await self._run(lambda: self._conn.execute(UNFINISHED_SQL).fetchall())
+        rows = await self._read(lambda conn: conn.execute(UNFINISHED_SQL).fetchall())
         return [(row[0], row[1]) for row in rows]
 
     # ---- idempotency ---------------------------------------------------------------------
@@ -201,7 +188,7 @@ class SQLiteJournalStore(JournalStore):
                 conn.execute(_PUT_RECORD, (scope, key, tool, args_hash, owner, now, now + ttl_s))
             return decision
 
-        return await self._run(_in_write_txn, self._conn, work)
+        return await self._write(work)
 
     async def finish(
         self,
@@ -218,12 +205,10 @@ class SQLiteJournalStore(JournalStore):
         stored = None if result is None else canonical_json(result).decode("utf-8")
         expires = None if ttl_s is None else self.clock() + ttl_s
         params = (status, stored, expires, scope, key, owner)
-        cursor = await self._run(self._conn.execute, _FINISH, params)
-        return cursor.rowcount == 1
+        return await self._write(lambda conn: conn.execute(_FINISH, params).rowcount == 1)
 
     async def release(self, scope: str, key: str, owner: str) -> bool:
-        cursor = await self._run(self._conn.execute, _RELEASE, (scope, key, owner))
-        return cursor.rowcount == 1
+        return await self._write(lambda conn: conn.execute(_RELEASE, (scope, key, owner)).rowcount == 1)
 
     async def reclaim_stale(
         self,
@@ -242,13 +227,12 @@ class SQLiteJournalStore(JournalStore):
             conn.execute(_TAKE_OVER, (new_owner, None if ttl_s is None else now + ttl_s, scope, key))
             return Claim("claimed", owner=new_owner)
 
-        return await self._run(_in_write_txn, self._conn, work)
+        return await self._write(work)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def close(self) -> None:
         if self._closed:
             return
-        await self._run(self._conn.close)
         self._closed = True
-        self._executor.shutdown(wait=True)
+        await asyncio.to_thread(self._worker.stop)

@@ -299,7 +299,9 @@ class CalendarBackend(Backend):
                 )
                 row = conn.execute("SELECT * FROM outbox WHERE id = ?", (next_id,)).fetchone()
         message_id = str(row["message_id"])
-        logger.debug("calendar.send_confirmation: {} {} for {}", "replayed" if replay else "sent", message_id, booking_id)
+        logger.debug(
+            "calendar.send_confirmation: {} {} for {}", "replayed" if replay else "sent", message_id, booking_id
+        )
         self._faults.after(self.name, "send_confirmation")
         return message_id
 

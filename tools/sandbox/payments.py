@@ -195,9 +195,13 @@ class PaymentsBackend(Backend):
             else:
                 card = conn.execute("SELECT * FROM vault WHERE card_token = ?", (card_token,)).fetchone()
                 if card is None:
-                    raise PermanentToolError("That card isn't on file; please give the number again.", code="invalid_card")
+                    raise PermanentToolError(
+                        "That card isn't on file; please give the number again.", code="invalid_card"
+                    )
                 if card_token in self._declined_tokens:
-                    raise PermanentToolError(f"The card ending in {card['card_last4']} was declined.", code="card_declined")
+                    raise PermanentToolError(
+                        f"The card ending in {card['card_last4']} was declined.", code="card_declined"
+                    )
                 next_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM authorizations").fetchone()[0]
                 conn.execute(
                     "INSERT INTO authorizations (id, authorization_id, policy_number, amount_cents, currency,"
@@ -347,6 +351,7 @@ class PaymentsBackend(Backend):
             return [_charge(r) for r in conn.execute(sql + " ORDER BY id", params)]
 
     def count_charges(self, policy_number: str | None = None) -> int:
+        """Charges made: captured authorizations and single-call ``charge``s alike."""
         sql = "SELECT COUNT(*) FROM charges"
         params: tuple[str, ...] = ()
         if policy_number is not None:

@@ -21,9 +21,11 @@ from livekit.agents.voice import events as ev
 from livekit.agents.voice.generation import update_instructions as refresh_instructions
 from loguru import logger
 
+from tools.executor import ToolExecutor
 from worker.call.silence import SilenceWatch
 from worker.call.tool_gate import ToolGate
 from worker.flow.library import load_flow
+from worker.journaling import EventLog, scrubbed
 from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
@@ -37,6 +39,9 @@ from worker.planner.llm import render_directive
 from worker.planner.intents import classify
 from worker.planner.slots import extract
 from worker.trace.collector import TraceCollector
+
+
+STILL_WORKING = "Sorry, this is taking a little longer than usual. One moment."
 
 
 def new_call_id() -> str:
@@ -97,14 +102,21 @@ class Conversation:
     """Everything one call owns: machine, trace collector, tool gate, agent and session hooks."""
 
     def __init__(self, session: AgentSession, sandbox: Any, options: CallOptions,
-                 call_id: str | None = None, engine: str = "offline", model: str = "") -> None:
+                 call_id: str | None = None, engine: str = "offline", model: str = "",
+                 executor: ToolExecutor | None = None, sandbox_path: Any = None) -> None:
         self.call_id = call_id or new_call_id()
         self.session = session
         self.options = options
         self.flow = load_flow(options.flow)
         self.machine = ConversationMachine(self.flow)
         self.trace = TraceCollector(self.call_id, engine=engine, model=model, state=self.machine.snapshot())
-        self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_state_change, self.call_id)
+        self.events = EventLog(executor.store, self.call_id) if executor is not None else None
+        self._record({"event": {"kind": "call_opened", "flow": options.flow, "today": options.today.isoformat(),
+                                "sandbox": str(sandbox_path) if sandbox_path else None}})
+        self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_state_change, self.call_id,
+                             executor=executor, record=self._record)
+        self.gate.on_retry = self._still_working
+        self._told_waiting: set[str] = set()
         self.agent = FlowAgent(self)
         self.ended = asyncio.Event()
         self.log = logger.bind(call_id=self.call_id, turn=0)
@@ -112,6 +124,24 @@ class Conversation:
         self._closing = False
         self._state_entered_at = 0.0
         self._wire()
+
+    # ------------------------------------------------------------ the machine, journaled
+    def _record(self, payload: dict[str, Any]) -> None:
+        if self.events is not None:
+            self.events.record(payload, turn=self.machine.s.turn)
+
+    def _apply(self, event: Any) -> list[Transition]:
+        """Apply an event to the state machine and journal it with the transitions it caused."""
+        transitions = self.machine.apply(event)
+        self._record({"event": scrubbed(event), "transitions": [t.model_dump() for t in transitions]})
+        return transitions
+
+    async def _still_working(self, tool: str, attempt: int, error: str) -> None:
+        """A tool is being retried: say so once, instead of leaving the caller in silence."""
+        self.log.info("{} attempt {} failed ({}): retrying", tool, attempt, error)
+        if tool not in self._told_waiting:
+            self._told_waiting.add(tool)
+            self.session.say(STILL_WORKING, add_to_chat_ctx=False)
 
     # ------------------------------------------------------------ instructions
     def instructions(self) -> str:
@@ -149,7 +179,7 @@ class Conversation:
         before = self.machine.snapshot()
         self.trace.caller_turn(msg, before)
         reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
-        transitions = self.machine.apply(reading)
+        transitions = self._apply(reading)
         if transitions:
             self._state_entered_at = time.time()
         self.trace.on_transitions(transitions)
@@ -165,7 +195,7 @@ class Conversation:
         self.trace.on_agent_message(item)
         began = (item.metrics or {}).get("started_speaking_at")
         in_state = began is None or began >= self._state_entered_at
-        self.machine.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
+        self._apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
         if self.machine.s.ended and not self._closing:
             self._closing = True
@@ -173,17 +203,17 @@ class Conversation:
 
     def _on_agent_state(self, e: ev.AgentStateChangedEvent) -> None:
         if e.new_state == "speaking":
-            self.machine.apply(AgentSpeechStarted())
+            self._apply(AgentSpeechStarted())
         self.silence.agent_state(e.new_state)
 
     def _on_user_state(self, e: ev.UserStateChangedEvent) -> None:
         if e.new_state == "speaking":
-            self.machine.apply(CallerSpeechStarted())
+            self._apply(CallerSpeechStarted())
             self.silence.caller_spoke()
 
     def _on_close(self, e: ev.CloseEvent) -> None:
         if not self.machine.s.ended:
-            self.machine.apply(CallEnded(reason=str(getattr(e, "reason", "closed"))))
+            self._apply(CallEnded(reason=str(getattr(e, "reason", "closed"))))
         self._flush_trace()
         self.ended.set()
 
@@ -194,7 +224,7 @@ class Conversation:
     async def end(self, reason: str) -> None:
         """End the call from outside (silence, hang-up, operator)."""
         if not self.machine.s.ended:
-            self.machine.apply(CallEnded(reason=reason))
+            self._apply(CallEnded(reason=reason))
         await self._finish(reason)
 
     async def _finish(self, reason: str) -> None:

@@ -18,8 +18,10 @@ from loguru import logger
 from pydantic import ValidationError
 
 from tools.redact import mask_card_numbers, redact_args
+from tools.executor import ToolExecutor
 from tools.registry import TOOLS, run_tool
 from worker.flow.machine import ConversationMachine, ToolFinished, ToolProposed, Transition
+from worker.journaling import scrubbed
 from worker.trace.collector import TraceCollector
 from worker.trace.records import ToolRun
 
@@ -36,7 +38,13 @@ class ToolGate:
     """Runs tool calls for one conversation, in the order the state machine allows."""
 
     def __init__(self, machine: ConversationMachine, sandbox: Any, trace: TraceCollector,
-                 on_state_change: Callable[[list[Transition]], Awaitable[None]], call_id: str) -> None:
+                 on_state_change: Callable[[list[Transition]], Awaitable[None]], call_id: str,
+                 executor: ToolExecutor | None = None,
+                 record: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.executor = executor
+        self.on_retry: Callable[[str, int, str], Awaitable[None]] | None = None
+        self.record = record or (lambda payload: None)
+        self.call_id = call_id
         self.machine = machine
         self.sandbox = sandbox
         self.trace = trace
@@ -56,23 +64,30 @@ class ToolGate:
             self.trace.on_rejected(call_id, name, reason, "validation", state)
             self.log.warning("tool {} got invalid arguments: {}", name, reason)
             raise llm.ToolError(json.dumps({"error": "invalid_arguments", "tool": name, "reason": reason}))
-        decision = self.machine.propose(ToolProposed(call_id=call_id, tool=name, args=args))
+        proposed = ToolProposed(call_id=call_id, tool=name, args=args)
+        decision = self.machine.propose(proposed)
+        self.record({"event": scrubbed(proposed), "decision": scrubbed(decision)})
         if not decision.accepted:
             self.trace.on_rejected(call_id, name, decision.reason or "", "state_machine", state)
             self.log.info("state machine rejected {}: {}", name, decision.reason)
             raise llm.ToolError(decision.error_payload())
         started = time.time()
-        outcome = await run_tool(self.sandbox, name, validated)
+        if self.executor is not None:
+            outcome = await self.executor.run(self.call_id, name, validated, turn=self.machine.s.turn,
+                                              tool_call_id=call_id, on_retry=self.on_retry)
+        else:
+            outcome = await run_tool(self.sandbox, name, validated)
         duration = (time.time() - started) * 1000
         result = outcome.result if outcome.ok else None
         self.trace.on_tool_run(ToolRun(
             call_id=call_id, name=name, arguments=self._redacted(spec, args, raw_args), ok=outcome.ok,
             result=json.loads(mask_card_numbers(json.dumps(result))) if result is not None else None,
             error_code=outcome.error_code, error=mask_card_numbers(outcome.error_message or "") or None,
-            attempts=getattr(outcome, "attempts", 1), started_at=round(started - self.trace.t0, 4),
+            attempts=outcome.attempts, started_at=round(started - self.trace.t0, 4),
             duration_ms=round(duration, 2)))
-        transitions = self.machine.apply(ToolFinished(call_id=call_id, ok=outcome.ok, result=result,
-                                                      error=outcome.error_message))
+        finished = ToolFinished(call_id=call_id, ok=outcome.ok, result=result, error=outcome.error_message)
+        transitions = self.machine.apply(finished)
+        self.record({"event": scrubbed(finished), "transitions": [t.model_dump() for t in transitions]})
         self.trace.on_transitions(transitions)
         await self.on_state_change(transitions)
         self.log.info("tool {} {} in {:.1f} ms", name, "ok" if outcome.ok else f"failed ({outcome.error_code})", duration)

@@ -24,7 +24,9 @@ from loguru import logger
 from tools.sandbox.core import Sandbox
 from worker.call.conversation import CallOptions, Conversation, new_call_id
 from worker.engines.catalog import Engines, build_engines
+from tools.executor import ToolExecutor
 from worker.engines.piper_tts import synthesize_pcm
+from worker.journaling import open_journal
 from worker.settings import Settings
 from worker.simulate.expectations import check_expectations
 from worker.simulate.scenario import CallerLine, Scenario
@@ -172,12 +174,15 @@ class SimulatedCall:
         engines = build_engines(self.settings)
         sandbox_path = self.dir / "sandbox.db"
         sandbox = Sandbox.open(sandbox_path, self.today)
+        journal = await open_journal(self.settings)
+        executor = ToolExecutor(sandbox=sandbox, store=journal.store)
         session = session_for(engines, self.settings)
         conv = Conversation(session, sandbox, CallOptions(
             flow=self.scenario.flow, today=self.today,
             silence_reprompt_after=self.settings.silence_reprompt_after,
             silence_max_reprompts=self.settings.silence_max_reprompts),
-            call_id=self.call_id, engine=engines.names["llm"], model=engines.planner_model)
+            call_id=self.call_id, engine=engines.names["llm"], model=engines.planner_model, executor=executor,
+            sandbox_path=sandbox_path)
         conv.trace.t0 = self.clock.t0 + (time.time() - time.monotonic())
         conv.trace.true_eos = self._true_eos
         trace_path = self.dir / "trace.jsonl"
@@ -203,6 +208,9 @@ class SimulatedCall:
             await self.mic.aclose()
             await self.speaker.aclose()
             trace_file.close()
+            if conv.events is not None:
+                await conv.events.flush()
+            await journal.store.close()
         wav_path = self.recorder.write(self.dir / "call.wav")
         effects = {
             "bookings": sandbox.calendar.count_bookings(),

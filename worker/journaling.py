@@ -1,0 +1,77 @@
+"""Opens the process's journal and tool executor from settings, and records call events.
+
+The journal is where effects are accounted for: tool calls and their steps (written by
+`tools.executor`) and the state machine's events and decisions (written here, in order), so
+that `replay` can re-drive a call and `resume` can finish what a crash interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from loguru import logger
+from pydantic import BaseModel
+
+from tools.executor import ToolExecutor
+from tools.journal.signing import Signer, load_signing_key
+from tools.journal.store import JournalStore, default_journal_url, open_store
+from tools.redact import mask_card_numbers
+from worker.settings import Settings
+
+
+@dataclass
+class Journal:
+    store: JournalStore
+    signer: Signer
+    url: str
+
+
+async def open_journal(settings: Settings) -> Journal:
+    """The journal named by MB_JOURNAL_URL (default SQLite under the data dir), signed."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = load_signing_key(settings.mode, settings.data_dir,
+                           settings.journal_key.get_secret_value() if settings.journal_key else None)
+    signer = Signer(key)
+    url = settings.journal_url or default_journal_url(settings.data_dir)
+    store = await open_store(url, signer)
+    logger.info("journal: {} (key {})", url.split("@")[-1], signer.fingerprint)
+    return Journal(store=store, signer=signer, url=url)
+
+
+def scrubbed(model: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+    return json.loads(mask_card_numbers(json.dumps(data, default=str)))
+
+
+class EventLog:
+    """Writes a call's state-machine events to the journal in the order they happened.
+
+    Session callbacks are synchronous, so events are queued and one task appends them;
+    `flush()` waits until everything queued is durable.
+    """
+
+    def __init__(self, store: JournalStore, call_id: str) -> None:
+        self.store = store
+        self.call_id = call_id
+        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._task = asyncio.get_event_loop().create_task(self._write())
+
+    def record(self, payload: dict[str, Any], turn: int | None = None) -> None:
+        self._queue.put_nowait({"payload": payload, "turn": turn})
+
+    async def _write(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            try:
+                await self.store.append(self.call_id, "event", turn=item["turn"], payload=item["payload"])
+            except Exception as exc:  # noqa: BLE001 - a journal hiccup must not end the call
+                logger.bind(call_id=self.call_id).error("journal event lost: {}", exc)
+
+    async def flush(self) -> None:
+        self._queue.put_nowait(None)
+        await self._task

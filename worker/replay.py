@@ -1,0 +1,102 @@
+"""Replay: re-drive a recorded call through the state machine with tools in replay mode.
+
+The journal holds every state-machine event of a call, with the decision or transitions it
+caused, and every tool call's outcome. Replay feeds the events to a fresh machine, serves tool
+results from the journal (no backend is touched), and checks that every decision and
+transition matches the recording. The first divergence is named; none means the deterministic
+core still makes the same choices, e.g. after a flow or engine change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from tools.journal.store import JournalStore
+from worker.flow.library import load_flow
+from worker.flow.machine import ConversationMachine, Event, ToolFinished, ToolProposed
+
+_EVENT = TypeAdapter(Event)
+
+
+class ReplayReport(BaseModel):
+    call_id: str
+    ok: bool
+    events: int = 0
+    decisions: int = 0
+    transitions: int = 0
+    tool_results: int = 0
+    divergence: str | None = None
+    final_state: str | None = None
+
+
+def _outcome_for(entries: list[Any], tool_call_id: str) -> dict[str, Any] | None:
+    """The journaled outcome of one model tool call (served instead of running the tool)."""
+    for e in entries:
+        if e.tool_call_id == tool_call_id and e.kind in ("call_succeeded", "call_failed", "call_replayed"):
+            if e.kind == "call_succeeded":
+                return {"ok": True, "result": (e.payload or {}).get("result")}
+            if e.kind == "call_failed":
+                return {"ok": False, "result": None}
+            # a duplicate served from the stored result of an earlier call with the same key
+            first = next((x for x in entries if x.idempotency_key == e.idempotency_key
+                          and x.kind == "call_succeeded"), None)
+            return {"ok": first is not None, "result": (first.payload or {}).get("result") if first else None}
+    return None
+
+
+async def replay_call(store: JournalStore, call_id: str) -> ReplayReport:
+    entries = await store.entries(call_id)
+    events = [e for e in entries if e.kind == "event"]
+    report = ReplayReport(call_id=call_id, ok=False)
+    if not events:
+        report.divergence = f"no recorded events for call {call_id}"
+        return report
+    opened = (events[0].payload or {}).get("event", {})
+    if opened.get("kind") != "call_opened":
+        report.divergence = f"entry #{events[0].seq}: the recording does not start with call_opened"
+        return report
+    machine = ConversationMachine(load_flow(opened["flow"]))
+    served: dict[str, dict[str, Any]] = {}
+    for entry in events[1:]:
+        payload = entry.payload or {}
+        report.events += 1
+        event = _EVENT.validate_python(payload["event"])
+        where = f"entry #{entry.seq} ({event.kind}, turn {entry.turn})"
+        if isinstance(event, ToolProposed):
+            decision = machine.propose(event)
+            want = payload.get("decision") or {}
+            report.decisions += 1
+            if decision.accepted != want.get("accepted") or decision.reason != want.get("reason"):
+                report.divergence = (f"{where}: {event.tool} was {'accepted' if want.get('accepted') else 'rejected'} "
+                                     f"when recorded but {'accepted' if decision.accepted else 'rejected'} now "
+                                     f"({decision.reason or 'no reason'})")
+                return report
+            if decision.accepted:
+                outcome = _outcome_for(entries, event.call_id)
+                if outcome is None:
+                    report.divergence = f"{where}: no journaled outcome for {event.tool} ({event.call_id})"
+                    return report
+                served[event.call_id] = outcome
+            continue
+        if isinstance(event, ToolFinished):
+            mine = served.get(event.call_id)
+            if mine is None or mine["ok"] != event.ok or (event.ok and mine["result"] != event.result):
+                report.divergence = f"{where}: the journaled tool outcome differs from the recorded one"
+                return report
+            report.tool_results += 1
+            event = ToolFinished(call_id=event.call_id, ok=mine["ok"], result=mine["result"], error=event.error)
+        got = [t.model_dump() for t in machine.apply(event)]
+        want_t = payload.get("transitions") or []
+        report.transitions += len(got)
+        if got != want_t:
+            report.divergence = f"{where}: transitions {_fmt(got)} now, {_fmt(want_t)} when recorded"
+            return report
+    report.ok = True
+    report.final_state = machine.s.state
+    return report
+
+
+def _fmt(transitions: list[dict[str, Any]]) -> str:
+    return "[" + ", ".join(f"{t['from_state']}→{t['to_state']}" for t in transitions) + "]" if transitions else "none"
