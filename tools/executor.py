@@ -82,6 +82,8 @@ class ToolExecutor:
     owner: str = field(default_factory=lambda: f"proc-{random.getrandbits(48):012x}")
     retry: dict[str, RetryPolicy] = field(default_factory=lambda: dict(RETRY))
     ttl_s: float = 24 * 3600
+    wait_s: float = 30.0
+    """How long a duplicate waits for a call another process is running."""
     on_retry: OnRetry | None = None
     replay: bool = False
     seed: int | None = None
@@ -134,8 +136,18 @@ class ToolExecutor:
             done = {e.step: e.payload.get("output", {}) for e in entries if e.kind == "step_succeeded" and e.step}
             prepared = dict(start.payload.get("args", {}))
             logger.info("resuming {} {} after steps {}", cid, start.tool, list(done) or "none")
-            if key.startswith(f"{start.tool}:"):
-                await self.store.reclaim_stale(cid, key, self.owner)
+            if TOOLS[start.tool].effect:
+                claim = await self.store.reclaim_stale(cid, key, self.owner)
+                if claim is None:
+                    claim = await self.store.claim(cid, key, start.tool, start.args_hash or "", self.owner, self.ttl_s)
+                if claim.status == "done":  # finished, but the crash came before its journal line
+                    result = claim.result or {}
+                    failed = "error" in result and "message" in result and len(result) <= 2
+                    await self._journal(cid, "call_failed" if failed else "call_succeeded", tool=start.tool,
+                                        tool_call_id=start.tool_call_id, key=key, turn=start.turn,
+                                        payload=result if failed else {"result": result})
+                    outcomes.append(self._stored(start.tool, result, time.perf_counter()))
+                    continue
             outcomes.append(await self._execute(cid, start.tool, plan_for(start.tool), prepared, key, start.turn,
                                                 start.tool_call_id, time.perf_counter(), done, resumed=True))
         return outcomes
@@ -166,6 +178,10 @@ class ToolExecutor:
                                            f"{tool} was already called in this conversation with the same key "
                                            "but different arguments", False, started)
                     break
+                if time.perf_counter() - started > self.wait_s:
+                    outcome = self._failed(tool, "in_progress_elsewhere", f"{tool} is still running for this "
+                                           "conversation in another worker; try again shortly", True, started)
+                    break
                 await asyncio.sleep(0.05)  # in progress in another process: wait for its result
             future.set_result(outcome)
             return outcome
@@ -184,8 +200,11 @@ class ToolExecutor:
                        on_retry: OnRetry | None = None) -> ToolOutcome:
         spec = TOOLS[tool]
         policy = self.retry.get(tool, DEFAULT_RETRY)
-        # step keys are scoped to the conversation, like the call's own key
-        step_key_base = f"{call_id}:{key}" if key else f"{call_id}:{tool}:{tool_call_id or time.time_ns()}"
+        # step keys are scoped to the conversation, like the call's own key; a read-only call
+        # gets a journal-only key (no idempotency record: repeating a lookup is harmless)
+        key = key or f"read:{tool}:{tool_call_id or time.time_ns()}"
+        effect = TOOLS[tool].effect
+        step_key_base = f"{call_id}:{key}"
         if not resumed:
             await self._journal(call_id, "call_started", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
                                 payload={"args": redact_args(spec, prepared)}, a_hash=args_hash(tool, prepared))
@@ -216,25 +235,25 @@ class ToolExecutor:
                             await notify(tool, attempt, code)
                         await asyncio.sleep(policy.delay(attempt, self._rng))
                         continue
-                    await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,
-                                        turn=turn, payload={"error": code, "message": mask_card_numbers(message),
-                                                            "transient": transient})
-                    if key is not None:
+                    if effect:
                         if transient:
                             await self.store.release(call_id, key, self.owner)
                         else:
                             await self.store.finish(call_id, key, self.owner, "failed",
                                                     {"error": code, "message": mask_card_numbers(message)})
+                    await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,
+                                        turn=turn, payload={"error": code, "message": mask_card_numbers(message),
+                                                            "transient": transient})
                     return self._failed(tool, code, message, transient, started, attempts_total)
                 outputs[step.name] = output
                 await self._journal(call_id, "step_succeeded", tool=tool, tool_call_id=tool_call_id, key=key,
                                     turn=turn, step=step.name, attempt=attempt, payload={"output": output})
                 break
         result = plan.finish(prepared, outputs)
+        if effect:  # the claim first: a crash before the journal line is then healed by resume
+            await self.store.finish(call_id, key, self.owner, "succeeded", _scrub(result))
         await self._journal(call_id, "call_succeeded", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
                             payload={"result": result})
-        if key is not None:
-            await self.store.finish(call_id, key, self.owner, "succeeded", result)
         return ToolOutcome(name=tool, ok=True, result=result, duration_ms=(time.perf_counter() - started) * 1000,
                            attempts=max(1, attempts_total))
 

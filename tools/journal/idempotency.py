@@ -55,17 +55,15 @@ def decide_claim(record: IdempotencyRecord | None, args_hash: str, owner: str, n
     """The answer to ``claim`` given the current record (``None`` when there is none).
 
     A ``claimed`` answer means the caller must (atomically, in the same transaction)
-    write a fresh in-progress record for ``owner``. Re-claiming a key you already hold
-    with the same arguments is ``claimed`` again, so owners must be unique per
-    execution (e.g. a uuid per tool call), not per process.
+    write a fresh in-progress record for ``owner``. Not re-entrant: while a claim is in
+    progress every other claim gets ``in_progress``, even from the same owner, so one
+    owner token per process still runs two racing duplicates only once.
     """
     if record is None or record.expired(now):
         return Claim("claimed", owner=owner)
     if record.args_hash != args_hash:
         return Claim("conflict", owner=record.owner)
     if record.status == "in_progress":
-        if record.owner == owner:
-            return Claim("claimed", owner=owner)
         return Claim("in_progress", owner=record.owner)
     return Claim("done", result=record.result, owner=record.owner, outcome=record.status)
 

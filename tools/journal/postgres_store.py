@@ -37,7 +37,6 @@ from tools.journal.store import (
     JournalError,
     JournalStore,
     entry_from_row,
-    entry_to_row,
 )
 
 #: Serialises schema creation when several processes start at once (CREATE … IF NOT EXISTS races in PG).
@@ -180,21 +179,22 @@ class PostgresJournalStore(JournalStore):
                 if tail is None:
                     row = await self._pool.fetchrow(_LAST_ENTRY, draft.call_id)
                     tail = (0, GENESIS_HASH) if row is None else (row["seq"], row["signature"])
-                entry = self.seal(draft, tail[0] + 1, tail[1])
+                seq, prev_hash = tail[0] + 1, tail[1]
+                signature = draft.sign(self.signer, seq, prev_hash)
                 try:
-                    await self._pool.execute(_INSERT_ENTRY, *entry_to_row(entry))
+                    await self._pool.execute(_INSERT_ENTRY, *draft.row(seq, prev_hash, signature))
                 except asyncpg.UniqueViolationError:
                     # Another process appended to this call: re-read its tail and try again.
                     tail = None
                     if attempt:
                         await asyncio.sleep(random.uniform(0, min(0.05, 0.001 * attempt)))
                     continue
-                self._remember_tail(draft.call_id, entry)
-                return entry
+                self._remember_tail(draft.call_id, (seq, signature))
+                return draft.entry(seq, prev_hash, signature)
         raise JournalError(f"could not append to call {draft.call_id!r}: lost {MAX_APPEND_ATTEMPTS} races")
 
-    def _remember_tail(self, call_id: str, entry: JournalEntry) -> None:
-        self._tails[call_id] = (entry.seq, entry.signature)
+    def _remember_tail(self, call_id: str, tail: tuple[int, str]) -> None:
+        self._tails[call_id] = tail
         self._tails.move_to_end(call_id)
         if len(self._tails) > _TAIL_CACHE_SIZE:
             self._tails.popitem(last=False)

@@ -96,27 +96,21 @@ def _to_json_value(obj: Any) -> Any:
     raise TypeError(f"cannot put a {type(obj).__name__} into canonical JSON")
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True,
+    separators=(",", ":"),
+    ensure_ascii=False,
+    allow_nan=False,
+    default=_to_json_value,
+)
+
+
 def canonical_json(obj: Any) -> bytes:
     """UTF-8 JSON with sorted keys and no whitespace: equal values give equal bytes.
 
     NaN and infinities are refused (they have no JSON spelling and would not round-trip).
     """
-    return json.dumps(
-        obj,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-        default=_to_json_value,
-    ).encode("utf-8")
-
-
-def json_normalise(obj: Any) -> Any:
-    """The plain-JSON value ``obj`` becomes once stored and read back (tuples → lists, ...).
-
-    Entries carry this form so that what ``append`` returns equals what ``entries`` reads.
-    """
-    return json.loads(canonical_json(obj))
+    return _CANONICAL.encode(obj).encode("utf-8")
 
 
 def args_hash(tool: str, args: Any) -> str:

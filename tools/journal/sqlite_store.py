@@ -5,7 +5,10 @@ connection (:mod:`tools.journal.sqlite_worker`), never on the event loop. Writes
 ``BEGIN IMMEDIATE`` transactions, which take SQLite's write lock up front: an append
 reads the call's last entry and inserts the next one while no other process can write,
 so several processes on one file queue (``busy_timeout``) instead of forking a chain;
-the ``(call_id, seq)`` primary key is the backstop. WAL with ``synchronous=NORMAL``
+the ``(call_id, seq)`` primary key is the backstop. The worker remembers each call's
+last (seq, signature) so an append is a single INSERT; ``PRAGMA data_version`` at the
+start of every write transaction tells whether another connection committed since, and
+if so the memory is dropped and tails are read again. WAL with ``synchronous=NORMAL``
 makes a commit an append to the WAL without an fsync: committed entries survive a
 crash of the process; only an OS crash or power loss can lose the last moments.
 """
@@ -36,7 +39,6 @@ from tools.journal.store import (
     JournalError,
     JournalStore,
     entry_from_row,
-    entry_to_row,
 )
 
 T = TypeVar("T")
@@ -83,9 +85,15 @@ _ENTRIES = f"SELECT {_COLUMNS} FROM {ENTRIES_TABLE} WHERE call_id = ? ORDER BY s
 _CALL_IDS = f"SELECT DISTINCT call_id FROM {ENTRIES_TABLE} ORDER BY call_id"
 _RECORD = f"""SELECT scope, key, tool, args_hash, status, result, owner, created_at, expires_at
     FROM {IDEMPOTENCY_TABLE} WHERE scope = ? AND key = ?"""
-_PUT_RECORD = f"""INSERT OR REPLACE INTO {IDEMPOTENCY_TABLE}
-    (scope, key, tool, args_hash, status, result, owner, created_at, expires_at)
-    VALUES (?, ?, ?, ?, 'in_progress', NULL, ?, ?, ?)"""
+# Insert a fresh claim, or replace an expired record (expired records behave as absent).
+_CLAIM = f"""INSERT INTO {IDEMPOTENCY_TABLE}
+        (scope, key, tool, args_hash, status, result, owner, created_at, expires_at)
+    VALUES (?, ?, ?, ?, 'in_progress', NULL, ?, ?, ?)
+    ON CONFLICT (scope, key) DO UPDATE SET
+        tool = excluded.tool, args_hash = excluded.args_hash, status = 'in_progress', result = NULL,
+        owner = excluded.owner, created_at = excluded.created_at, expires_at = excluded.expires_at
+    WHERE expires_at <= excluded.created_at
+    RETURNING 1"""
 _FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = ?, result = ?, expires_at = COALESCE(?, expires_at)
     WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"""
 _RELEASE = f"DELETE FROM {IDEMPOTENCY_TABLE} WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"
@@ -120,13 +128,44 @@ def _record(conn: sqlite3.Connection, scope: str, key: str) -> IdempotencyRecord
     return IdempotencyRecord(row[0], row[1], row[2], row[3], row[4], result, row[6], row[7], row[8])
 
 
+class _Tails:
+    """Last (seq, signature) per call, as this connection last saw it; worker thread only."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self.by_call: dict[str, tuple[int, str]] = {}
+        self._data_version: int | None = None
+
+    def after_begin(self, conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:  # another connection committed: our tails may be stale
+            self.by_call.clear()
+            self._data_version = version
+
+    def after_rollback(self) -> None:
+        self.by_call.clear()
+
+    def get(self, conn: sqlite3.Connection, call_id: str) -> tuple[int, str]:
+        tail = self.by_call.get(call_id)
+        if tail is None:
+            last = conn.execute(_LAST_ENTRY, (call_id,)).fetchone()
+            tail = (0, GENESIS_HASH) if last is None else (last[0], last[1])
+        return tail
+
+    def put(self, call_id: str, tail: tuple[int, str]) -> None:
+        if len(self.by_call) >= self.limit and call_id not in self.by_call:
+            self.by_call.clear()
+        self.by_call[call_id] = tail
+
+
 class SQLiteJournalStore(JournalStore):
     """A journal in one SQLite file (see the module docstring for the concurrency model)."""
 
     def __init__(self, path: Path, signer: Signer, clock: Clock, conn: sqlite3.Connection) -> None:
         super().__init__(signer, clock)
         self.path = path
-        self._worker = SQLiteWorker(conn)
+        self._tails = _Tails()
+        self._worker = SQLiteWorker(conn, self._tails)
         self._closed = False
 
     @classmethod
@@ -150,20 +189,25 @@ class SQLiteJournalStore(JournalStore):
     # ---- journal -----------------------------------------------------------------------
 
     async def _append(self, draft: Draft) -> JournalEntry:
-        return await self._write(partial(self._place, draft))
+        seq, prev_hash, signature = await self._write(partial(self._place, draft))
+        return draft.entry(seq, prev_hash, signature)
 
-    def _place(self, draft: Draft, conn: sqlite3.Connection) -> JournalEntry:
-        """Runs inside the write transaction: nobody else can append meanwhile."""
+    def _place(self, draft: Draft, conn: sqlite3.Connection) -> tuple[int, str, str]:
+        """Runs inside the write transaction, so no other connection can append meanwhile."""
+        call_id = draft.call_id
         for _ in range(MAX_APPEND_ATTEMPTS):
-            last = conn.execute(_LAST_ENTRY, (draft.call_id,)).fetchone()
-            seq, prev_hash = (1, GENESIS_HASH) if last is None else (last[0] + 1, last[1])
-            entry = self.seal(draft, seq, prev_hash)
+            last_seq, prev_hash = self._tails.get(conn, call_id)
+            seq = last_seq + 1
+            signature = draft.sign(self.signer, seq, prev_hash)
             try:
-                conn.execute(_INSERT_ENTRY, entry_to_row(entry))
+                conn.execute(_INSERT_ENTRY, draft.row(seq, prev_hash, signature))
             except sqlite3.IntegrityError:
-                continue  # only the failed statement is undone; read the new tail and retry
-            return entry
-        raise JournalError(f"could not append to call {draft.call_id!r}: lost {MAX_APPEND_ATTEMPTS} races")
+                # Only this statement is undone. Our memory of the tail was stale: read it.
+                self._tails.by_call.pop(call_id, None)
+                continue
+            self._tails.put(call_id, (seq, signature))
+            return seq, prev_hash, signature
+        raise JournalError(f"could not append to call {call_id!r}: lost {MAX_APPEND_ATTEMPTS} races")
 
     async def entries(self, call_id: str) -> list[JournalEntry]:
         rows = await self._read(lambda conn: conn.execute(_ENTRIES, (call_id,)).fetchall())
@@ -181,12 +225,11 @@ class SQLiteJournalStore(JournalStore):
 
     async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, ttl_s: float) -> Claim:
         def work(conn: sqlite3.Connection) -> Claim:
-            record = _record(conn, scope, key)
             now = self.clock()
-            decision = decide_claim(record, args_hash, owner, now)
-            if decision.status == "claimed" and (record is None or record.expired(now)):
-                conn.execute(_PUT_RECORD, (scope, key, tool, args_hash, owner, now, now + ttl_s))
-            return decision
+            if conn.execute(_CLAIM, (scope, key, tool, args_hash, owner, now, now + ttl_s)).fetchone():
+                return Claim("claimed", owner=owner)
+            # A live record exists (we hold the write lock, so it cannot change meanwhile).
+            return decide_claim(_record(conn, scope, key), args_hash, owner, now)
 
         return await self._write(work)
 

@@ -22,8 +22,8 @@ from loguru import logger
 from pydantic import ValidationError
 
 from tools.journal.idempotency import Claim, FinalStatus
-from tools.journal.records import EntryKind, JournalEntry, canonical_json, json_normalise
-from tools.journal.signing import Signer
+from tools.journal.records import EntryKind, JournalEntry, canonical_json
+from tools.journal.signing import ChainTemplate, Signer, chain_template
 
 Clock = Callable[[], float]
 
@@ -68,18 +68,48 @@ class JournalError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """An entry before the store has given it a place (seq, prev_hash, at) and a signature."""
+    """A validated entry waiting for its place in the chain (``seq``, ``prev_hash``).
 
-    call_id: str
-    kind: EntryKind
-    tool: str | None
-    tool_call_id: str | None
-    idempotency_key: str | None
-    step: str | None
-    attempt: int | None
-    turn: int | None
-    payload: dict[str, Any] | None
-    args_hash: str | None
+    Everything that does not depend on the place — JSON, the signing template, the
+    stored payload text — is computed before the write transaction, which then only
+    joins bytes, signs and inserts.
+    """
+
+    fields: dict[str, Any]  # every entry field except seq, prev_hash and signature (JSON values)
+    template: ChainTemplate
+    payload_text: str | None
+
+    @property
+    def call_id(self) -> str:
+        return str(self.fields["call_id"])
+
+    def sign(self, signer: Signer, seq: int, prev_hash: str) -> str:
+        """The signature the entry gets at ``seq`` after ``prev_hash``."""
+        return signer.sign_canonical(self.template.render(prev_hash, seq))
+
+    def row(self, seq: int, prev_hash: str, signature: str) -> tuple[Any, ...]:
+        """Column values in ``ENTRY_COLUMNS`` order."""
+        f = self.fields
+        return (
+            f["call_id"],
+            seq,
+            f["kind"],
+            f["tool"],
+            f["tool_call_id"],
+            f["idempotency_key"],
+            f["step"],
+            f["attempt"],
+            f["turn"],
+            self.payload_text,
+            f["args_hash"],
+            f["at"],
+            prev_hash,
+            signature,
+        )
+
+    def entry(self, seq: int, prev_hash: str, signature: str) -> JournalEntry:
+        """The entry as stored at ``seq``."""
+        return JournalEntry.model_validate({**self.fields, "seq": seq, "prev_hash": prev_hash, "signature": signature})
 
 
 class JournalStore(ABC):
@@ -115,7 +145,7 @@ class JournalStore(ABC):
         ``seq`` and ``prev_hash`` are assigned atomically by the backend, so concurrent
         appends (tasks or processes) never fork the chain or leave a gap.
         """
-        draft = make_draft(
+        draft = self.draft(
             call_id,
             kind,
             tool=tool,
@@ -208,24 +238,37 @@ class JournalStore(ABC):
     # ---- helpers for backends ------------------------------------------------------------
 
     def seal(self, draft: Draft, seq: int, prev_hash: str) -> JournalEntry:
-        """Give ``draft`` its place and time and sign it (no validation: drafts are checked)."""
-        fields: dict[str, Any] = {
-            "call_id": draft.call_id,
-            "seq": seq,
-            "kind": draft.kind,
-            "tool": draft.tool,
-            "tool_call_id": draft.tool_call_id,
-            "idempotency_key": draft.idempotency_key,
-            "step": draft.step,
-            "attempt": draft.attempt,
-            "turn": draft.turn,
-            "payload": draft.payload,
-            "args_hash": draft.args_hash,
-            "at": float(self.clock()),  # float: the column type round-trips it exactly
-            "prev_hash": prev_hash,
-        }
-        fields["signature"] = self.signer.sign(fields)
-        return JournalEntry.model_construct(**fields)
+        """The signed entry for ``draft`` placed at ``seq`` after ``prev_hash``."""
+        return draft.entry(seq, prev_hash, draft.sign(self.signer, seq, prev_hash))
+
+    def draft(
+        self,
+        call_id: str,
+        kind: EntryKind | str,
+        *,
+        tool: str | None = None,
+        tool_call_id: str | None = None,
+        idempotency_key: str | None = None,
+        step: str | None = None,
+        attempt: int | None = None,
+        turn: int | None = None,
+        payload: Mapping[str, Any] | None = None,
+        args_hash: str | None = None,
+    ) -> Draft:
+        """Validate an append's arguments; ``at`` is taken now, on the caller's side."""
+        return make_draft(
+            call_id,
+            kind,
+            tool=tool,
+            tool_call_id=tool_call_id,
+            idempotency_key=idempotency_key,
+            step=step,
+            attempt=attempt,
+            turn=turn,
+            payload=payload,
+            args_hash=args_hash,
+            at=float(self.clock()),
+        )
 
 
 def make_draft(
@@ -240,19 +283,21 @@ def make_draft(
     turn: int | None,
     payload: Mapping[str, Any] | None,
     args_hash: str | None,
+    at: float,
 ) -> Draft:
-    """Validate an append's arguments before touching the database.
+    """Check an append's arguments before touching the database.
 
     ``call_started`` must name its tool and idempotency key: that is what ``unfinished``
-    (and so resume) finds it by.
+    (and so resume) finds it by. ``at`` is a float so it round-trips through REAL /
+    double precision columns to the same JSON (an int would come back as ``5.0``).
     """
     if not isinstance(call_id, str) or not call_id:
         raise ValueError("call_id must be a non-empty string")
     entry_kind = EntryKind(kind)
     if entry_kind is EntryKind.call_started and (not tool or not idempotency_key):
         raise ValueError("a call_started entry needs tool and idempotency_key")
-    for name, value in (("attempt", attempt), ("turn", turn)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+    for name, number in (("attempt", attempt), ("turn", turn)):
+        if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
             raise ValueError(f"{name} must be an int or None")
     for name, text in (
         ("tool", tool),
@@ -263,10 +308,25 @@ def make_draft(
     ):
         if text is not None and not isinstance(text, str):
             raise ValueError(f"{name} must be a str or None")
-    stored_payload = None if payload is None else json_normalise(dict(payload))
-    return Draft(
-        call_id, entry_kind, tool, tool_call_id, idempotency_key, step, attempt, turn, stored_payload, args_hash
-    )
+    if payload is None:
+        payload_text, stored_payload = None, None
+    else:
+        payload_text = canonical_json(dict(payload)).decode("utf-8")
+        stored_payload = json.loads(payload_text)
+    fields: dict[str, Any] = {
+        "call_id": call_id,
+        "kind": entry_kind.value,
+        "tool": tool,
+        "tool_call_id": tool_call_id,
+        "idempotency_key": idempotency_key,
+        "step": step,
+        "attempt": attempt,
+        "turn": turn,
+        "payload": stored_payload,
+        "args_hash": args_hash,
+        "at": float(at),
+    }
+    return Draft(fields, chain_template(fields), payload_text)
 
 
 def entry_to_row(entry: JournalEntry) -> tuple[Any, ...]:
