@@ -8,7 +8,8 @@ task runs calls back to back (p50/p99), and journaled tool calls per second when
 conversations run at once. SQLite runs in WAL with synchronous=NORMAL (the store's
 setting); PostgreSQL is a throwaway local server with its default durable commits
 (`--pg-fast` turns fsync off). The machine's load average is printed too: on a shared
-2-core box the figures move with it.
+2-core box the figures move with it; "cpu/call" (this process's CPU time, all threads,
+per journaled call) moves much less and bounds calls/s at 1000 / cpu-per-call per core.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import json
 import os
 import platform
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -30,9 +30,9 @@ from pathlib import Path
 from loguru import logger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pg_server import start_postgres  # noqa: E402
+from pg_server import start_postgres
 
-from tools.journal import JournalStore, Signer, args_hash, open_store, verify_store  # noqa: E402
+from tools.journal import JournalStore, Signer, args_hash, open_store, verify_store
 
 ARGS = {"policy_number": "POL-4821", "amount_cents": 128_400, "card": "•••• 4242"}
 RESULT = {"charge_id": "ch_3Nf8", "amount_cents": 128_400, "status": "captured"}
@@ -49,6 +49,7 @@ class Figures:
     concurrent_call_p50_ms: float
     concurrent_call_p99_ms: float
     concurrency: int
+    cpu_ms_per_call: float  # this process's CPU (all threads) per call in the concurrent run
 
 
 def pct(values: list[float], q: float) -> float:
@@ -71,8 +72,18 @@ async def tool_call(store: JournalStore, call_id: str, n: int, append_times: lis
     )
     for kind, step, payload in appends:
         started = time.perf_counter()
-        await store.append(call_id, kind, tool="charge_card", tool_call_id=f"tc-{n}", idempotency_key=key,
-                           step=step, attempt=1 if step else None, turn=n, payload=payload, args_hash=a_hash)  # fmt: skip
+        await store.append(
+            call_id,
+            kind,
+            tool="charge_card",
+            tool_call_id=f"tc-{n}",
+            idempotency_key=key,
+            step=step,
+            attempt=1 if step else None,
+            turn=n,
+            payload=payload,
+            args_hash=a_hash,
+        )
         if append_times is not None:
             append_times.append(time.perf_counter() - started)
     assert await store.finish(call_id, key, owner, "succeeded", RESULT)
@@ -102,9 +113,9 @@ async def measure(backend: str, url: str, calls: int, concurrency: int) -> Figur
                 await tool_call(store, call_id, n)
                 concurrent_times.append(time.perf_counter() - started)
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await asyncio.gather(*(conversation(task) for task in range(concurrency)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 
         reports = await verify_store(store)
         assert all(report.ok for report in reports), [r for r in reports if not r.ok][:3]
@@ -120,6 +131,7 @@ async def measure(backend: str, url: str, calls: int, concurrency: int) -> Figur
         concurrent_call_p50_ms=pct(concurrent_times, 0.50),
         concurrent_call_p99_ms=pct(concurrent_times, 0.99),
         concurrency=concurrency,
+        cpu_ms_per_call=cpu * 1000 / (per_task * concurrency),
     )
 
 
@@ -152,16 +164,20 @@ def main() -> None:
     if args.json:
         print(json.dumps([asdict(f) for f in figures], indent=2))
         return
-    print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, "
-          f"load average {load_before[0]:.2f} before / {os.getloadavg()[0]:.2f} after")  # fmt: skip
+    print(
+        f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, "
+        f"load average {load_before[0]:.2f} before / {os.getloadavg()[0]:.2f} after"
+    )
     print("one tool call = claim + 4 appends + finish; each write its own commit; chains verified afterwards")
     header = f"{'backend':<22}{'call p50':>10}{'call p99':>10}{'append p50':>12}{'append p99':>12}"
-    header += f"{'calls/s':>10}{'  @conc':>8}{'conc p50':>10}{'conc p99':>10}"
+    header += f"{'calls/s':>10}{'  @conc':>8}{'conc p50':>10}{'conc p99':>10}{'cpu/call':>10}"
     print(header)
     for f in figures:
-        print(f"{f.backend:<22}{f.call_p50_ms:>8.2f}ms{f.call_p99_ms:>8.2f}ms{f.append_p50_ms:>10.3f}ms"
-              f"{f.append_p99_ms:>10.3f}ms{f.calls_per_s:>10.0f}{f.concurrency:>8}{f.concurrent_call_p50_ms:>8.2f}ms"
-              f"{f.concurrent_call_p99_ms:>8.2f}ms")  # fmt: skip
+        print(
+            f"{f.backend:<22}{f.call_p50_ms:>8.2f}ms{f.call_p99_ms:>8.2f}ms{f.append_p50_ms:>10.3f}ms"
+            f"{f.append_p99_ms:>10.3f}ms{f.calls_per_s:>10.0f}{f.concurrency:>8}{f.concurrent_call_p50_ms:>8.2f}ms"
+            f"{f.concurrent_call_p99_ms:>8.2f}ms{f.cpu_ms_per_call:>8.2f}ms"
+        )
 
 
 if __name__ == "__main__":

@@ -85,7 +85,9 @@ class PgServer:
 def _run(argv: list[str]) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
-        raise PostgresUnavailable(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+        raise PostgresUnavailable(
+            f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
+        )
 
 
 def start_postgres(*, database: str = "journal", durable: bool = False) -> PgServer:
@@ -104,12 +106,28 @@ def start_postgres(*, database: str = "journal", durable: bool = False) -> PgSer
             try:
                 user = pwd.getpwnam("postgres")
             except KeyError:
-                raise PostgresUnavailable(f"running as root needs a 'postgres' user to run the server: {INSTALL_HINT}.") from None
+                raise PostgresUnavailable(
+                    f"running as root needs a 'postgres' user to run the server: {INSTALL_HINT}."
+                ) from None
             os.chown(base_dir, user.pw_uid, user.pw_gid)
             run_as = ["runuser", "-u", "postgres", "--"]
         data_dir = base_dir / "data"
-        _run([*run_as, str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "-A", "trust",
-              "-E", "UTF8", "--locale=C", "--no-sync"])  # fmt: skip
+        _run(
+            [
+                *run_as,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        )
         options = f"-c listen_addresses=127.0.0.1 -k {base_dir} -c max_connections=200"
         if not durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
@@ -117,8 +135,22 @@ def start_postgres(*, database: str = "journal", durable: bool = False) -> PgSer
         for _ in range(3):  # the free port may be taken before the server binds it
             port = _free_port()
             try:
-                _run([*run_as, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(base_dir / "server.log"),
-                      "-w", "-t", "60", "-o", f"{options} -p {port}", "start"])  # fmt: skip
+                _run(
+                    [
+                        *run_as,
+                        str(bin_dir / "pg_ctl"),
+                        "-D",
+                        str(data_dir),
+                        "-l",
+                        str(base_dir / "server.log"),
+                        "-w",
+                        "-t",
+                        "60",
+                        "-o",
+                        f"{options} -p {port}",
+                        "start",
+                    ]
+                )
             except PostgresUnavailable as exc:
                 last_error = exc
                 continue
@@ -129,7 +161,9 @@ def start_postgres(*, database: str = "journal", durable: bool = False) -> PgSer
                 server.stop()
                 raise
             return server
-        log = (base_dir / "server.log").read_text(errors="replace")[-2000:] if (base_dir / "server.log").exists() else ""
+        log = (
+            (base_dir / "server.log").read_text(errors="replace")[-2000:] if (base_dir / "server.log").exists() else ""
+        )
         raise PostgresUnavailable(f"PostgreSQL did not start: {last_error}\n{log}")
     except BaseException:
         shutil.rmtree(base_dir, ignore_errors=True)

@@ -12,9 +12,11 @@ can never repeat an effect. In replay mode results come from the journal and no 
 from __future__ import annotations
 
 import asyncio
+import json
 import hashlib
 import random
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from tools.errors import ToolFailure
 from tools.journal.records import JournalEntry, args_hash, canonical_json
 from tools.journal.store import JournalStore
-from tools.redact import mask_card_numbers, redact_args
+from tools.redact import mask_card_numbers, redact_args, scrub
 from tools.registry import TOOLS, ToolOutcome, format_validation_error
 from tools.steps import StepContext, StepPlan, plan_for
 
@@ -57,6 +59,8 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 OnRetry = Callable[[str, int, str], Awaitable[None]]
+CrashHook = Callable[[str], None]
+"""Called with a boundary label ("before_step:capture", "after_finish", ...); see ToolExecutor.crash_hook."""
 
 
 def idempotency_key(tool: str, prepared: dict[str, Any]) -> str | None:
@@ -87,6 +91,9 @@ class ToolExecutor:
     on_retry: OnRetry | None = None
     replay: bool = False
     seed: int | None = None
+    crash_hook: CrashHook | None = None
+    """Test seam: called at every durable boundary of a call (labels in ``_execute``) so crash tests can
+    kill the process exactly there and prove resume is exactly-once. None (a no-op) in production."""
     _running: dict[tuple[str, str], _Running] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -104,11 +111,18 @@ class ToolExecutor:
             model = args if isinstance(args, spec.args_model) else spec.args_model.model_validate(args)
         except ValidationError as exc:
             return ToolOutcome(name=tool, ok=False, error_code="invalid_arguments", error_message=format_validation_error(exc))
+        except (ArithmeticError, TypeError, ValueError) as exc:  # a validator that raised something pydantic
+            # does not wrap (e.g. OverflowError from round(inf)): still bad arguments; never echo the input
+            return ToolOutcome(name=tool, ok=False, error_code="invalid_arguments",
+                               error_message=f"{tool} arguments could not be read ({type(exc).__name__})")
         plan = plan_for(tool)
         try:
             prepared = await plan.prepare(self.sandbox, model) if not self.replay else self._replay_prepared(model)
         except ToolFailure as exc:
             return self._failed(tool, exc.code, exc.message, exc.transient, started)
+        except Exception as exc:  # noqa: BLE001 - a bug must come back as an outcome, not end the call
+            code, message, transient = _classify(exc, tool)
+            return self._failed(tool, code, message, transient, started)
         key = idempotency_key(tool, prepared)
         if self.replay:
             return await self._from_journal(call_id, tool, prepared, started)
@@ -179,6 +193,18 @@ class ToolExecutor:
                                            "but different arguments", False, started)
                     break
                 if time.perf_counter() - started > self.wait_s:
+                    if not await self._started_unfinished(call_id, key):
+                        # Claimed but never journaled: its owner died between the claim and call_started
+                        # (a live one writes it at once). No step ran and resume cannot see it, so take it
+                        # over instead of failing until the claim expires (24 h).
+                        taken = await self.store.reclaim_stale(call_id, key, self.owner, stale_owner=claim.owner,
+                                                               ttl_s=self.ttl_s)
+                        if taken is not None and taken.status == "claimed":
+                            outcome = await self._execute(call_id, tool, plan, prepared, key, turn, tool_call_id,
+                                                          started, {}, on_retry=on_retry)
+                            break
+                        if taken is None or taken.status == "done":
+                            continue  # released or finished meanwhile: claim again
                     outcome = self._failed(tool, "in_progress_elsewhere", f"{tool} is still running for this "
                                            "conversation in another worker; try again shortly", True, started)
                     break
@@ -193,6 +219,16 @@ class ToolExecutor:
         finally:
             self._running.pop((call_id, key), None)
 
+    async def _started_unfinished(self, call_id: str, key: str) -> bool:
+        """Whether the journal has a ``call_started`` for ``key`` with no terminal entry after it."""
+        open_call = False
+        for entry in await self.store.entries(call_id):
+            if entry.idempotency_key == key and entry.kind == "call_started":
+                open_call = True
+            elif entry.idempotency_key == key and entry.kind in ("call_succeeded", "call_failed"):
+                open_call = False
+        return open_call
+
     # ------------------------------------------------------------ steps and retries
     async def _execute(self, call_id: str, tool: str, plan: StepPlan, prepared: dict[str, Any], key: str | None,
                        turn: int | None, tool_call_id: str | None, started: float,
@@ -206,6 +242,7 @@ class ToolExecutor:
         effect = TOOLS[tool].effect
         step_key_base = f"{call_id}:{key}"
         if not resumed:
+            self._boundary("before_start")
             await self._journal(call_id, "call_started", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
                                 payload={"args": redact_args(spec, prepared)}, a_hash=args_hash(tool, prepared))
         outputs = dict(done)
@@ -218,42 +255,52 @@ class ToolExecutor:
             while True:
                 attempt += 1
                 attempts_total += 1
+                self._boundary(f"before_step:{step.name}")
                 await self._journal(call_id, "step_started", tool=tool, tool_call_id=tool_call_id, key=key,
                                     turn=turn, step=step.name, attempt=attempt)
+                self._boundary(f"before_effect:{step.name}")
                 try:
                     output = await asyncio.wait_for(step.run(self.sandbox, ctx), timeout=policy.timeout)
-                except (ToolFailure, asyncio.TimeoutError, ConnectionError, OSError) as exc:
-                    code, message, transient = _classify(exc)
+                except Exception as exc:  # noqa: BLE001 - unexpected ones too: else the claim stays locked
+                    code, message, transient = _classify(exc, tool)
                     retry = transient and attempt < policy.attempts
                     await self._journal(call_id, "step_failed", tool=tool, tool_call_id=tool_call_id, key=key,
                                         turn=turn, step=step.name, attempt=attempt,
                                         payload={"error": code, "message": mask_card_numbers(message),
                                                  "transient": transient, "will_retry": retry})
+                    self._boundary(f"after_step_failed:{step.name}")
                     if retry:
                         notify = on_retry or self.on_retry
                         if notify is not None:
                             await notify(tool, attempt, code)
                         await asyncio.sleep(policy.delay(attempt, self._rng))
                         continue
+                    self._boundary("before_fail")
                     if effect:
                         if transient:
                             await self.store.release(call_id, key, self.owner)
                         else:
                             await self.store.finish(call_id, key, self.owner, "failed",
                                                     {"error": code, "message": mask_card_numbers(message)})
+                    self._boundary("after_fail_claim")
                     await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,
                                         turn=turn, payload={"error": code, "message": mask_card_numbers(message),
                                                             "transient": transient})
                     return self._failed(tool, code, message, transient, started, attempts_total)
+                self._boundary(f"after_step:{step.name}")
                 outputs[step.name] = output
                 await self._journal(call_id, "step_succeeded", tool=tool, tool_call_id=tool_call_id, key=key,
                                     turn=turn, step=step.name, attempt=attempt, payload={"output": output})
+                self._boundary(f"after_step_journal:{step.name}")
                 break
         result = plan.finish(prepared, outputs)
+        self._boundary("before_finish")
         if effect:  # the claim first: a crash before the journal line is then healed by resume
             await self.store.finish(call_id, key, self.owner, "succeeded", _scrub(result))
+        self._boundary("after_finish_claim")
         await self._journal(call_id, "call_succeeded", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
                             payload={"result": result})
+        self._boundary("after_finish")
         return ToolOutcome(name=tool, ok=True, result=result, duration_ms=(time.perf_counter() - started) * 1000,
                            attempts=max(1, attempts_total))
 
@@ -275,6 +322,10 @@ class ToolExecutor:
         return self._failed(tool, "not_in_journal", f"{tool} has no recorded outcome to replay", False, started)
 
     # ------------------------------------------------------------ helpers
+    def _boundary(self, label: str) -> None:
+        if self.crash_hook is not None:
+            self.crash_hook(label)
+
     async def _journal(self, call_id: str, kind: str, *, tool: str, tool_call_id: str | None, key: str | None,
                        turn: int | None, step: str | None = None, attempt: int | None = None,
                        payload: dict[str, Any] | None = None, a_hash: str | None = None) -> JournalEntry:
@@ -295,16 +346,25 @@ class ToolExecutor:
                            transient=transient, duration_ms=(time.perf_counter() - started) * 1000, attempts=attempts)
 
 
-def _classify(exc: BaseException) -> tuple[str, str, bool]:
+def _classify(exc: BaseException, tool: str) -> tuple[str, str, bool]:
+    """(code, message, transient) of a failed step or prepare.
+
+    Anything that is not a tool failure, a timeout or a connection problem is a bug
+    (``internal_error``, as ``tools.registry.run_tool`` reports it): not retried, and
+    stored like any permanent failure, so the call still ends with ``call_failed`` and its
+    claim is not left ``in_progress`` (which would block the conversation until expiry).
+    """
     if isinstance(exc, ToolFailure):
         return exc.code, exc.message, exc.transient
     if isinstance(exc, asyncio.TimeoutError):
         return "timeout", "the backend did not answer in time", True
-    return "connection_error", str(exc) or type(exc).__name__, True
+    if isinstance(exc, (ConnectionError, OSError)):
+        return "connection_error", str(exc) or type(exc).__name__, True
+    trace = mask_card_numbers("".join(traceback.format_exception(exc)))  # no loguru diagnose: it prints locals
+    logger.error("tool {} crashed: {}\n{}", tool, type(exc).__name__, trace)
+    return "internal_error", f"{tool} failed unexpectedly ({type(exc).__name__}: {exc})", False
 
 
 def _scrub(payload: dict[str, Any]) -> dict[str, Any]:
     """Nothing in clear that looks like a card number, whatever field it hides in."""
-    import json
-
-    return json.loads(mask_card_numbers(json.dumps(payload, default=str)))
+    return scrub(json.loads(json.dumps(payload, default=str)))

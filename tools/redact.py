@@ -102,6 +102,11 @@ def redact_args(spec: HasSecretFields, args: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
+def scrub(value: Any) -> Any:
+    """Mask card numbers in any JSON-like value, at any depth (strings and integers)."""
+    return _scrub(value)
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return mask_card_numbers(value)

@@ -105,6 +105,20 @@ def _audit(args: argparse.Namespace) -> int:
     return _with_journal(job)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """Run the token backend; a missing LiveKit key pair or API key ends with one line and exit 2."""
+    from worker.serve import create_app, serve_forever
+
+    settings = load_settings()
+    try:
+        app = create_app(settings)  # validates the configuration before anything binds a port
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    serve_forever(settings, args.host, args.port, app)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mediabloom", description="MediaBloom voice-agent runtime")
     p.add_argument("--log-json", action="store_true", help="log one JSON object per line")
@@ -133,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     ver = aud_sub.add_parser("verify", help="check every signature and the chain; non-zero naming the first bad entry")
     ver.add_argument("call_id", nargs="?", default=None)
     aud.set_defaults(func=_audit)
+
+    srv = sub.add_parser("serve", help="token backend: POST /api/token hands callers one-room LiveKit tokens")
+    srv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=8787, help="port to bind (default 8787)")
+    srv.set_defaults(func=_serve)
 
     sch = sub.add_parser("schema", help="print a JSON Schema")
     sch.add_argument("what", choices=["trace", "scenario"])

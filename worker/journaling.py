@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from tools.executor import ToolExecutor
 from tools.journal.signing import Signer, load_signing_key
 from tools.journal.store import JournalStore, default_journal_url, open_store
-from tools.redact import mask_card_numbers
+from tools.redact import scrub
 from worker.settings import Settings
 
 
@@ -43,7 +43,7 @@ async def open_journal(settings: Settings) -> Journal:
 
 def scrubbed(model: BaseModel | dict[str, Any]) -> dict[str, Any]:
     data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
-    return json.loads(mask_card_numbers(json.dumps(data, default=str)))
+    return scrub(json.loads(json.dumps(data, default=str)))
 
 
 class EventLog:

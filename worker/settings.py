@@ -27,7 +27,7 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Every setting of the runtime; `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     # --- LiveKit (standard names) ---
     livekit_url: str = Field("ws://127.0.0.1:7880", validation_alias=_env("LIVEKIT_URL"))
@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     # --- bad input ---
     silence_reprompt_after: float = Field(8.0, validation_alias=_env("MB_SILENCE_REPROMPT_AFTER"))
     silence_max_reprompts: int = Field(1, validation_alias=_env("MB_SILENCE_MAX_REPROMPTS"))
+
+    # --- token backend (`mediabloom serve`, worker/serve/) ---
+    agent_name: str = Field("mediabloom", validation_alias=_env("MB_AGENT_NAME"))
+    """The agent LiveKit dispatches into every room a caller token is issued for."""
+    token_api_key: SecretStr | None = Field(None, validation_alias=_env("MB_TOKEN_API_KEY"))
+    """Bearer key a deployment's backend presents to POST /api/token."""
+    token_signing_secret: SecretStr | None = Field(None, validation_alias=_env("MB_TOKEN_SIGNING_SECRET"))
+    """Shared secret for HMAC-signed token requests (X-MB-Timestamp / X-MB-Signature)."""
+    token_ttl_seconds: int = Field(600, ge=1, le=86_400, validation_alias=_env("MB_TOKEN_TTL_SECONDS"))
+    token_rate_burst: int = Field(10, ge=1, validation_alias=_env("MB_TOKEN_RATE_BURST"))
+    token_rate_per_minute: float = Field(30.0, gt=0, validation_alias=_env("MB_TOKEN_RATE_PER_MINUTE"))
+    frontend_dir: Path = Field(Path("frontend"), validation_alias=_env("MB_FRONTEND_DIR"))
+    """Served at / by `mediabloom serve` when it holds an index.html."""
 
     def resolved_today(self) -> date:
         """The sandbox's and planner's reference date (pinned in tests for determinism)."""

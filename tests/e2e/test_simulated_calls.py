@@ -26,6 +26,7 @@ CARD = "4539148803436467"
 
 
 def run(name: str, tmp_path: Path, **overrides: object):
+    overrides.setdefault("data_dir", tmp_path / "data")
     settings = load_settings(**overrides)
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     return asyncio.run(SimulatedCall(scenario, settings, tmp_path).run())
@@ -79,7 +80,9 @@ def test_insurance_renewal_charges_once_and_never_leaks_the_card(tmp_path: Path)
     turns = _assert_traced(result)
     charge = next(r for t in turns for r in t.tools if r.name == "charge_card")
     assert charge.arguments["card_number"].endswith("6467") and CARD not in json.dumps(charge.arguments)
-    blobs = [result.trace_path.read_bytes(), result.sandbox_path.read_bytes(), "\n".join(log_lines).encode()]
+    journal = [p.read_bytes() for p in (tmp_path / "data").glob("journal.db*")]
+    assert journal, "the call was journaled"
+    blobs = [result.trace_path.read_bytes(), result.sandbox_path.read_bytes(), "\n".join(log_lines).encode(), *journal]
     for blob in blobs:
         assert CARD.encode() not in blob
         assert b"4539 1488 0343 6467" not in blob

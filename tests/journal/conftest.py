@@ -18,7 +18,7 @@ from tests.journal.helpers import FakeClock, PostgresRaw, RawDB, SQLiteRaw
 from tools.journal import JournalStore, Signer, open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from pg_server import PgServer, PostgresUnavailable, start_postgres  # noqa: E402
+from pg_server import PgServer, PostgresUnavailable, start_postgres
 
 KEY = bytes(range(32))
 BACKENDS = ("sqlite", "postgres")
@@ -27,10 +27,13 @@ BACKENDS = ("sqlite", "postgres")
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """One PostgreSQL server for the whole session, stopped at the end."""
+    problem = None
     try:
         server = start_postgres(database="journal_test")
     except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL journal tests need a PostgreSQL server: {exc}", pytrace=False)
+        problem = str(exc)
+    if problem is not None:
+        pytest.fail(f"PostgreSQL journal tests need a PostgreSQL server: {problem}", pytrace=False)
     try:
         yield server
     finally:

@@ -13,7 +13,8 @@ from typing import Any
 
 import asyncpg
 
-from tools.journal.store import ENTRIES_TABLE, ENTRY_COLUMNS, IDEMPOTENCY_TABLE
+from tools.journal.rows import ENTRY_COLUMNS
+from tools.journal.store import ENTRIES_TABLE, IDEMPOTENCY_TABLE
 
 #: Columns that carry an entry's content, i.e. everything but its place (call_id, seq).
 CONTENT_COLUMNS: tuple[str, ...] = tuple(c for c in ENTRY_COLUMNS if c not in ("call_id", "seq"))

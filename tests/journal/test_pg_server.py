@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import pg_server as pg  # on sys.path via conftest (bench/)
+import pytest
 
 
 def test_missing_binaries_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 
 from tools.journal import EntryKind, JournalEntry, Signer, args_hash, canonical_json, idempotency_key
 from tools.journal.records import GENESIS_HASH
+from tools.journal.rows import make_draft
 from tools.journal.signing import chain_template
-from tools.journal.store import make_draft
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
@@ -30,7 +30,10 @@ class Args(BaseModel):
 
 
 def test_canonical_json_sorted_compact_and_stable() -> None:
-    assert canonical_json({"b": 1, "a": [1, 2], "c": {"z": None, "y": "é"}}) == '{"a":[1,2],"b":1,"c":{"y":"é","z":null}}'.encode()
+    assert (
+        canonical_json({"b": 1, "a": [1, 2], "c": {"z": None, "y": "é"}})
+        == '{"a":[1,2],"b":1,"c":{"y":"é","z":null}}'.encode()
+    )
     assert canonical_json({"a": (1, 2)}) == canonical_json({"a": [1, 2]})
 
 
@@ -74,9 +77,18 @@ def test_signing_template_equals_signing_all_fields(payload: dict[str, Any], seq
     """The fast path used inside write transactions signs exactly the documented bytes."""
     signer = Signer(b"k" * 32)
     draft = make_draft(
-        "call-1", "step_succeeded", tool="t", tool_call_id=None, idempotency_key="k", step="s",
-        attempt=2, turn=None, payload=payload, args_hash=None, at=1_800_000_000.25,
-    )  # fmt: skip
+        "call-1",
+        "step_succeeded",
+        tool="t",
+        tool_call_id=None,
+        idempotency_key="k",
+        step="s",
+        attempt=2,
+        turn=None,
+        payload=payload,
+        args_hash=None,
+        at=1_800_000_000.25,
+    )
     entry = draft.entry(seq, GENESIS_HASH, draft.sign(signer, seq, GENESIS_HASH))
     assert signer.sign(entry.signed_fields()) == entry.signature
     assert signer.verify(entry)
@@ -94,12 +106,21 @@ def test_chain_template_rejects_fields_in_the_gap() -> None:
 def test_entry_model_is_frozen_and_strict() -> None:
     signer = Signer(b"k" * 32)
     draft = make_draft(
-        "c", "event", tool=None, tool_call_id=None, idempotency_key=None, step=None,
-        attempt=None, turn=None, payload={"e": 1}, args_hash=None, at=1.0,
-    )  # fmt: skip
+        "c",
+        "event",
+        tool=None,
+        tool_call_id=None,
+        idempotency_key=None,
+        step=None,
+        attempt=None,
+        turn=None,
+        payload={"e": 1},
+        args_hash=None,
+        at=1.0,
+    )
     entry = draft.entry(1, GENESIS_HASH, draft.sign(signer, 1, GENESIS_HASH))
     assert isinstance(entry, JournalEntry) and entry.kind is EntryKind.event
     with pytest.raises(ValueError):
-        entry.seq = 2  # type: ignore[misc]
+        entry.seq = 2  # type: ignore[misc,unused-ignore]  # frozen model
     with pytest.raises(ValueError):
         JournalEntry.model_validate({**entry.model_dump(), "extra": 1})

@@ -64,7 +64,7 @@ def test_dev_key_racing_starters_agree(tmp_path: Path) -> None:
 def test_corrupt_dev_key_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / KEY_FILE_NAME).write_text("not hex at all")
     (tmp_path / KEY_FILE_NAME).chmod(0o600)
-    with pytest.raises(JournalKeyError, match="journal.key"):
+    with pytest.raises(JournalKeyError, match=r"journal\.key"):
         load_signing_key("dev", tmp_path, None)
 
 

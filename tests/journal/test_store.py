@@ -13,11 +13,19 @@ from tools.journal import GENESIS_HASH, EntryKind, JournalStore, Signer, open_st
 
 async def test_append_read_and_chain(store: JournalStore, signer: Signer, clock: FakeClock) -> None:
     first = await store.append(
-        "call-1", EntryKind.call_started, tool="charge_card", tool_call_id="tc-1", idempotency_key="k1",
-        turn=3, payload={"args": {"policy": "POL-4821", "card": "•••• 4242"}, "pair": (1, 2)}, args_hash="a" * 64,
-    )  # fmt: skip
+        "call-1",
+        EntryKind.call_started,
+        tool="charge_card",
+        tool_call_id="tc-1",
+        idempotency_key="k1",
+        turn=3,
+        payload={"args": {"policy": "POL-4821", "card": "•••• 4242"}, "pair": (1, 2)},
+        args_hash="a" * 64,
+    )
     clock.advance(1.5)
-    second = await store.append("call-1", "step_started", tool="charge_card", idempotency_key="k1", step="tokenize", attempt=1)
+    second = await store.append(
+        "call-1", "step_started", tool="charge_card", idempotency_key="k1", step="tokenize", attempt=1
+    )
     assert (first.seq, second.seq) == (1, 2)
     assert first.prev_hash == GENESIS_HASH and second.prev_hash == first.signature
     assert first.at == clock.now - 1.5 and second.at == clock.now

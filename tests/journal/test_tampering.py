@@ -7,7 +7,7 @@ import pytest
 from tests.journal.conftest import Backend
 from tools.journal import JournalEntry, JournalStore, Signer, verify_chain, verify_store
 from tools.journal.records import GENESIS_HASH
-from tools.journal.store import entry_to_row, make_draft
+from tools.journal.rows import entry_to_row, make_draft
 from tools.journal.verify import DUPLICATE_SEQUENCE, PREV_HASH_MISMATCH, SEQUENCE_GAP, SIGNATURE_MISMATCH
 
 CALL = "call-tamper"
@@ -17,10 +17,18 @@ CALL = "call-tamper"
 async def chain(store: JournalStore) -> list[JournalEntry]:
     """Five entries of one tool call, plus an untouched neighbouring call."""
     entries = [
-        await store.append(CALL, "call_started", tool="charge_card", idempotency_key="k", payload={"amount_cents": 128400}),
+        await store.append(
+            CALL, "call_started", tool="charge_card", idempotency_key="k", payload={"amount_cents": 128400}
+        ),
         await store.append(CALL, "step_started", tool="charge_card", idempotency_key="k", step="authorize"),
-        await store.append(CALL, "step_succeeded", tool="charge_card", idempotency_key="k", step="authorize",
-                           payload={"authorization": "auth_77", "amount_cents": 128400}),  # fmt: skip
+        await store.append(
+            CALL,
+            "step_succeeded",
+            tool="charge_card",
+            idempotency_key="k",
+            step="authorize",
+            payload={"authorization": "auth_77", "amount_cents": 128400},
+        ),
         await store.append(CALL, "step_started", tool="charge_card", idempotency_key="k", step="capture"),
         await store.append(CALL, "call_succeeded", tool="charge_card", idempotency_key="k", payload={"charge": "ch_9"}),
     ]
@@ -30,9 +38,18 @@ async def chain(store: JournalStore) -> list[JournalEntry]:
 
 def forged(signer: Signer, seq: int, prev_hash: str) -> JournalEntry:
     draft = make_draft(
-        CALL, "call_succeeded", tool="charge_card", tool_call_id=None, idempotency_key="k", step=None,
-        attempt=None, turn=None, payload={"charge": "ch_forged"}, args_hash=None, at=1.0,
-    )  # fmt: skip
+        CALL,
+        "call_succeeded",
+        tool="charge_card",
+        tool_call_id=None,
+        idempotency_key="k",
+        step=None,
+        attempt=None,
+        turn=None,
+        payload={"charge": "ch_forged"},
+        args_hash=None,
+        at=1.0,
+    )
     return draft.entry(seq, prev_hash, draft.sign(signer, seq, prev_hash))
 
 
@@ -57,7 +74,9 @@ async def test_edited_payload_byte(store: JournalStore, chain: list[JournalEntry
     await check(store, 3, SIGNATURE_MISMATCH)
 
 
-async def test_unparseable_payload_is_reported_not_raised(store: JournalStore, chain: list[JournalEntry], backend: Backend) -> None:
+async def test_unparseable_payload_is_reported_not_raised(
+    store: JournalStore, chain: list[JournalEntry], backend: Backend
+) -> None:
     await backend.raw.set_payload(CALL, 2, "{not json")
     await check(store, 2, SIGNATURE_MISMATCH)
 
@@ -78,20 +97,26 @@ async def test_swapped_entries(store: JournalStore, chain: list[JournalEntry], b
     await check(store, 2, SIGNATURE_MISMATCH)
 
 
-async def test_forged_entry_appended_with_another_key(store: JournalStore, chain: list[JournalEntry], backend: Backend) -> None:
+async def test_forged_entry_appended_with_another_key(
+    store: JournalStore, chain: list[JournalEntry], backend: Backend
+) -> None:
     fake = forged(Signer(b"attacker-key-000000000000000000!"), 6, chain[-1].signature)
     await backend.raw.insert(entry_to_row(fake))
     await check(store, 6, SIGNATURE_MISMATCH)
 
 
-async def test_forged_entry_inserted_in_the_middle(store: JournalStore, chain: list[JournalEntry], backend: Backend) -> None:
+async def test_forged_entry_inserted_in_the_middle(
+    store: JournalStore, chain: list[JournalEntry], backend: Backend
+) -> None:
     await backend.raw.shift_up(CALL, 3)
     fake = forged(Signer(b"attacker-key-000000000000000000!"), 3, chain[1].signature)
     await backend.raw.insert(entry_to_row(fake))
     await check(store, 3, SIGNATURE_MISMATCH)
 
 
-async def test_append_after_tampering_does_not_hide_it(store: JournalStore, chain: list[JournalEntry], backend: Backend) -> None:
+async def test_append_after_tampering_does_not_hide_it(
+    store: JournalStore, chain: list[JournalEntry], backend: Backend
+) -> None:
     """New entries after an edit do not re-legitimise it: the first break is still reported."""
     await backend.raw.set_payload(CALL, 2, '{"edited":true}')
     entry = await store.append(CALL, "event")

@@ -224,3 +224,20 @@ async def test_unknown_records_are_not_found(sb: Sandbox) -> None:
     with pytest.raises(NotFound):
         sb.calendar.send_confirmation("BK-9999", "k4")
     assert set(effect_counts(sb).values()) == {0}
+
+
+@pytest.mark.parametrize("key", [None, ""])
+async def test_step_wise_ops_refuse_a_missing_key(sb: Sandbox, tomorrow: date, key: str | None) -> None:
+    token, _ = sb.payments.tokenize(CHARGE["card_number"])
+    calls = [
+        lambda: sb.payments.authorize("POL-4821", 128_400, token, key),  # type: ignore[arg-type]
+        lambda: sb.payments.capture("AUTH-1001", key),  # type: ignore[arg-type]
+        lambda: sb.payments.send_receipt("CH-1001", key),  # type: ignore[arg-type]
+        lambda: sb.calendar.hold("L-101", tour_slot(tomorrow, 12), "5105550142", key),  # type: ignore[arg-type]
+        lambda: sb.calendar.confirm("HD-1001", "Maria", "5105550142", key),  # type: ignore[arg-type]
+        lambda: sb.calendar.send_confirmation("BK-1001", key),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="idempotency_key"):
+            call()
+    assert effect_counts(sb) | {"vault": 0} == dict.fromkeys(effect_counts(sb), 0)

@@ -25,18 +25,16 @@ import asyncpg
 
 from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
 from tools.journal.records import GENESIS_HASH, JournalEntry, canonical_json
+from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row
 from tools.journal.signing import Signer
 from tools.journal.store import (
     ENTRIES_TABLE,
-    ENTRY_COLUMNS,
     IDEMPOTENCY_TABLE,
     MAX_APPEND_ATTEMPTS,
     UNFINISHED_SQL,
     Clock,
-    Draft,
     JournalError,
     JournalStore,
-    entry_from_row,
 )
 
 #: Serialises schema creation when several processes start at once (CREATE … IF NOT EXISTS races in PG).
@@ -80,8 +78,7 @@ SCHEMA: Final[tuple[str, ...]] = (
 
 _COLUMNS = ", ".join(ENTRY_COLUMNS)
 _INSERT_ENTRY = (
-    f"INSERT INTO {ENTRIES_TABLE} ({_COLUMNS}) "
-    f"VALUES ({', '.join(f'${i}' for i in range(1, len(ENTRY_COLUMNS) + 1))})"
+    f"INSERT INTO {ENTRIES_TABLE} ({_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, len(ENTRY_COLUMNS) + 1))})"
 )
 _LAST_ENTRY = f"SELECT seq, signature FROM {ENTRIES_TABLE} WHERE call_id = $1 ORDER BY seq DESC LIMIT 1"
 _ENTRIES = f"SELECT {_COLUMNS} FROM {ENTRIES_TABLE} WHERE call_id = $1 ORDER BY seq"
@@ -214,13 +211,14 @@ class PostgresJournalStore(JournalStore):
     async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, ttl_s: float) -> Claim:
         now = self.clock()
         async with self._pool.acquire() as conn:
-            while True:
+            for _ in range(MAX_APPEND_ATTEMPTS):
                 if await conn.fetchval(_CLAIM, scope, key, tool, args_hash, owner, now, now + ttl_s):
                     return Claim("claimed", owner=owner)
                 record = _record(await conn.fetchrow(_RECORD, scope, key))
                 if record is not None:
                     return decide_claim(record, args_hash, owner, now)
                 # Released between our two statements: the key is free again, try once more.
+        raise JournalError(f"could not claim {scope!r}/{key!r}: it kept changing under us")
 
     async def finish(
         self,

@@ -124,7 +124,8 @@ def load_signing_key(mode: Literal["dev", "production"], data_dir: Path, configu
         return key
     if mode == "production":
         raise JournalKeyError(
-            f"MB_MODE=production needs a journal signing key: set {KEY_ENV} to 64 hex digits (for example from `openssl rand -hex 32`)."
+            f"MB_MODE=production needs a journal signing key: set {KEY_ENV} to 64 hex digits"
+            " (for example from `openssl rand -hex 32`)."
         )
     if mode != "dev":
         raise ValueError(f"unknown mode {mode!r}: expected 'dev' or 'production'")
@@ -142,9 +143,7 @@ def _dev_key(path: Path) -> bytes:
                 handle.write(secrets.token_bytes(_DEV_KEY_BYTES).hex() + "\n")
             # link() fails if another process won the race; then everyone reads its key.
             os.link(tmp, path)
-            logger.warning(
-                "generated a development journal signing key in {}; set {} in production", path, KEY_ENV
-            )
+            logger.warning("generated a development journal signing key in {}; set {} in production", path, KEY_ENV)
         except FileExistsError:
             pass
         finally:
@@ -155,7 +154,12 @@ def _dev_key(path: Path) -> bytes:
     try:
         key = bytes.fromhex(text)
     except ValueError:
-        raise JournalKeyError(f"The journal key file {path} is not valid hex; restore the original or set {KEY_ENV}.") from None
+        raise JournalKeyError(
+            f"The journal key file {path} is not valid hex; restore the original or set {KEY_ENV}."
+        ) from None
     if len(key) < _MIN_KEY_BYTES:
-        raise JournalKeyError(f"The journal key file {path} holds fewer than {_MIN_KEY_BYTES} bytes; restore the original or set {KEY_ENV}.")
+        raise JournalKeyError(
+            f"The journal key file {path} holds fewer than {_MIN_KEY_BYTES} bytes;"
+            f" restore the original or set {KEY_ENV}."
+        )
     return key

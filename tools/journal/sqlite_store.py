@@ -26,19 +26,18 @@ from typing import Any, Final, TypeVar
 
 from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
 from tools.journal.records import GENESIS_HASH, JournalEntry, canonical_json
+from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row
 from tools.journal.signing import Signer
+from tools.journal.sqlite_checkpoint import Checkpointer
 from tools.journal.sqlite_worker import SQLiteWorker
 from tools.journal.store import (
     ENTRIES_TABLE,
-    ENTRY_COLUMNS,
     IDEMPOTENCY_TABLE,
     MAX_APPEND_ATTEMPTS,
     UNFINISHED_SQL,
     Clock,
-    Draft,
     JournalError,
     JournalStore,
-    entry_from_row,
 )
 
 T = TypeVar("T")
@@ -60,7 +59,7 @@ SCHEMA: Final[tuple[str, ...]] = (
         prev_hash TEXT NOT NULL,
         signature TEXT NOT NULL,
         PRIMARY KEY (call_id, seq)
-    ) WITHOUT ROWID""",
+    )""",
     # Serves unfinished(): started calls, and their terminal entries by (call, key).
     f"""CREATE INDEX IF NOT EXISTS {ENTRIES_TABLE}_by_kind
         ON {ENTRIES_TABLE} (kind, call_id, idempotency_key, seq)""",
@@ -75,7 +74,7 @@ SCHEMA: Final[tuple[str, ...]] = (
         created_at REAL NOT NULL,
         expires_at REAL NOT NULL,
         PRIMARY KEY (scope, key)
-    ) WITHOUT ROWID""",
+    )""",
 )
 
 _COLUMNS = ", ".join(ENTRY_COLUMNS)
@@ -110,6 +109,8 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # Checkpoints run on the Checkpointer's thread, not inside our commits (see there).
+        conn.execute(f"PRAGMA wal_autocheckpoint = {0 if str(path) != ':memory:' else 1000}")
         conn.execute("BEGIN IMMEDIATE")
         for sql in SCHEMA:
             conn.execute(sql)
@@ -161,11 +162,14 @@ class _Tails:
 class SQLiteJournalStore(JournalStore):
     """A journal in one SQLite file (see the module docstring for the concurrency model)."""
 
-    def __init__(self, path: Path, signer: Signer, clock: Clock, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, signer: Signer, clock: Clock, conn: sqlite3.Connection, busy_timeout_s: float = 30.0
+    ) -> None:
         super().__init__(signer, clock)
         self.path = path
         self._tails = _Tails()
         self._worker = SQLiteWorker(conn, self._tails)
+        self._checkpointer = None if str(path) == ":memory:" else Checkpointer(path, busy_timeout_s)
         self._closed = False
 
     @classmethod
@@ -174,7 +178,7 @@ class SQLiteJournalStore(JournalStore):
     ) -> SQLiteJournalStore:
         """Connect (off the event loop: it may wait for another process) and create the tables."""
         conn = await asyncio.to_thread(connect, path, busy_timeout_s)
-        return cls(path, signer, clock, conn)
+        return cls(path, signer, clock, conn, busy_timeout_s)
 
     async def _write(self, job: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -278,4 +282,6 @@ class SQLiteJournalStore(JournalStore):
         if self._closed:
             return
         self._closed = True
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
         await asyncio.to_thread(self._worker.stop)

@@ -17,6 +17,7 @@ whole transaction (disk full, I/O error), the group stops and every job fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -140,10 +141,8 @@ def _resolve(group: list[_Item]) -> None:
     for item in group:
         by_loop.setdefault(item.loop, []).append(item)
     for loop, items in by_loop.items():
-        try:
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting any more
             loop.call_soon_threadsafe(_set_results, items)
-        except RuntimeError:
-            pass  # that loop is closed: nobody is waiting any more
 
 
 def _set_results(items: list[_Item]) -> None:

@@ -8,42 +8,21 @@ byte-identical, identically signed entries. Backends only decide *how* to assign
 
 from __future__ import annotations
 
-import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
-from loguru import logger
-from pydantic import ValidationError
-
 from tools.journal.idempotency import Claim, FinalStatus
-from tools.journal.records import EntryKind, JournalEntry, canonical_json
-from tools.journal.signing import ChainTemplate, Signer, chain_template
+from tools.journal.records import EntryKind, JournalEntry
+from tools.journal.rows import Draft, make_draft
+from tools.journal.signing import Signer
 
 Clock = Callable[[], float]
 
-#: Column order shared by both backends' ``journal_entries`` tables.
-ENTRY_COLUMNS: Final[tuple[str, ...]] = (
-    "call_id",
-    "seq",
-    "kind",
-    "tool",
-    "tool_call_id",
-    "idempotency_key",
-    "step",
-    "attempt",
-    "turn",
-    "payload",
-    "args_hash",
-    "at",
-    "prev_hash",
-    "signature",
-)
 ENTRIES_TABLE: Final[str] = "journal_entries"
 IDEMPOTENCY_TABLE: Final[str] = "journal_idempotency"
 #: ``unfinished()``: the last ``call_started`` of a (call, key) with no terminal entry after it.
@@ -58,66 +37,19 @@ UNFINISHED_SQL: Final[str] = f"""
     ORDER BY s.call_id, MIN(s.seq)"""
 #: How often an append retries after losing a (call_id, seq) race to another writer.
 MAX_APPEND_ATTEMPTS: Final[int] = 200
-#: The payload stands in for a stored payload that is not JSON (so verification, not parsing, reports it).
-CORRUPT_PAYLOAD_KEY: Final[str] = "__corrupt_payload__"
 
 
 class JournalError(RuntimeError):
     """The journal could not record something (e.g. it lost too many write races)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A validated entry waiting for its place in the chain (``seq``, ``prev_hash``).
-
-    Everything that does not depend on the place — JSON, the signing template, the
-    stored payload text — is computed before the write transaction, which then only
-    joins bytes, signs and inserts.
-    """
-
-    fields: dict[str, Any]  # every entry field except seq, prev_hash and signature (JSON values)
-    template: ChainTemplate
-    payload_text: str | None
-
-    @property
-    def call_id(self) -> str:
-        return str(self.fields["call_id"])
-
-    def sign(self, signer: Signer, seq: int, prev_hash: str) -> str:
-        """The signature the entry gets at ``seq`` after ``prev_hash``."""
-        return signer.sign_canonical(self.template.render(prev_hash, seq))
-
-    def row(self, seq: int, prev_hash: str, signature: str) -> tuple[Any, ...]:
-        """Column values in ``ENTRY_COLUMNS`` order."""
-        f = self.fields
-        return (
-            f["call_id"],
-            seq,
-            f["kind"],
-            f["tool"],
-            f["tool_call_id"],
-            f["idempotency_key"],
-            f["step"],
-            f["attempt"],
-            f["turn"],
-            self.payload_text,
-            f["args_hash"],
-            f["at"],
-            prev_hash,
-            signature,
-        )
-
-    def entry(self, seq: int, prev_hash: str, signature: str) -> JournalEntry:
-        """The entry as stored at ``seq``."""
-        return JournalEntry.model_validate({**self.fields, "seq": seq, "prev_hash": prev_hash, "signature": signature})
-
-
 class JournalStore(ABC):
     """Append-only signed journal per call, plus idempotency records (docs/journal.md).
 
-    All methods are safe to call concurrently from many asyncio tasks; every write is
-    its own committed transaction (nothing is batched), so an entry ``append`` returned
-    is durable to the backend's commit guarantee.
+    All methods are safe to call concurrently from many asyncio tasks and processes.
+    A write returns only after its transaction committed, so an entry ``append``
+    returned is as durable as the backend's commit (SQLite may commit several
+    concurrent writes in one transaction, but never acknowledges one before that).
     """
 
     def __init__(self, signer: Signer, clock: Clock = time.time) -> None:
@@ -237,10 +169,6 @@ class JournalStore(ABC):
 
     # ---- helpers for backends ------------------------------------------------------------
 
-    def seal(self, draft: Draft, seq: int, prev_hash: str) -> JournalEntry:
-        """The signed entry for ``draft`` placed at ``seq`` after ``prev_hash``."""
-        return draft.entry(seq, prev_hash, draft.sign(self.signer, seq, prev_hash))
-
     def draft(
         self,
         call_id: str,
@@ -269,105 +197,6 @@ class JournalStore(ABC):
             args_hash=args_hash,
             at=float(self.clock()),
         )
-
-
-def make_draft(
-    call_id: str,
-    kind: EntryKind | str,
-    *,
-    tool: str | None,
-    tool_call_id: str | None,
-    idempotency_key: str | None,
-    step: str | None,
-    attempt: int | None,
-    turn: int | None,
-    payload: Mapping[str, Any] | None,
-    args_hash: str | None,
-    at: float,
-) -> Draft:
-    """Check an append's arguments before touching the database.
-
-    ``call_started`` must name its tool and idempotency key: that is what ``unfinished``
-    (and so resume) finds it by. ``at`` is a float so it round-trips through REAL /
-    double precision columns to the same JSON (an int would come back as ``5.0``).
-    """
-    if not isinstance(call_id, str) or not call_id:
-        raise ValueError("call_id must be a non-empty string")
-    entry_kind = EntryKind(kind)
-    if entry_kind is EntryKind.call_started and (not tool or not idempotency_key):
-        raise ValueError("a call_started entry needs tool and idempotency_key")
-    for name, number in (("attempt", attempt), ("turn", turn)):
-        if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
-            raise ValueError(f"{name} must be an int or None")
-    for name, text in (
-        ("tool", tool),
-        ("tool_call_id", tool_call_id),
-        ("idempotency_key", idempotency_key),
-        ("step", step),
-        ("args_hash", args_hash),
-    ):
-        if text is not None and not isinstance(text, str):
-            raise ValueError(f"{name} must be a str or None")
-    if payload is None:
-        payload_text, stored_payload = None, None
-    else:
-        payload_text = canonical_json(dict(payload)).decode("utf-8")
-        stored_payload = json.loads(payload_text)
-    fields: dict[str, Any] = {
-        "call_id": call_id,
-        "kind": entry_kind.value,
-        "tool": tool,
-        "tool_call_id": tool_call_id,
-        "idempotency_key": idempotency_key,
-        "step": step,
-        "attempt": attempt,
-        "turn": turn,
-        "payload": stored_payload,
-        "args_hash": args_hash,
-        "at": float(at),
-    }
-    return Draft(fields, chain_template(fields), payload_text)
-
-
-def entry_to_row(entry: JournalEntry) -> tuple[Any, ...]:
-    """Column values in ``ENTRY_COLUMNS`` order; the payload is stored as canonical JSON text."""
-    payload = None if entry.payload is None else canonical_json(entry.payload).decode("utf-8")
-    return (
-        entry.call_id,
-        entry.seq,
-        str(entry.kind),
-        entry.tool,
-        entry.tool_call_id,
-        entry.idempotency_key,
-        entry.step,
-        entry.attempt,
-        entry.turn,
-        payload,
-        entry.args_hash,
-        entry.at,
-        entry.prev_hash,
-        entry.signature,
-    )
-
-
-def entry_from_row(row: Sequence[Any]) -> JournalEntry:
-    """Rebuild an entry exactly as stored, even a tampered one.
-
-    A row that no longer parses or validates is still returned (unvalidated), so that
-    ``verify_chain`` reports it as a bad signature instead of the read crashing.
-    """
-    fields = dict(zip(ENTRY_COLUMNS, row, strict=True))
-    text = fields["payload"]
-    if text is not None:
-        try:
-            fields["payload"] = json.loads(text)
-        except (ValueError, TypeError):
-            fields["payload"] = {CORRUPT_PAYLOAD_KEY: str(text)}
-    try:
-        return JournalEntry.model_validate(fields)
-    except ValidationError as exc:
-        logger.warning("journal row {}#{} does not validate: {}", fields["call_id"], fields["seq"], exc.errors()[0])
-        return JournalEntry.model_construct(**fields)
 
 
 async def open_store(url: str, signer: Signer, *, clock: Clock = time.time) -> JournalStore:

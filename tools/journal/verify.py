@@ -55,7 +55,9 @@ def verify_chain(entries: Iterable[JournalEntry], signer: Signer) -> VerifyRepor
         if entry.seq == expected_seq - 1 and checked:
             return bad(entry, DUPLICATE_SEQUENCE, f"seq {entry.seq} appears twice")
         if entry.seq > expected_seq:
-            missing = f"seq {expected_seq}" if entry.seq == expected_seq + 1 else f"seqs {expected_seq}..{entry.seq - 1}"
+            missing = (
+                f"seq {expected_seq}" if entry.seq == expected_seq + 1 else f"seqs {expected_seq}..{entry.seq - 1}"
+            )
             return bad(entry, SEQUENCE_GAP, f"expected seq {expected_seq}, found {entry.seq}: {missing} missing")
         if entry.seq < expected_seq:
             return bad(entry, PREV_HASH_MISMATCH, f"seq {entry.seq} found after seq {expected_seq - 1}")

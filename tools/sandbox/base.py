@@ -33,6 +33,13 @@ class Backend:
         return self._clock().isoformat(timespec="seconds")
 
 
+def require_key(op: str, idempotency_key: str | None) -> None:
+    """The step-wise ops exist to be exactly-once: calling one without a key is a bug, and
+    silently storing a NULL key would turn the deduplication off."""
+    if not isinstance(idempotency_key, str) or not idempotency_key:
+        raise ValueError(f"{op} needs a non-empty idempotency_key")
+
+
 def key_reused(op: str, idempotency_key: str) -> Conflict:
     """The error for an idempotency key replayed with different parameters.
 

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from loguru import logger
 
 from tools.errors import Conflict, NotFound
-from tools.sandbox.base import Backend, key_reused
+from tools.sandbox.base import Backend, key_reused, require_key
 from tools.sandbox.records import Booking, Hold, OutboxMessage
 from tools.sandbox.seed import LISTINGS, SLOT_HOURS, is_seed_hold, slot_starts, window_days
 
@@ -201,6 +201,7 @@ class CalendarBackend(Backend):
         returns the same hold and writes nothing; the same key with another listing, slot
         or phone is ``Conflict`` (code ``idempotency_key_reused``).
         """
+        require_key("calendar.hold", idempotency_key)
         self._faults.before(self.name, "hold")
         slot = _slot_key(slot_start)
         with self._db.write() as conn:
@@ -235,6 +236,7 @@ class CalendarBackend(Backend):
         phone or was already confirmed under another key (one booking per hold). A
         repeated key returns the same booking and writes nothing.
         """
+        require_key("calendar.confirm", idempotency_key)
         self._faults.before(self.name, "confirm")
         with self._db.write() as conn:
             existing = self._by_idempotency_key(conn, idempotency_key)
@@ -269,6 +271,7 @@ class CalendarBackend(Backend):
         ``NotFound`` for an unknown booking. A repeated key returns the same message and
         sends nothing; resending on purpose takes a new key.
         """
+        require_key("calendar.send_confirmation", idempotency_key)
         self._faults.before(self.name, "send_confirmation")
         with self._db.write() as conn:
             row = conn.execute("SELECT * FROM outbox WHERE idempotency_key = ?", (idempotency_key,)).fetchone()

@@ -9,6 +9,9 @@ backends can be made to fail on demand, deterministically and at a precise point
 - ``crash_after_effect``: the effect is committed, then the call raises a transient error,
   exactly like a connection dropping before the response arrived. This is the case that
   makes naive retries double-book and double-charge.
+- ``kill``: the effect is committed, then the whole process dies (SIGKILL) before the
+  op returns: a crash *inside* a step, after its effect, for crash-and-resume tests
+  (arm it in a child process; the injector is per process).
 
 A fault is armed for ``(backend, op)`` and fires on the next ``times`` calls of that op.
 Backends call :meth:`FaultInjector.before` before doing anything and
@@ -17,6 +20,8 @@ Backends call :meth:`FaultInjector.before` before doing anything and
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.errors import TransientToolError
 
-FaultKind = Literal["timeout", "error_5xx", "crash_after_effect"]
+FaultKind = Literal["timeout", "error_5xx", "crash_after_effect", "kill"]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 
 #: Error codes the injected failures carry, so tests can tell them from real failures.
@@ -36,6 +41,7 @@ FAULT_CODES: dict[str, str] = {
     "timeout": "timeout",
     "error_5xx": "backend_unavailable",
     "crash_after_effect": "connection_lost",
+    "kill": "process_killed",  # never seen by the caller: the process is gone
 }
 
 
@@ -125,10 +131,12 @@ class FaultInjector:
         raise TransientToolError(f"{backend} is temporarily unavailable (503)", code=FAULT_CODES["error_5xx"])
 
     def after(self, backend: str, op: str) -> None:
-        """Hook after a backend op committed its effect: fires ``crash_after_effect``."""
-        fault = self._take(backend, op, ("crash_after_effect",))
+        """Hook after a backend op committed its effect: fires ``crash_after_effect`` / ``kill``."""
+        fault = self._take(backend, op, ("crash_after_effect", "kill"))
         if fault is None:
             return
+        if fault.kind == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
         raise TransientToolError(
             f"lost connection to {backend} before it answered", code=FAULT_CODES["crash_after_effect"]
         )

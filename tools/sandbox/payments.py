@@ -26,7 +26,7 @@ from loguru import logger
 
 from tools.cards import card_digits, is_card_shaped, last4, luhn_ok, tokenize
 from tools.errors import Conflict, NotFound, PermanentToolError
-from tools.sandbox.base import Backend, key_reused
+from tools.sandbox.base import Backend, key_reused, require_key
 from tools.sandbox.db import Database
 from tools.sandbox.faults import FaultInjector
 from tools.sandbox.records import Authorization, Charge, Receipt, VaultCard
@@ -177,6 +177,7 @@ class PaymentsBackend(Backend):
         permanent, nothing written). A repeated key returns the same authorization; the same
         key with another policy, amount or card is ``Conflict`` (``idempotency_key_reused``).
         """
+        require_key("payments.authorize", idempotency_key)
         self._faults.before(self.name, "authorize")
         if amount_cents <= 0:
             raise PermanentToolError("The amount to authorize must be positive.", code="invalid_amount")
@@ -230,6 +231,7 @@ class PaymentsBackend(Backend):
         already captured under another key is ``Conflict``; an unknown id is ``NotFound``.
         A repeated key returns the same charge.
         """
+        require_key("payments.capture", idempotency_key)
         self._faults.before(self.name, "capture")
         with self._db.write() as conn:
             row = conn.execute("SELECT * FROM charges WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
@@ -277,6 +279,7 @@ class PaymentsBackend(Backend):
     def send_receipt(self, charge_id: str, idempotency_key: str) -> str:
         """Send a receipt for a charge; returns the receipt id (``NotFound`` for an unknown
         charge). A repeated key returns the same receipt; resending takes a new key."""
+        require_key("payments.send_receipt", idempotency_key)
         self._faults.before(self.name, "send_receipt")
         with self._db.write() as conn:
             row = conn.execute("SELECT * FROM receipts WHERE idempotency_key = ?", (idempotency_key,)).fetchone()

@@ -164,8 +164,20 @@ class SimulatedCall:
                 await asyncio.sleep(line.silence)
                 last_end = None
                 continue
+            if conv.machine.s.ended or conv.ended.is_set():  # the agent hung up while we waited
+                self.failures.append(f"line {line.line}: the call ended before this caller line")
+                return
             self.log.info("caller line {}: {}", i + 1, line.say or line.wav)
-            utt = await self.mic.say(pcm, rate)
+            # once the session is closed nothing reads the microphone, so say() would never finish
+            saying = asyncio.ensure_future(self.mic.say(pcm, rate))
+            hung_up = asyncio.ensure_future(conv.ended.wait())
+            await asyncio.wait({saying, hung_up}, return_when=asyncio.FIRST_COMPLETED)
+            hung_up.cancel()
+            if not saying.done():
+                saying.cancel()
+                self.failures.append(f"line {line.line}: the call ended while the caller was saying this line")
+                return
+            utt = saying.result()
             self.utterances.append(utt)
             last_end = utt.end
 
