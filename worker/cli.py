@@ -119,6 +119,12 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from worker.room.agent_worker import run_worker
+
+    return run_worker(args.mode, load_settings())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mediabloom", description="MediaBloom voice-agent runtime")
     p.add_argument("--log-json", action="store_true", help="log one JSON object per line")
@@ -153,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8787, help="port to bind (default 8787)")
     srv.set_defaults(func=_serve)
 
+    wrk = sub.add_parser("worker", help="run the LiveKit agent worker (explicit dispatch by agent name)")
+    wrk.add_argument("mode", choices=["dev", "start"], help="dev: reload and debug logs; start: production")
+    wrk.set_defaults(func=_worker)
+
     sch = sub.add_parser("schema", help="print a JSON Schema")
     sch.add_argument("what", choices=["trace", "scenario"])
     sch.set_defaults(func=_schema)
@@ -163,9 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
     setup_logging(args.log_level or settings.log_level, json=args.log_json or settings.log_json)
+    from tools.journal.signing import JournalKeyError
+
     try:
         return int(args.func(args))
-    except ConfigError as exc:
+    except (ConfigError, JournalKeyError) as exc:
         logger.error(str(exc))
         print(f"error: {exc}", file=sys.stderr)
         return 2

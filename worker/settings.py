@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     journal_url: str | None = Field(None, validation_alias=_env("MB_JOURNAL_URL"))
     """sqlite:///path.db (default: <data_dir>/journal.db) or postgresql://user@host:port/db."""
     journal_key: SecretStr | None = Field(None, validation_alias=_env("MB_JOURNAL_KEY"))
+    agent_name: str = Field("mediabloom", validation_alias=_env("MB_AGENT_NAME"))
+    worker_host: str = Field("127.0.0.1", validation_alias=_env("MB_WORKER_HOST"))
+    worker_port: int = Field(8081, validation_alias=_env("MB_WORKER_PORT"))
+    worker_drain_timeout: int = Field(300, validation_alias=_env("MB_WORKER_DRAIN_TIMEOUT"))
+    otlp_endpoint: str | None = Field(None, validation_alias=_env("MB_OTLP_ENDPOINT"))
     log_level: str = Field("INFO", validation_alias=_env("MB_LOG_LEVEL"))
     log_json: bool = Field(False, validation_alias=_env("MB_LOG_JSON"))
 

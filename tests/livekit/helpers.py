@@ -138,6 +138,25 @@ async def publish(room: rtc.Room, source: rtc.TrackSource.ValueType) -> rtc.Loca
     return await room.local_participant.publish_track(track, rtc.TrackPublishOptions(source=source))
 
 
+async def server_tracks(livekit: LiveKitServer, room: str, expected: int, timeout: float = 5.0) -> list[tuple[str, int]]:
+    """(track sid, source) of every track LiveKit lists in `room`, once it lists `expected` of them.
+
+    LiveKit acknowledges a publication before the media arrives and lists the track only then,
+    so a check right after `publish_track` must wait a moment.
+    """
+    lk = livekit.api()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            participants = (await lk.room.list_participants(api.ListParticipantsRequest(room=room))).participants
+            tracks = [(t.sid, int(t.source)) for p in participants for t in p.tracks]
+            if len(tracks) >= expected or asyncio.get_running_loop().time() > deadline:
+                return tracks
+            await asyncio.sleep(0.05)
+    finally:
+        await lk.aclose()
+
+
 def tamper_room(jwt_token: str, room: str) -> str:
     """The same token with its room claim rewritten and the original signature kept."""
     import base64

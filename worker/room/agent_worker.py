@@ -1,0 +1,129 @@
+"""The LiveKit worker: LiveKit dispatches a job per room; each runs the same Conversation.
+
+In the room the session subscribes to the caller's microphone and publishes the agent's audio
+(duplex, so barge-in works as on a phone line), publishes agent state and transcriptions the
+standard LiveKit way (so stock frontends work unchanged), and each turn's trace goes to the
+caller on the `mediabloom.trace` topic and to disk. Junk on the data channel is logged and
+ignored. Scale-out is LiveKit's job (Cloud or a self-hosted cluster dispatching to workers).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from livekit import rtc
+from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
+from livekit.agents.voice import room_io
+from loguru import logger
+
+from tools.executor import ToolExecutor
+from tools.sandbox.core import Sandbox
+from worker.call.conversation import CallOptions, Conversation
+from worker.call.session_options import build_session
+from worker.engines.catalog import build_engines
+from worker.journaling import open_journal
+from worker.room.telemetry import setup_telemetry
+from worker.room.trace_publisher import TracePublisher
+from worker.settings import Settings, load_settings
+
+CALLER_TOPICS_IGNORED = {"lk.chat", "lk.transcription", "lk.agent.request", "lk.rpc"}
+
+
+def _on_data(packet: rtc.DataPacket, call_id: str) -> None:
+    """Callers may send data; nothing they send can crash the job."""
+    if packet.topic in CALLER_TOPICS_IGNORED:
+        return
+    who = packet.participant.identity if packet.participant else "?"
+    try:
+        message = json.loads(packet.data.decode("utf-8"))
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            raise ValueError("not an object with a string `type`")
+        logger.bind(call_id=call_id).info("data from {} on {!r} ignored: type {}", who, packet.topic, message["type"])
+    except (UnicodeDecodeError, ValueError) as exc:
+        logger.bind(call_id=call_id).warning("malformed data from {} on {!r} ignored ({} bytes): {}",
+                                             who, packet.topic, len(packet.data), exc)
+
+
+def _prewarm(proc: JobProcess) -> None:
+    settings = load_settings()
+    proc.userdata["engines"] = build_engines(settings)
+
+
+async def run_call(ctx: JobContext, settings: Settings) -> None:
+    engines = build_engines(settings)
+    await ctx.connect()
+    caller = await ctx.wait_for_participant()
+    call_id = f"call_{ctx.room.name}_{ctx.job.id[-8:]}"
+    log = logger.bind(call_id=call_id, turn="-")
+    today = settings.resolved_today()
+    sandbox_path = settings.data_dir / "sandbox.db"
+    sandbox = Sandbox.open(sandbox_path, today)
+    journal = await open_journal(settings)
+    executor = ToolExecutor(sandbox=sandbox, store=journal.store)
+    session = build_session(engines, settings)
+    conv = Conversation(session, sandbox, CallOptions(
+        flow=settings.flow, today=today, silence_reprompt_after=settings.silence_reprompt_after,
+        silence_max_reprompts=settings.silence_max_reprompts),
+        call_id=call_id, engine=engines.names["llm"], model=engines.planner_model,
+        executor=executor, sandbox_path=sandbox_path)
+    traces_dir = settings.data_dir / "traces"
+    traces_dir.mkdir(parents=True, exist_ok=True)
+    trace_file = (traces_dir / f"{call_id}.jsonl").open("a")
+    publisher = TracePublisher(ctx.room, caller.identity)
+    conv.trace.sinks += [lambda t: (trace_file.write(t.model_dump_json() + "\n"), trace_file.flush()),
+                         publisher.publish]
+    ctx.room.on("data_received", lambda packet: _on_data(packet, call_id))
+
+    async def cleanup(reason: str = "") -> None:
+        await publisher.drain()
+        if conv.events is not None:
+            await conv.events.flush()
+        trace_file.close()
+        await journal.store.close()
+        sandbox.close()
+        log.info("call closed ({} trace messages published)", publisher.sent)
+
+    ctx.add_shutdown_callback(cleanup)
+    log.info("joined room {} for caller {}", ctx.room.name, caller.identity)
+    await session.start(
+        agent=conv.agent, room=ctx.room,
+        room_options=room_io.RoomOptions(participant_identity=caller.identity, close_on_disconnect=True),
+        record=False,
+    )
+
+
+def build_server(settings: Settings) -> AgentServer:
+    """The worker: explicit dispatch by agent name, health endpoint on 127.0.0.1 by default."""
+    setup_telemetry(settings.otlp_endpoint)
+    server = AgentServer(
+        host=settings.worker_host, port=settings.worker_port,
+        job_executor_type=JobExecutorType.PROCESS, setup_fnc=_prewarm, num_idle_processes=1,
+        drain_timeout=settings.worker_drain_timeout,
+        ws_url=settings.livekit_url, api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value() if settings.livekit_api_secret else None,
+    )
+
+    @server.rtc_session(agent_name=settings.agent_name)
+    async def entry(ctx: JobContext) -> None:
+        await run_call(ctx, load_settings())
+
+    return server
+
+
+def run_worker(mode: str, settings: Settings) -> int:
+    """`mediabloom worker dev|start`: hand over to livekit-agents' own CLI for the job loop."""
+    import sys
+
+    from livekit.agents import cli
+
+    if not settings.livekit_api_key or not settings.livekit_api_secret:
+        raise SystemExit("error: the worker needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET (see .env.example).")
+    server = build_server(settings)
+    sys.argv = [sys.argv[0], mode]
+    cli.run_app(server)
+    return 0
+
+
+def data_dir(settings: Settings) -> Path:
+    return settings.data_dir
