@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     agent_name: str = Field("mediabloom", validation_alias=_env("MB_AGENT_NAME"))
     worker_host: str = Field("127.0.0.1", validation_alias=_env("MB_WORKER_HOST"))
     worker_port: int = Field(8081, validation_alias=_env("MB_WORKER_PORT"))
+    worker_max_calls: int = Field(2, validation_alias=_env("MB_WORKER_MAX_CALLS"))
+    """Concurrent calls a worker takes before telling LiveKit it is full (offline engines: ~1 per core)."""
     worker_drain_timeout: int = Field(300, validation_alias=_env("MB_WORKER_DRAIN_TIMEOUT"))
     otlp_endpoint: str | None = Field(None, validation_alias=_env("MB_OTLP_ENDPOINT"))
     log_level: str = Field("INFO", validation_alias=_env("MB_LOG_LEVEL"))
@@ -74,9 +76,7 @@ class Settings(BaseSettings):
     silence_reprompt_after: float = Field(8.0, validation_alias=_env("MB_SILENCE_REPROMPT_AFTER"))
     silence_max_reprompts: int = Field(1, validation_alias=_env("MB_SILENCE_MAX_REPROMPTS"))
 
-    # --- token backend (`mediabloom serve`, worker/serve/) ---
-    agent_name: str = Field("mediabloom", validation_alias=_env("MB_AGENT_NAME"))
-    """The agent LiveKit dispatches into every room a caller token is issued for."""
+    # --- token backend (`mediabloom serve`, worker/serve/); it dispatches `agent_name` (above) ---
     token_api_key: SecretStr | None = Field(None, validation_alias=_env("MB_TOKEN_API_KEY"))
     """Bearer key a deployment's backend presents to POST /api/token."""
     token_signing_secret: SecretStr | None = Field(None, validation_alias=_env("MB_TOKEN_SIGNING_SECRET"))

@@ -170,16 +170,19 @@ def test_noise_junk_wavs_and_mumbling_do_not_derail_a_booking(tmp_path: Path) ->
     assert GOODBYE not in all_spoken(turns)
 
     # the mumble is a real turn with nothing usable in it: a clarifying question, no tools
-    (mumbled,) = heard_during(spoken, mumble.start, mumble.end)
-    assert mumbled.caller is not None and mumbled.caller.final_transcript
-    assert mumbled.reply.spoken_text.startswith("Sorry")
-    assert "phone number" in mumbled.reply.spoken_text
-    assert mumbled.tools == [] and mumbled.planner.rejections == []
-    assert mumbled.state.after.state == "qualify"
+    # (one turn, or two if the VAD splits it at a pause: each one asks again)
+    mumbled = heard_during(spoken, mumble.start, mumble.end)
+    assert mumbled, "the mumble made no caller turn"
+    for t in mumbled:
+        assert t.caller is not None and t.caller.final_transcript
+        assert t.reply.spoken_text.startswith("Sorry"), t.reply.spoken_text
+        assert "phone number" in t.reply.spoken_text
+        assert t.tools == [] and t.planner.rejections == []
+        assert t.state.after.state == "qualify"
 
     # hard-clipped speech is still heard: the phone number is saved from it
-    (clip_turn,) = heard_during(spoken, clipped.start, clipped.end)
-    assert [r.arguments.get("phone") for r in clip_turn.tools] == ["5104827391"]
+    clip_turns = heard_during(spoken, clipped.start, clipped.end)
+    assert [r.arguments.get("phone") for t in clip_turns for r in t.tools] == ["5104827391"]
 
     # ... and the call carries on to exactly one booking and a normal goodbye
     booked = [r for t in turns for r in t.tools if r.name == "book_tour" and r.ok]

@@ -170,6 +170,7 @@ def tamper_room(jwt_token: str, room: str) -> str:
 
 async def validate_status(livekit: LiveKitServer, token: str) -> int:
     """LiveKit's own token check (GET /rtc/validate), the same check a join runs first."""
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{livekit.http_url}/rtc/validate", params={"access_token": token}) as resp:
-            return resp.status
+    async with aiohttp.ClientSession() as session, session.get(
+        f"{livekit.http_url}/rtc/validate", params={"access_token": token}
+    ) as resp:
+        return resp.status

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -83,29 +84,34 @@ async def test_signed_request_is_accepted_once() -> None:
     assert replay.status == 401 and replay.body["error"]["code"] == "replayed_request"
 
 
+BODY = json.dumps({"room_name": "x"}).encode()
+Headers = Callable[[], dict[str, str]]
+"""Built when the test runs, not at collection, so timestamps are relative to the request."""
+
+
 def _bad_auth_cases() -> list[Any]:
-    body = json.dumps({"room_name": "x"}).encode()
-    now = int(time.time())
-    wrong_secret = sign_request("not-the-secret", body)
-    tampered = {**sign_request(SIGNING_SECRET, body), "X-MB-Signature": "0" * 64}
+    def signed(secret: str = SIGNING_SECRET, body: bytes = BODY, offset: int = 0) -> Headers:
+        return lambda: sign_request(secret, body, int(time.time()) + offset)
+
     return [
-        pytest.param({}, "unauthorized", id="no-credentials"),
-        pytest.param({"Authorization": "Bearer wrong-key"}, "unauthorized", id="wrong-key"),
-        pytest.param({"Authorization": f"Basic {API_KEY}"}, "unauthorized", id="wrong-scheme"),
-        pytest.param({"Authorization": "Bearer "}, "unauthorized", id="empty-key"),
-        pytest.param(wrong_secret, "bad_signature", id="wrong-secret"),
-        pytest.param(tampered, "bad_signature", id="bad-signature"),
-        pytest.param(sign_request(SIGNING_SECRET, b'{"room_name": "y"}'), "bad_signature", id="signature-of-other-body"),
-        pytest.param(sign_request(SIGNING_SECRET, body, now - 301), "stale_request", id="stale-timestamp"),
-        pytest.param(sign_request(SIGNING_SECRET, body, now + 301), "stale_request", id="future-timestamp"),
-        pytest.param({"X-MB-Timestamp": "soon", "X-MB-Signature": "ab"}, "bad_signature", id="garbage-timestamp"),
+        pytest.param(dict, "unauthorized", id="no-credentials"),
+        pytest.param(lambda: {"Authorization": "Bearer wrong-key"}, "unauthorized", id="wrong-key"),
+        pytest.param(lambda: {"Authorization": f"Basic {API_KEY}"}, "unauthorized", id="wrong-scheme"),
+        pytest.param(lambda: {"Authorization": "Bearer "}, "unauthorized", id="empty-key"),
+        pytest.param(signed(secret="not-the-secret"), "bad_signature", id="wrong-secret"),
+        pytest.param(lambda: {**sign_request(SIGNING_SECRET, BODY), "X-MB-Signature": "0" * 64}, "bad_signature",
+                     id="bad-signature"),
+        pytest.param(signed(body=b'{"room_name": "y"}'), "bad_signature", id="signature-of-other-body"),
+        pytest.param(signed(offset=-301), "stale_request", id="stale-timestamp"),
+        pytest.param(signed(offset=+301), "stale_request", id="future-timestamp"),
+        pytest.param(lambda: {"X-MB-Timestamp": "soon", "X-MB-Signature": "ab"}, "bad_signature", id="garbage-timestamp"),
     ]
 
 
 @pytest.mark.parametrize(("headers", "code"), _bad_auth_cases())
-async def test_unauthenticated_requests_get_401(headers: dict[str, str], code: str) -> None:
+async def test_unauthenticated_requests_get_401(headers: Headers, code: str) -> None:
     async with token_backend(make_settings()) as client:
-        reply = await client.post(json.dumps({"room_name": "x"}).encode(), auth="none", headers=headers)
+        reply = await client.post(BODY, auth="none", headers=headers())
     assert reply.status == 401, reply
     assert reply.body["error"]["code"] == code and reply.body["error"]["message"]
     assert reply.headers.get("WWW-Authenticate", "").startswith("Bearer")
@@ -196,9 +202,10 @@ async def test_frontend_is_served_only_when_it_has_an_index(tmp_path: Path) -> N
         async with client.session.get(f"{client.base_url}/missing.js") as resp:
             assert resp.status == 404
         assert (await client.post({})).status == 201  # the API still wins over the static route
-    async with token_backend(make_settings(), frontend_dir=tmp_path / "empty") as client:
-        async with client.session.get(f"{client.base_url}/") as resp:
-            assert resp.status == 404
+    async with token_backend(make_settings(), frontend_dir=tmp_path / "empty") as client, client.session.get(
+        f"{client.base_url}/"
+    ) as resp:
+        assert resp.status == 404
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ ignored. Scale-out is LiveKit's job (Cloud or a self-hosted cluster dispatching 
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 from livekit import rtc
@@ -43,6 +44,12 @@ def _on_data(packet: rtc.DataPacket, call_id: str) -> None:
     except (UnicodeDecodeError, ValueError) as exc:
         logger.bind(call_id=call_id).warning("malformed data from {} on {!r} ignored ({} bytes): {}",
                                              who, packet.topic, len(packet.data), exc)
+
+
+def _load(server: AgentServer, max_calls: int) -> float:
+    """Load as the share of call slots in use. LiveKit's default is host CPU, which a loaded
+    2-core box keeps near 1.0 even when idle, so the server would never dispatch to it."""
+    return len(server.active_jobs) / max_calls
 
 
 def _prewarm(proc: JobProcess) -> None:
@@ -99,16 +106,20 @@ def build_server(settings: Settings) -> AgentServer:
     server = AgentServer(
         host=settings.worker_host, port=settings.worker_port,
         job_executor_type=JobExecutorType.PROCESS, setup_fnc=_prewarm, num_idle_processes=1,
-        drain_timeout=settings.worker_drain_timeout,
+        initialize_process_timeout=90.0,
+        drain_timeout=settings.worker_drain_timeout, load_threshold=1.0,
+        load_fnc=partial(_load, max_calls=max(1, settings.worker_max_calls)),
         ws_url=settings.livekit_url, api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value() if settings.livekit_api_secret else None,
     )
 
-    @server.rtc_session(agent_name=settings.agent_name)
-    async def entry(ctx: JobContext) -> None:
-        await run_call(ctx, load_settings())
-
+    server.rtc_session(entry, agent_name=settings.agent_name)
     return server
+
+
+async def entry(ctx: JobContext) -> None:
+    """One dispatched job (module level: job processes import it by name)."""
+    await run_call(ctx, load_settings())
 
 
 def run_worker(mode: str, settings: Settings) -> int:

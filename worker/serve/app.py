@@ -64,7 +64,7 @@ async def json_errors(request: web.Request, handler: Callable[[web.Request], Awa
             raise
         allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         return error_response(exc.status, _STATUS_CODES.get(exc.status, "http_error"), exc.reason, allow)
-    except Exception:
+    except Exception:  # noqa: BLE001 - last resort: log it, never leak a traceback to the caller
         logger.exception("unhandled error on {} {}", request.method, request.path)
         return error_response(500, "internal", "Internal error; the server log has the details.")
 
