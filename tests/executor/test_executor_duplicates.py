@@ -28,6 +28,7 @@ from tests.executor.helpers import (
     total_effects,
 )
 from tools.executor import ToolExecutor, idempotency_key
+from tools.journal.records import args_hash
 from tools.journal.store import JournalStore
 from tools.journal.verify import verify_chain
 from tools.registry import TOOLS, ToolOutcome
@@ -227,3 +228,40 @@ async def test_conflicting_arguments_under_one_key_are_refused_without_an_effect
     again = await ex.run("conv-x", "book_tour", args, turn=3, tool_call_id="tc-3")
     assert again.ok and again.replayed and again.result == first.result
     assert verify_chain(entries, store.signer).ok
+
+
+async def test_a_claim_whose_owner_died_before_journaling_is_taken_over_after_the_wait(
+    sb: Sandbox, store: JournalStore, make_executor: Callable[..., ToolExecutor]
+) -> None:
+    """A worker killed between its claim and ``call_started`` used to block the key for 24 h:
+    resume cannot see it (nothing journaled) and every repeat failed ``in_progress_elsewhere``."""
+    args = args_for(sb, "charge_card")
+    key = await key_of(sb, "charge_card", args)
+    prepared = await plan_for("charge_card").prepare(sb, TOOLS["charge_card"].args_model.model_validate(args))
+    dead = await store.claim("conv-orphan", key, "charge_card", args_hash("charge_card", prepared), "dead-worker", 3600)
+    assert dead.status == "claimed"
+
+    outcome = await make_executor(wait_s=0.2).run("conv-orphan", "charge_card", args, turn=1)
+
+    assert outcome.ok and not outcome.replayed
+    assert effects_of(sb, "conv-orphan") == expected_effects("charge_card", done=True)
+    assert kinds(await store.entries("conv-orphan")) == [
+        "call_started", "step_started", "step_succeeded", "step_started", "step_succeeded", "step_started",
+        "step_succeeded", "call_succeeded"]
+
+
+async def test_a_claim_whose_owner_journaled_its_start_is_still_waited_for_not_taken_over(
+    sb: Sandbox, store: JournalStore, make_executor: Callable[..., ToolExecutor]
+) -> None:
+    """The takeover is only for claims nothing recorded: a call another worker has started
+    (and may still be running) is left to it, or to ``resume`` if that worker died."""
+    args = args_for(sb, "charge_card")
+    key = await key_of(sb, "charge_card", args)
+    prepared = await plan_for("charge_card").prepare(sb, TOOLS["charge_card"].args_model.model_validate(args))
+    await store.claim("conv-busy", key, "charge_card", args_hash("charge_card", prepared), "busy-worker", 3600)
+    await store.append("conv-busy", "call_started", tool="charge_card", idempotency_key=key, payload={"args": prepared})
+
+    outcome = await make_executor(wait_s=0.2).run("conv-busy", "charge_card", args, turn=1)
+
+    assert not outcome.ok and outcome.error_code == "in_progress_elsewhere" and outcome.transient
+    assert effects_of(sb, "conv-busy") == expected_effects("charge_card", done=False)

@@ -11,7 +11,10 @@ card) is stored, so a repeat gets the same answer without asking the processor a
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +34,7 @@ from tests.executor.helpers import (
     of_kind,
 )
 from tools.executor import ToolExecutor
-from tools.journal.store import JournalStore
+from tools.journal.store import IDEMPOTENCY_TABLE, JournalStore
 from tools.journal.verify import verify_chain
 from tools.sandbox import FAULT_CODES, Sandbox
 
@@ -103,7 +106,7 @@ async def test_a_step_slower_than_the_policy_timeout_is_retried(
 
 @pytest.mark.parametrize("kind", TRANSIENT_KINDS)
 async def test_exhausted_retries_fail_transiently_release_the_claim_and_a_later_call_charges_once(
-    sb: Sandbox, store: JournalStore, make_executor: Callable[..., ToolExecutor], kind: str
+    sb: Sandbox, store: JournalStore, make_executor: Callable[..., ToolExecutor], kind: str, tmp_path: Path
 ) -> None:
     retries = RetryLog()
     ex = make_executor(retry=fast_retry(attempts=3), on_retry=retries)
@@ -121,6 +124,9 @@ async def test_exhausted_retries_fail_transiently_release_the_claim_and_a_later_
         ("capture", True), ("capture", True), ("capture", False)]
     assert [(e.payload or {}).get("transient") for e in of_kind(entries, "call_failed")] == [True]
     assert "conv-x" not in [cid for cid, _ in await store.unfinished()]
+    with closing(sqlite3.connect(tmp_path / "journal.db")) as raw:  # the journal fixture's file
+        records = raw.execute(f"SELECT status FROM {IDEMPOTENCY_TABLE} WHERE scope = 'conv-x'").fetchall()
+    assert records == []  # released: no failure stored for a transient error, no lock left behind
 
     sb.faults.disarm()
     later = await ex.run("conv-x", "charge_card", CHARGE, turn=2, tool_call_id="tc-2")
