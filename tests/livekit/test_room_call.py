@@ -171,6 +171,10 @@ def test_barge_in_over_the_room(livekit_server: LiveKitServer, agent_worker: Wor
         barge_at = time.monotonic()
         barge_end = await caller.say(pcm, rate)
         await caller.wait_agent_quiet(1.0, 40, barge_end)
+        # a turn's trace is published when the next one starts: answer once more
+        pcm, rate = synthesize_pcm(TOUR[4])
+        end = await caller.say(pcm, rate)
+        await caller.wait_agent_quiet(1.0, 40, end)
         await asyncio.sleep(1.5)
         await caller.leave()
         return caller, barge_at, barge_end
