@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     worker_max_calls: int = Field(2, validation_alias=_env("MB_WORKER_MAX_CALLS"))
     """Concurrent calls a worker takes before telling LiveKit it is full (offline engines: ~1 per core)."""
     worker_drain_timeout: int = Field(300, validation_alias=_env("MB_WORKER_DRAIN_TIMEOUT"))
+    sandbox_faults: str = Field("", validation_alias=_env("MB_SANDBOX_FAULTS"))
+    """Test hook: faults armed in the sandbox at call start, e.g. `payments.capture:kill`."""
     otlp_endpoint: str | None = Field(None, validation_alias=_env("MB_OTLP_ENDPOINT"))
     log_level: str = Field("INFO", validation_alias=_env("MB_LOG_LEVEL"))
     log_json: bool = Field(False, validation_alias=_env("MB_LOG_JSON"))
@@ -69,6 +71,8 @@ class Settings(BaseSettings):
     endpointing_min_delay: float = Field(0.05, validation_alias=_env("MB_ENDPOINTING_MIN_DELAY"))
     endpointing_max_delay: float = Field(3.0, validation_alias=_env("MB_ENDPOINTING_MAX_DELAY"))
     interrupt_min_duration: float = Field(0.4, validation_alias=_env("MB_INTERRUPT_MIN_DURATION"))
+    false_interruption_timeout: float = Field(2.5, validation_alias=_env("MB_FALSE_INTERRUPTION_TIMEOUT"))
+    """After a barge-in with no words recognised yet, wait this long before resuming the reply."""
     stt_interim_interval: float = Field(0.8, validation_alias=_env("MB_STT_INTERIM_INTERVAL"))
     whisper_threads: int = Field(1, validation_alias=_env("MB_WHISPER_THREADS"))
 

@@ -110,6 +110,38 @@ def all_spoken(turns: list[TurnTrace]) -> str:
     return " ".join(t.reply.spoken_text for t in turns)
 
 
+# ---------------------------------------------------------------- line ↔ turn matching (no audio, instant)
+def test_a_line_that_made_no_turn_does_not_shift_later_expectations(tmp_path: Path) -> None:
+    from worker.flow.library import load_flow
+    from worker.flow.machine import ConversationMachine
+    from worker.simulate.expectations import check_expectations
+    from worker.trace.collector import summarize
+    from worker.trace.records import CallerPart, PlannerPart, StatePart, ToolRun
+    from worker.transport.simulated import CallerUtterance
+
+    path = tmp_path / "junk.yaml"
+    path.write_text(
+        "name: junk\nflow: real_estate\ncaller:\n"
+        "  - {say: noise that the VAD ignores}\n"
+        "  - say: Hi, my name is Dana Whitfield.\n"
+        "    expect: {tools: [{name: save_caller_details, args: {name: Dana Whitfield}}]}\n")
+    final = ConversationMachine(load_flow("real_estate")).snapshot()
+    state = StatePart(before=summarize(final), after=summarize(final))
+    run = ToolRun(call_id="c1", name="save_caller_details", arguments={"name": "Dana Whitfield"}, ok=True,
+                  started_at=9.0, duration_ms=1.0)
+    turns = [
+        TurnTrace(call_id="x", turn=0, started_at=0.0, planner=PlannerPart(engine="offline", model="m"), state=state),
+        TurnTrace(call_id="x", turn=1, started_at=9.0, planner=PlannerPart(engine="offline", model="m"), state=state,
+                  caller=CallerPart(final_transcript="Hi, my name is Dana Whitfield.", speech_started_at=6.1,
+                                    speech_ended_at=8.2), tools=[run]),
+    ]
+    heard = [CallerUtterance(start=2.0, end=3.5, duration=1.5), CallerUtterance(start=6.0, end=8.1, duration=2.1)]
+    scenario = load_scenario(path)
+    assert check_expectations(scenario, turns, final, {}, heard) == []
+    # matched by order instead, the name line is checked against nothing (the noise "took" turn 1)
+    assert check_expectations(scenario, turns, final, {}) == ["line 5: no caller turn was recognised for this line"]
+
+
 # ---------------------------------------------------------------- silence
 def test_silent_caller_is_reprompted_once_then_the_agent_hangs_up(tmp_path: Path) -> None:
     result = run("silence_hangup", tmp_path, silence_reprompt_after=3.0, silence_max_reprompts=1)

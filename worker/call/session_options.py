@@ -25,7 +25,7 @@ def build_session(engines: Engines, settings: Settings) -> AgentSession:
             "turn_detection": "vad",
             "endpointing": {"min_delay": settings.endpointing_min_delay, "max_delay": settings.endpointing_max_delay},
             "interruption": {"mode": "vad", "min_duration": settings.interrupt_min_duration,
-                             "resume_false_interruption": True, "false_interruption_timeout": 1.5},
+                             "resume_false_interruption": True, "false_interruption_timeout": settings.false_interruption_timeout},
             "preemptive_generation": {"enabled": False},
         },
     )

@@ -46,6 +46,16 @@ def _on_data(packet: rtc.DataPacket, call_id: str) -> None:
                                              who, packet.topic, len(packet.data), exc)
 
 
+def arm_faults(sandbox: Sandbox, spec: str) -> None:
+    """Arm sandbox faults from `backend.op:kind,...` (the sandbox is a test double: this lets a
+    test make a real worker fail or die at an exact step)."""
+    for item in filter(None, (p.strip() for p in spec.split(","))):
+        target, _, kind = item.partition(":")
+        backend, _, op = target.partition(".")
+        sandbox.faults.arm(backend, op, kind)  # type: ignore[arg-type]
+        logger.warning("sandbox fault armed: {}.{} → {}", backend, op, kind)
+
+
 def _load(server: AgentServer, max_calls: int) -> float:
     """Load as the share of call slots in use. LiveKit's default is host CPU, which a loaded
     2-core box keeps near 1.0 even when idle, so the server would never dispatch to it."""
@@ -66,6 +76,7 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
     today = settings.resolved_today()
     sandbox_path = settings.data_dir / "sandbox.db"
     sandbox = Sandbox.open(sandbox_path, today)
+    arm_faults(sandbox, settings.sandbox_faults)
     journal = await open_journal(settings)
     executor = ToolExecutor(sandbox=sandbox, store=journal.store)
     session = build_session(engines, settings)
@@ -130,6 +141,22 @@ def run_worker(mode: str, settings: Settings) -> int:
 
     if not settings.livekit_api_key or not settings.livekit_api_secret:
         raise SystemExit("error: the worker needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET (see .env.example).")
+    import asyncio
+
+    from worker.journaling import open_journal as _open
+    from worker.resume import resume_calls
+
+    async def resume_unfinished() -> None:
+        journal = await _open(settings)
+        try:
+            done = await resume_calls(journal, settings)
+            if done:
+                logger.info("resumed {} unfinished tool call(s) at start: {}", len(done),
+                            ", ".join(f"{o.name}={'ok' if o.ok else o.error_code}" for o in done))
+        finally:
+            await journal.store.close()
+
+    asyncio.run(resume_unfinished())
     server = build_server(settings)
     sys.argv = [sys.argv[0], mode]
     cli.run_app(server)

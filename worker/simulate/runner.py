@@ -22,8 +22,9 @@ from livekit.agents.voice.transcription import TranscriptSynchronizer
 from loguru import logger
 
 from tools.sandbox.core import Sandbox
+from worker.call.session_options import build_session
 from worker.call.conversation import CallOptions, Conversation, new_call_id
-from worker.engines.catalog import Engines, build_engines
+from worker.engines.catalog import build_engines
 from tools.executor import ToolExecutor
 from worker.engines.piper_tts import synthesize_pcm
 from worker.journaling import open_journal
@@ -63,25 +64,6 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         if w.getnchannels() > 1:
             data = data.reshape(-1, w.getnchannels()).mean(axis=1).astype(np.int16)
         return data, w.getframerate()
-
-
-def session_for(engines: Engines, settings: Settings) -> AgentSession:
-    """An AgentSession with every turn-taking choice explicit (no hidden model defaults)."""
-    return AgentSession(
-        vad=engines.vad,
-        stt=engines.stt,
-        llm=engines.llm,
-        tts=engines.tts,
-        max_tool_steps=6,
-        aec_warmup_duration=None,
-        turn_handling={
-            "turn_detection": "vad",
-            "endpointing": {"min_delay": settings.endpointing_min_delay, "max_delay": settings.endpointing_max_delay},
-            "interruption": {"mode": "vad", "min_duration": settings.interrupt_min_duration,
-                             "resume_false_interruption": True, "false_interruption_timeout": 1.5},
-            "preemptive_generation": {"enabled": False},
-        },
-    )
 
 
 class SimulatedCall:
@@ -188,7 +170,7 @@ class SimulatedCall:
         sandbox = Sandbox.open(sandbox_path, self.today)
         journal = await open_journal(self.settings)
         executor = ToolExecutor(sandbox=sandbox, store=journal.store)
-        session = session_for(engines, self.settings)
+        session = build_session(engines, self.settings)
         conv = Conversation(session, sandbox, CallOptions(
             flow=self.scenario.flow, today=self.today,
             silence_reprompt_after=self.settings.silence_reprompt_after,
