@@ -230,8 +230,9 @@ class Conversation:
     async def _finish(self, reason: str) -> None:
         self.log.info("call ending: {}", reason)
         self.silence.stop()
+        self._flush_trace()  # the last turn goes out while the room is still connected
         try:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.5)
             self.session.shutdown(drain=True)
         except RuntimeError:
             pass
