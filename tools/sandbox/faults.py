@@ -111,6 +111,18 @@ class FaultInjector:
                 if not ((backend is None or f.backend == backend) and (op is None or f.op == op))
             ]
 
+    def arm_spec(self, spec: str) -> list[str]:
+        """Arm faults written as `backend.op:kind[*times][@delay_s],...` (settings, test harnesses)."""
+        armed = []
+        for item in filter(None, (p.strip() for p in spec.split(","))):
+            target, _, kind_times = item.partition(":")
+            kind_times, _, delay = kind_times.partition("@")
+            kind, _, times = kind_times.partition("*")
+            backend, _, op = target.partition(".")
+            self.arm(backend, op, kind, int(times or 1), delay_s=float(delay or 0.05))  # type: ignore[arg-type]
+            armed.append(item)
+        return armed
+
     def armed(self) -> list[ArmedFault]:
         """Snapshot of faults still waiting to fire."""
         with self._lock:

@@ -41,9 +41,6 @@ from worker.planner.slots import extract
 from worker.trace.collector import TraceCollector
 
 
-STILL_WORKING = "Sorry, this is taking a little longer than usual. One moment."
-
-
 def new_call_id() -> str:
     return "call_" + uuid.uuid4().hex[:12]
 
@@ -116,7 +113,6 @@ class Conversation:
         self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_state_change, self.call_id,
                              executor=executor, record=self._record)
         self.gate.on_retry = self._still_working
-        self._told_waiting: set[str] = set()
         self.agent = FlowAgent(self)
         self.ended = asyncio.Event()
         self.log = logger.bind(call_id=self.call_id, turn=0)
@@ -137,11 +133,8 @@ class Conversation:
         return transitions
 
     async def _still_working(self, tool: str, attempt: int, error: str) -> None:
-        """A tool is being retried: say so once, instead of leaving the caller in silence."""
+        """A tool is being retried (the gate's filler tells the caller if it drags on)."""
         self.log.info("{} attempt {} failed ({}): retrying", tool, attempt, error)
-        if tool not in self._told_waiting:
-            self._told_waiting.add(tool)
-            self.session.say(STILL_WORKING, add_to_chat_ctx=False)
 
     # ------------------------------------------------------------ instructions
     def instructions(self) -> str:

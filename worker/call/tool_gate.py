@@ -26,6 +26,9 @@ from worker.trace.collector import TraceCollector
 from worker.trace.records import ToolRun
 
 
+STILL_WORKING = "Sorry, this is taking a little longer than usual. One moment."
+
+
 def _validation_message(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
@@ -43,6 +46,7 @@ class ToolGate:
                  record: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.executor = executor
         self.on_retry: Callable[[str, int, str], Awaitable[None]] | None = None
+        self._retrying: set[str] = set()
         self.record = record or (lambda payload: None)
         self.call_id = call_id
         self.machine = machine
@@ -73,8 +77,13 @@ class ToolGate:
             raise llm.ToolError(decision.error_payload())
         started = time.time()
         if self.executor is not None:
+            async def retrying(tool: str, attempt: int, error: str) -> None:
+                self._retrying.add(call_id)
+                if self.on_retry is not None:
+                    await self.on_retry(tool, attempt, error)
+
             outcome = await self.executor.run(self.call_id, name, validated, turn=self.machine.s.turn,
-                                              tool_call_id=call_id, on_retry=self.on_retry)
+                                              tool_call_id=call_id, on_retry=retrying)
         else:
             outcome = await run_tool(self.sandbox, name, validated)
         duration = (time.time() - started) * 1000
@@ -113,7 +122,16 @@ class ToolGate:
         schema.pop("title", None)
 
         async def handler(raw_arguments: dict[str, object], context: RunContext) -> str:
-            return await self.call(name, dict(raw_arguments), context.function_call.call_id)
+            call_id = context.function_call.call_id
+
+            def still_working(step: int) -> str | None:  # spoken only once a retry has happened
+                return STILL_WORKING if call_id in self._retrying else None
+
+            async with context.with_filler(still_working, delay=0.8, interval=0.5, max_steps=1):
+                try:
+                    return await self.call(name, dict(raw_arguments), call_id)
+                finally:
+                    self._retrying.discard(call_id)
 
         return llm.function_tool(handler, raw_schema={"name": name, "description": spec.description,
                                                       "parameters": schema})

@@ -49,11 +49,8 @@ def _on_data(packet: rtc.DataPacket, call_id: str) -> None:
 def arm_faults(sandbox: Sandbox, spec: str) -> None:
     """Arm sandbox faults from `backend.op:kind,...` (the sandbox is a test double: this lets a
     test make a real worker fail or die at an exact step)."""
-    for item in filter(None, (p.strip() for p in spec.split(","))):
-        target, _, kind = item.partition(":")
-        backend, _, op = target.partition(".")
-        sandbox.faults.arm(backend, op, kind)  # type: ignore[arg-type]
-        logger.warning("sandbox fault armed: {}.{} → {}", backend, op, kind)
+    for item in sandbox.faults.arm_spec(spec):
+        logger.warning("sandbox fault armed: {}", item)
 
 
 def _load(server: AgentServer, max_calls: int) -> float:

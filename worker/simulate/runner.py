@@ -168,6 +168,7 @@ class SimulatedCall:
         engines = build_engines(self.settings)
         sandbox_path = self.dir / "sandbox.db"
         sandbox = Sandbox.open(sandbox_path, self.today)
+        sandbox.faults.arm_spec(self.settings.sandbox_faults)
         journal = await open_journal(self.settings)
         executor = ToolExecutor(sandbox=sandbox, store=journal.store)
         session = build_session(engines, self.settings)
