@@ -99,11 +99,19 @@ class RoomCaller:
                 return ts
         return None
 
+    def agent_state(self) -> str | None:
+        """The agent's state as standard LiveKit frontends read it (`lk.agent.state`)."""
+        for p in self.room.remote_participants.values():
+            if p.identity == self.agent_identity or p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT:
+                return p.attributes.get("lk.agent.state")
+        return None
+
     async def wait_agent_quiet(self, quiet: float, timeout: float, after: float) -> None:
-        """Wait until the agent spoke after `after`, then was silent for `quiet` seconds."""
+        """Wait until the agent spoke after `after`, is listening again (its published state),
+        and its audio has been silent for `quiet` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.first_agent_audio_after(after) is not None:
+            if self.first_agent_audio_after(after) is not None and self.agent_state() == "listening":
                 now = time.monotonic()
                 if self.agent_rms(now - quiet, now) < 150:
                     return

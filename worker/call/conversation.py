@@ -77,7 +77,7 @@ class FlowAgent(Agent):
         self._call = call
 
     async def on_enter(self) -> None:
-        self.session.say(self._call.flow.greeting)
+        self._call.say(self._call.flow.greeting)
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: Any) -> Any:
         async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
@@ -212,6 +212,11 @@ class Conversation:
 
     def on_planned_text(self, text: str) -> None:
         self.trace.on_planned_text(text)
+
+    def say(self, text: str, **kwargs: Any) -> Any:
+        """Speak a fixed line (greeting, reprompt); traced as planned like a planner reply."""
+        self.trace.on_planned_text(text)
+        return self.session.say(text, **kwargs)
 
     # ------------------------------------------------------------ ending
     async def end(self, reason: str) -> None:

@@ -50,13 +50,13 @@ class SilenceWatch:
         if self.reprompts < self.max_reprompts:
             self.reprompts += 1
             self.call.log.info("silence for {:.1f} s: reprompt {}", self.after, self.reprompts)
-            self.call.session.say(REPROMPT)
+            self.call.say(REPROMPT)
             return
         self.call.log.info("silence for {:.1f} s after {} reprompts: ending", self.after, self.reprompts)
         self._stopped = True
         # from here on this task must finish: the goodbye itself moves the agent to "speaking",
         # and agent_state() would otherwise cancel it mid-playout, before end() is reached
         self._task = None
-        handle = self.call.session.say(GOODBYE, allow_interruptions=False)
+        handle = self.call.say(GOODBYE, allow_interruptions=False)
         await handle.wait_for_playout()
         await self.call.end("silence")
