@@ -6,7 +6,7 @@ returns the stored result without touching a backend; with different arguments i
 conflict; a concurrent duplicate waits for the first and returns its result. Transient
 failures are retried with exponential backoff and jitter; only the failed step re-runs, and
 each step passes its own key to its backend, so a retry, a resume after a crash, or a duplicate
-can never repeat an effect. In replay mode results come from the journal and no backend runs.
+can never repeat an effect. (`worker/replay.py` re-drives a call from the journal alone.)
 """
 
 from __future__ import annotations
@@ -89,7 +89,6 @@ class ToolExecutor:
     wait_s: float = 30.0
     """How long a duplicate waits for a call another process is running."""
     on_retry: OnRetry | None = None
-    replay: bool = False
     seed: int | None = None
     crash_hook: CrashHook | None = None
     """Test seam: called at every durable boundary of a call (labels in ``_execute``) so crash tests can
@@ -117,15 +116,13 @@ class ToolExecutor:
                                error_message=f"{tool} arguments could not be read ({type(exc).__name__})")
         plan = plan_for(tool)
         try:
-            prepared = await plan.prepare(self.sandbox, model) if not self.replay else self._replay_prepared(model)
+            prepared = await plan.prepare(self.sandbox, model)
         except ToolFailure as exc:
             return self._failed(tool, exc.code, exc.message, exc.transient, started)
         except Exception as exc:  # noqa: BLE001 - a bug must come back as an outcome, not end the call
             code, message, transient = _classify(exc, tool)
             return self._failed(tool, code, message, transient, started)
         key = idempotency_key(tool, prepared)
-        if self.replay:
-            return await self._from_journal(call_id, tool, prepared, started)
         if key is None:
             return await self._execute(call_id, tool, plan, prepared, None, turn, tool_call_id, started, {},
                                        on_retry=on_retry)
@@ -303,23 +300,6 @@ class ToolExecutor:
         self._boundary("after_finish")
         return ToolOutcome(name=tool, ok=True, result=result, duration_ms=(time.perf_counter() - started) * 1000,
                            attempts=max(1, attempts_total))
-
-    # ------------------------------------------------------------ replay
-    def _replay_prepared(self, model: BaseModel) -> dict[str, Any]:
-        return model.model_dump(mode="json")
-
-    async def _from_journal(self, call_id: str, tool: str, prepared: dict[str, Any], started: float) -> ToolOutcome:
-        """The recorded outcome of the next unserved call of this tool in the journal."""
-        served = self._served = getattr(self, "_served", set())
-        for e in await self.store.entries(call_id):
-            if e.tool != tool or e.seq in served or e.kind not in ("call_succeeded", "call_failed"):
-                continue
-            served.add(e.seq)
-            if e.kind == "call_succeeded":
-                return self._stored(tool, e.payload.get("result", {}), started)
-            return self._failed(tool, e.payload.get("error", "failed"), e.payload.get("message", ""),
-                                bool(e.payload.get("transient")), started)
-        return self._failed(tool, "not_in_journal", f"{tool} has no recorded outcome to replay", False, started)
 
     # ------------------------------------------------------------ helpers
     def _boundary(self, label: str) -> None:

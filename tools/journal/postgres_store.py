@@ -24,7 +24,7 @@ from typing import Any, Final
 import asyncpg
 
 from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
-from tools.journal.records import GENESIS_HASH, JournalEntry, canonical_json
+from tools.journal.records import GENESIS_HASH, JournalEntry
 from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row
 from tools.journal.signing import Signer
 from tools.journal.store import (
@@ -220,21 +220,8 @@ class PostgresJournalStore(JournalStore):
                 # Released between our two statements: the key is free again, try once more.
         raise JournalError(f"could not claim {scope!r}/{key!r}: it kept changing under us")
 
-    async def finish(
-        self,
-        scope: str,
-        key: str,
-        owner: str,
-        status: FinalStatus,
-        result: dict[str, Any] | None,
-        *,
-        ttl_s: float | None = None,
-    ) -> bool:
-        if status not in ("succeeded", "failed"):
-            raise ValueError(f"finish status must be 'succeeded' or 'failed', not {status!r}")
-        stored = None if result is None else canonical_json(result).decode("utf-8")
-        expires = None if ttl_s is None else self.clock() + ttl_s
-        return bool(await self._pool.fetchval(_FINISH, status, stored, expires, scope, key, owner))
+    async def _finish(self, params: tuple[Any, ...]) -> bool:
+        return bool(await self._pool.fetchval(_FINISH, *params))
 
     async def release(self, scope: str, key: str, owner: str) -> bool:
         return bool(await self._pool.fetchval(_RELEASE, scope, key, owner))

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
-from tools.journal.records import GENESIS_HASH, JournalEntry, canonical_json
+from tools.journal.records import GENESIS_HASH, JournalEntry
 from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row
 from tools.journal.signing import Signer
 from tools.journal.sqlite_checkpoint import Checkpointer
@@ -237,21 +237,7 @@ class SQLiteJournalStore(JournalStore):
 
         return await self._write(work)
 
-    async def finish(
-        self,
-        scope: str,
-        key: str,
-        owner: str,
-        status: FinalStatus,
-        result: dict[str, Any] | None,
-        *,
-        ttl_s: float | None = None,
-    ) -> bool:
-        if status not in ("succeeded", "failed"):
-            raise ValueError(f"finish status must be 'succeeded' or 'failed', not {status!r}")
-        stored = None if result is None else canonical_json(result).decode("utf-8")
-        expires = None if ttl_s is None else self.clock() + ttl_s
-        params = (status, stored, expires, scope, key, owner)
+    async def _finish(self, params: tuple[Any, ...]) -> bool:
         return await self._write(lambda conn: conn.execute(_FINISH, params).rowcount == 1)
 
     async def release(self, scope: str, key: str, owner: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
 from tools.journal.idempotency import Claim, FinalStatus
-from tools.journal.records import EntryKind, JournalEntry
+from tools.journal.records import EntryKind, JournalEntry, canonical_json
 from tools.journal.rows import Draft, make_draft
 from tools.journal.signing import Signer
 
@@ -116,7 +116,6 @@ class JournalStore(ABC):
     async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, ttl_s: float) -> Claim:
         """Atomically claim ``(scope, key)`` for ``owner`` for ``ttl_s`` seconds (see ``Claim``)."""
 
-    @abstractmethod
     async def finish(
         self,
         scope: str,
@@ -131,6 +130,15 @@ class JournalStore(ABC):
 
         The record keeps the claim's expiry unless ``ttl_s`` sets a new one from now.
         """
+        if status not in ("succeeded", "failed"):
+            raise ValueError(f"finish status must be 'succeeded' or 'failed', not {status!r}")
+        stored = None if result is None else canonical_json(result).decode("utf-8")
+        expires = None if ttl_s is None else self.clock() + ttl_s
+        return await self._finish((status, stored, expires, scope, key, owner))
+
+    @abstractmethod
+    async def _finish(self, params: tuple[Any, ...]) -> bool:
+        """Run the backend's finish statement with (status, result JSON, expires, scope, key, owner)."""
 
     @abstractmethod
     async def release(self, scope: str, key: str, owner: str) -> bool:

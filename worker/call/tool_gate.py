@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from tools.redact import mask_card_numbers, redact_args
 from tools.executor import ToolExecutor
-from tools.registry import TOOLS, run_tool
+from tools.registry import TOOLS, format_validation_error, run_tool
 from worker.flow.machine import ConversationMachine, ToolFinished, ToolProposed, Transition
 from worker.journaling import scrubbed
 from worker.trace.collector import TraceCollector
@@ -27,14 +27,6 @@ from worker.trace.records import ToolRun
 
 
 STILL_WORKING = "Sorry, this is taking a little longer than usual. One moment."
-
-
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
-        parts.append(f"{where}: {err.get('msg')}")
-    return "; ".join(parts)
 
 
 class ToolGate:
@@ -64,7 +56,7 @@ class ToolGate:
             validated = spec.args_model.model_validate(raw_args)
             args = validated.model_dump(mode="json", exclude_none=True)
         except ValidationError as exc:
-            reason = mask_card_numbers(_validation_message(exc))
+            reason = format_validation_error(exc)
             self.trace.on_rejected(call_id, name, reason, "validation", state)
             self.log.warning("tool {} got invalid arguments: {}", name, reason)
             raise llm.ToolError(json.dumps({"error": "invalid_arguments", "tool": name, "reason": reason}))

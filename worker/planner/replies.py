@@ -10,26 +10,23 @@ import string
 from datetime import date, datetime
 from typing import Any
 
+from tools import actions
+
 
 def money(dollars: int | float) -> str:
     return f"${dollars:,.0f}"
 
 
 def spoken_time(iso: str) -> str:
-    t = datetime.fromisoformat(iso)
-    hour = t.hour % 12 or 12
-    suffix = "AM" if t.hour < 12 else "PM"
-    return f"{hour} {suffix}" if t.minute == 0 else f"{hour}:{t.minute:02d} {suffix}"
+    return actions.spoken_time(datetime.fromisoformat(iso))
 
 
 def spoken_day(value: str | date) -> str:
     d = date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return f"{d.strftime('%A')}, {d.strftime('%B')} {d.day}"
+    return actions.spoken_day(datetime.combine(d, datetime.min.time()))
 
 
-def street(address: str) -> str:
-    """The street part of an address: what a person says on the phone."""
-    return address.split(",")[0].strip()
+street = actions.street_address
 
 
 def join_words(items: list[str]) -> str:

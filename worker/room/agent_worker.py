@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from functools import partial
-from pathlib import Path
 
 from livekit import rtc
 from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
@@ -159,6 +158,3 @@ def run_worker(mode: str, settings: Settings) -> int:
     cli.run_app(server)
     return 0
 
-
-def data_dir(settings: Settings) -> Path:
-    return settings.data_dir
