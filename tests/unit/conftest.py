@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.driver import TODAY
+from tests.planner.driver import TODAY
 from tools.sandbox.core import Sandbox
 
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from livekit.agents.llm import ToolError
 
-from tests.unit.driver import TODAY, effects
+from tests.planner.driver import TODAY, effects
 from tools.registry import TOOLS
 from tools.sandbox.core import Sandbox
 from worker.call.tool_gate import ToolGate

@@ -31,34 +31,16 @@ from worker.flow.machine import (
     AgentSpoke,
     CallEnded,
     CallerSpeechStarted,
-    CallerTurn,
     ConversationMachine,
     Transition,
 )
 from worker.planner.llm import render_directive
-from worker.planner.intents import classify
-from worker.planner.slots import extract
+from worker.reading.turn import read_caller_turn
 from worker.trace.collector import TraceCollector
 
 
 def new_call_id() -> str:
     return "call_" + uuid.uuid4().hex[:12]
-
-
-def read_caller_turn(text: str, today: date, use_embeddings: bool = True) -> CallerTurn:
-    """The deterministic reading of a caller's words the state machine needs (yes/no, wishes).
-
-    Rules decide first; the embedding intent fills in paraphrases the rules miss.
-    """
-    s = extract(text, today)
-    intent = classify(text)[0] if use_embeddings else "other"
-    human = s.wants_human or intent == "human"
-    goodbye = (s.goodbye or intent == "goodbye") and not human
-    affirmation = s.affirmation
-    if affirmation is None and intent in ("affirm", "deny"):
-        affirmation = intent == "affirm"
-    wants = [w for w, flag in (("human", human), ("goodbye", goodbye)) if flag]
-    return CallerTurn(text=text, affirmation=affirmation, wants=wants)
 
 
 @dataclass

@@ -70,7 +70,7 @@ def build_engines(settings: Settings) -> Engines:
         from worker.planner.llm import DeterministicPlanner
 
         the_llm = DeterministicPlanner(today=settings.today)
-        from worker.planner.intents import classify
+        from worker.reading.intents import classify
 
         classify("warm up")  # load MiniLM now, not on the first caller turn
 

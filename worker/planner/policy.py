@@ -4,7 +4,8 @@ reply and tool calls, the way an instruction-following model would do it.
 It only *proposes*: every call it makes is checked by the state machine before it runs, and a
 rejection comes back to it as a tool error like any model would see. What it knows of the
 world is the directive (goal, missing slots with their questions, the tool the state wants,
-slots already known) plus what the caller said, read with the rules in `slots.py`.
+slots already known) plus what the caller said, in the turn readings of `worker.reading`
+(the same readings the call fed the state machine with, not a second reading).
 Everything is a pure function of its inputs, so the same conversation gives the same reply.
 """
 
@@ -17,8 +18,8 @@ from datetime import date, datetime, time
 from typing import Any
 
 from worker.planner import replies
-from worker.planner.intents import classify
-from worker.planner.slots import Slots, extract
+from worker.reading.slots import Slots
+from worker.reading.turn import TurnReading, read_turn
 
 # ---------------------------------------------------------------- conversation items
 
@@ -102,14 +103,17 @@ class Conversation:
         missing = self.d.get("missing") or []
         return missing[0]["slot"] if missing else (self.asked[-1] if self.asked else None)
 
+    def reading(self) -> TurnReading:
+        """The caller's latest turn, as the call read it."""
+        return read_turn(self.user_texts[-1] if self.user_texts else "", self.today)
+
     def latest(self) -> Slots:
-        text = self.user_texts[-1] if self.user_texts else ""
-        return extract(text, self.today, expecting=self.expecting)
+        return self.reading().slots(self.expecting)
 
     def recall(self, field_name: str) -> Any:
         """The newest value of a fact the caller stated, across the whole call."""
         for text, asked in zip(reversed(self.user_texts), reversed(self.asked)):
-            value = getattr(extract(text, self.today, expecting=asked), field_name, None)
+            value = getattr(read_turn(text, self.today).slots(asked), field_name, None)
             if value not in (None, "", False):
                 return value
         return None
@@ -144,7 +148,7 @@ def _pick_listing(conv: Conversation) -> str | None:
             words = [w for w in street.split() if not w.isdigit() and len(w) > 2]
             if lst.get("listing_id", "").lower() in low or (words and words[0] in low):
                 return lst["listing_id"]
-        s = extract(text, conv.today)
+        s = read_turn(text, conv.today).slots()
         if s.ordinal_choice is not None and listings:
             idx = s.ordinal_choice if s.ordinal_choice >= 0 else len(listings) + s.ordinal_choice
             idx = idx - 1 if s.ordinal_choice > 0 else idx
@@ -214,7 +218,7 @@ def plan(directive: dict[str, Any], items: list[Item], today: date) -> Plan:
 def _after_caller(conv: Conversation) -> Plan:
     said = conv.user_texts[-1] if conv.user_texts else ""
     latest = conv.latest()
-    if (latest.wants_human or classify(said)[0] == "human") and "create_case" in conv.allowed:
+    if "human" in conv.reading().wants and "create_case" in conv.allowed:
         args = {"reason": "caller_request", "summary": f"Caller asked for a person: {said[:200]}",
                 "name": conv.slots.get("name") or conv.slots.get("holder_name"),
                 "phone": conv.slots.get("phone"), "policy_number": conv.slots.get("policy_number")}
@@ -288,7 +292,7 @@ def _confirmed(conv: Conversation, template: str, args: dict[str, Any]) -> bool:
     asked = replies.fill(template, conv.slots, args)
     if conv.last_agent_text().strip() != asked.strip() and asked.strip() not in conv.last_agent_text():
         return False
-    return extract(conv.user_texts[-1], conv.today).affirmation is True
+    return conv.latest().affirmation is True
 
 
 def _question(conv: Conversation) -> str:

@@ -15,13 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from worker.planner.slots import (
-    Slots,
-    digits_from_speech,
-    extract,
-    luhn_ok,
-    parse_spoken_number,
-)
+from tools.cards import luhn_ok
+from worker.reading.numbers import digits_from_speech, parse_spoken_number
+from worker.reading.slots import Slots, extract
 
 TODAY = dt.date(2025, 11, 20)  # a Thursday
 D = dt.date

@@ -1,9 +1,13 @@
 """Caller intent by meaning, not keywords: MiniLM embeddings against example phrases.
 
-Rules in `slots.py` catch the common wordings ("bye", "talk to a person"); this catches the
+Rules in `wishes.py` catch the common wordings ("bye", "talk to a person"); this catches the
 paraphrases they miss ("could somebody from your team ring me back?"). Each intent is a handful
 of example sentences; a turn takes the intent of its nearest example when the cosine
 similarity clears a threshold, else "other". Deterministic: same text, same answer.
+
+Not memoised per text here: a turn is classified once, by `turn.read_turn`, whose memo both
+the call and the planner share. `warm_up` loads MiniLM and embeds the examples at start-up,
+whatever LLM is configured, because every caller turn of every call is classified.
 """
 
 from __future__ import annotations
@@ -39,7 +43,11 @@ def _prototypes() -> tuple[list[str], np.ndarray]:
     return labels, vectors
 
 
-@lru_cache(maxsize=512)
+def warm_up() -> None:
+    """Load the model, embed the examples and one query now, not on the first caller turn."""
+    classify("warm up")
+
+
 def classify(text: str) -> tuple[str, float]:
     """The caller's intent and its similarity; ("other", score) below the threshold."""
     if not text.strip():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.driver import TODAY, TextCall, effects
+from tests.planner.driver import TODAY, TextCall, effects
 from tools.sandbox.core import Sandbox
 
 TOUR = [

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from tools.registry import TOOLS, run_tool
 from tools.sandbox.core import Sandbox
-from worker.call.conversation import read_caller_turn
+from worker.reading.turn import read_caller_turn
 from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, ConversationMachine, ToolFinished, ToolProposed
 from worker.planner.policy import AgentSaid, Called, Item, Output, UserSaid, plan

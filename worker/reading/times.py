@@ -1,0 +1,152 @@
+"""Clock times: "2:30 pm", "two thirty", "at two", "half past three", "noon".
+
+Most numbers in a call are not times, so a bare number counts only with a cue ("at two",
+"2 pm", "two o'clock") or when the agent just asked for a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from worker.reading.context import Utterance, run_starting_at
+from worker.reading.numbers import Chunk, as_int
+from worker.reading.vocabulary import TIME_CUES, TIME_FOLLOWERS
+
+_AM_PART = re.compile(r"(?<!good )\bmorning\b")
+_PM_PART = re.compile(r"(?<!good )\b(?:afternoon|evening|night)\b|\btonight\b")
+
+
+def _meridiem(ctx: Utterance, after: int) -> str | None:
+    """"am"/"pm" right after the number, else a part of day said anywhere in the text."""
+    if ctx.w(after) in ("am", "pm"):
+        return ctx.w(after)
+    if ctx.w(after) == "a" and ctx.w(after + 1) == "m":
+        return "am"
+    if ctx.w(after) == "p" and ctx.w(after + 1) == "m":
+        return "pm"
+    # "Good morning, at 2?" is a greeting, not a part of the day.
+    if _AM_PART.search(ctx.text):
+        return "am"
+    if _PM_PART.search(ctx.text):
+        return "pm"
+    return None
+
+
+def _to_time(hour: int, minute: int, meridiem: str | None) -> dt.time | None:
+    """Apply am/pm, or the shop-hours guess: 1–6 → afternoon, 7–11 → morning."""
+    if not (0 <= minute < 60):
+        return None
+    if meridiem == "pm":
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + 12
+    elif meridiem == "am":
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12
+    elif 1 <= hour <= 6:
+        hour += 12
+    elif not 0 <= hour <= 23:
+        return None
+    return dt.time(hour, minute)
+
+
+def _hour_minute(run: Sequence[Chunk], with_meridiem: bool) -> tuple[int, int, int] | None:
+    """(hour, minute, chunks used) from "2", "two thirty", "2 30", "two oh five", "2.30"."""
+    first = run[0]
+    if first.scaled or first.hundred and not with_meridiem:
+        return None
+    if first.decimal and first.value is not None:
+        whole, _, frac = str(first.value).partition(".")
+        if len(frac) == 2 and whole.isdigit():
+            return int(whole), int(frac), 1
+        return None
+    h = as_int(first.value)
+    if h is None:
+        return None
+    if 1 <= h <= 12 and len(run) >= 3 and run[1].zero_word and run[2].value is not None and 0 < run[2].value < 10:
+        return h, int(run[2].value), 3
+    if 1 <= h <= 12 and len(run) >= 2 and run[1].value is not None and not run[1].scaled:
+        m = as_int(run[1].value)
+        if m is not None and 10 <= m < 60 and (run[1].words or len(run[1].digits) == 2):
+            return h, m, 2
+    if 1 <= h <= 12:
+        return h, 0, 1
+    if with_meridiem and first.digitlike and len(first.digits) in (3, 4):
+        hh, mm = divmod(h, 100)
+        if 1 <= hh <= 12 and mm < 60:
+            return hh, mm, 1
+    return None
+
+
+def extract_time(ctx: Utterance) -> dt.time | None:
+    """A clock time. Bare numbers count only with a cue ("at two", "2 pm", "two o'clock") or
+    when the agent asked for a time, because most numbers in a call are not times."""
+    toks = ctx.toks
+    n = len(toks)
+    for k in range(n):
+        if ctx.used[k]:
+            continue
+        t = toks[k]
+        if t.kind == "clock":
+            hh, mm = (int(x) for x in t.text.split(":"))
+            mer = _meridiem(ctx, k + 1) if hh <= 12 else None
+            value = _to_time(hh, mm, mer)
+            if value is not None:
+                ctx.take(k, k + 1)
+                return value
+        if t.text in ("noon", "midday"):
+            ctx.take(k, k + 1)
+            return dt.time(12, 0)
+        if t.text == "midnight":
+            ctx.take(k, k + 1)
+            return dt.time(0, 0)
+        if t.text in ("half", "quarter") and ctx.w(k + 1) in ("past", "after", "to", "till", "of"):
+            run = run_starting_at(ctx, k + 2)
+            if run:
+                h = as_int(run[0].value)
+                if h is not None and 1 <= h <= 12:
+                    minute = 30 if t.text == "half" else 15
+                    if ctx.w(k + 1) in ("to", "till", "of"):
+                        if t.text == "half":
+                            continue
+                        h, minute = (h - 2) % 12 + 1, 45
+                    value = _to_time(h, minute, _meridiem(ctx, run[0].j))
+                    if value is not None:
+                        ctx.take(k, run[0].j)
+                        return value
+    for run in ctx.runs():
+        start, end = run[0].i, run[-1].j
+        after_run = ctx.w(end)
+        explicit = (
+            after_run in ("am", "pm", "o'clock", "tonight")
+            or (after_run in ("a", "p") and ctx.w(end + 1) == "m")
+            or (after_run == "in" and ctx.w(end + 1) == "the" and ctx.w(end + 2) in ("morning", "afternoon", "evening"))
+            or (after_run == "at" and ctx.w(end + 1) == "night")
+        )
+        cue = ctx.w(start - 1) in TIME_CUES and not ctx.used[start - 1] if start > 0 else False
+        if start > 0 and toks[start - 1].kind == "dollar":
+            continue
+        if not (explicit or cue or ctx.expects("time")):
+            continue
+        hm = _hour_minute(run, explicit)
+        if hm is None:
+            continue
+        hour, minute, used = hm
+        stop = run[used - 1].j
+        if not explicit and used < len(run):
+            continue  # "at 2 5 5 ..." is not a time
+        if not explicit:
+            follower = ctx.w(stop)
+            if follower and not ctx.hard_break_after(stop - 1) and follower not in TIME_FOLLOWERS:
+                continue
+        mer = _meridiem(ctx, stop)
+        value = _to_time(hour, minute, mer)
+        if value is not None:
+            extra = 1 if ctx.w(stop) in ("am", "pm", "o'clock") else 2 if ctx.w(stop) in ("a", "p") else 0
+            ctx.take(start, stop + extra)
+            return value
+    return None
+

@@ -1,0 +1,60 @@
+"""What the caller wants, said in words: yes or no, a person, goodbye.
+
+Plain patterns over the normalised words, so the common wordings are caught without a
+model; ``intents`` (MiniLM) catches the paraphrases these miss. Negation wins over
+agreement, and "I don't need a person" is not a request for one.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NEUTRAL = re.compile(
+    r"\b(?:no (?:more|later|earlier|less|sooner|higher|lower|further) than|not (?:sure|certain)|"
+    r"i'm not sure|don't know|do not know|doesn't matter|does not matter|no idea|no rush|"
+    r"whether or not|no matter|no longer)\b"
+)
+_NEGATIVE = re.compile(
+    r"\b(?:no|nope|nah|nay|negative|cancel|incorrect|wrong|wait|stop|hold on|hang on|never ?mind|"
+    r"not (?:right|correct|quite|yet|really|now|that|it|true|good|okay|ok)|don't|do not|dont|isn't|is not|"
+    r"that's not|that is not|not at all|no way|no thanks|no thank you)\b"
+)
+_POSITIVE = re.compile(
+    r"\b(?:yes|yeah|yea|yep|yup|ya|sure|correct|exactly|absolutely|definitely|certainly|of course|"
+    r"go ahead|please do|sounds good|sounds great|sounds right|sounds perfect|that works|works for me|"
+    r"confirm|confirmed|affirmative|perfect|okay|ok|alright|all right|uh-huh|do it|book it|"
+    r"let's do it|let's do that|that's right|that is right|that's correct|^right|yes please|"
+    r"go for it|please proceed|proceed|i do|i agree|agreed)\b"
+)
+_HUMAN = re.compile(
+    r"\b(?:talk|speak|speaking|chat|connect|transfer|put|get)\b(?: (?:me|to|with|through|a|an|the|some|"
+    r"your|real|live|actual|human|person|over|please|just|someone|somebody|can|i|with))*? "
+    r"(?:a |an |the |some |your |real |live |actual )*(?:person|human|agent|representative|rep|someone|"
+    r"somebody|operator|manager|supervisor|people|customer service)\b"
+    r"|\b(?:operator|representative|real person|live person|actual person|live agent|real human|"
+    r"human being|a human|human please|agent please)\b"
+)
+_HUMAN_NEGATED = re.compile(r"\b(?:don't|do not|no need to|not|never|doesn't)\b(?: \S+){0,3}$")
+_GOODBYE = re.compile(
+    r"\b(?:bye|goodbye|good bye|bye-bye|that's all|that is all|that's it|that is it|nothing else|"
+    r"that'll be all|that will be all|i'm done|we're done|have a (?:good|great|nice) (?:day|one|night|evening|weekend)|"
+    r"hang up|talk to you later|take care)\b"
+)
+
+
+def extract_affirmation(words: str) -> bool | None:
+    """Negation wins: "no, that's not right" and "yes... wait" are both False."""
+    clean = _NEUTRAL.sub(" ", words)
+    if _NEGATIVE.search(clean):
+        return False
+    if _POSITIVE.search(clean):
+        return True
+    return None
+
+
+def extract_wants_human(words: str) -> bool:
+    return any(not _HUMAN_NEGATED.search(words[:m.start()].rstrip()) for m in _HUMAN.finditer(words))
+
+
+def extract_goodbye(words: str) -> bool:
+    return bool(_GOODBYE.search(words))
