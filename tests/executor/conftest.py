@@ -7,23 +7,17 @@ tests read back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.executor.helpers import TODAY, fast_retry, open_journal
+from tests.executor.helpers import fast_retry, open_journal
+from tests.support.sandbox import db_path, sandbox_clock, sb, today  # noqa: F401  (fixtures; the scenarios' today)
 from tools.executor import ToolExecutor
 from tools.journal.store import JournalStore
 from tools.sandbox import Sandbox
-
-
-@pytest.fixture
-def sb(tmp_path: Path) -> Iterator[Sandbox]:
-    sandbox = Sandbox.open(tmp_path / "sandbox.db", TODAY)
-    yield sandbox
-    sandbox.close()
 
 
 @pytest.fixture

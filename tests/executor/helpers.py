@@ -8,10 +8,11 @@ that a crashed child process and the recovering parent both write to.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tests.support.dates import SCENARIO_TODAY
 from tools.executor import RetryPolicy
 from tools.journal.records import JournalEntry
 from tools.journal.signing import Signer
@@ -20,7 +21,6 @@ from tools.registry import TOOLS
 from tools.sandbox import Sandbox
 from tools.sandbox.seed import window_days
 
-TODAY = date(2026, 11, 26)
 KEY = b"executor-tests-signing-key"
 CARD = "4539 1488 0343 6467"
 DECLINED_CARD = "4000000000000002"
@@ -84,7 +84,7 @@ def free_slots(sb: Sandbox) -> list[tuple[str, datetime]]:
     return [
         (listing.listing_id, slot)
         for listing in sb.listings.list_listings()
-        for day in window_days(TODAY)
+        for day in window_days(SCENARIO_TODAY)
         for slot in sb.calendar.free_slots(listing.listing_id, day)
     ]
 

@@ -44,7 +44,6 @@ from tests.executor.helpers import (
     STEP_OPS,
     STEP_TABLE,
     STEPS,
-    TODAY,
     booking_args,
     effects_of,
     expected_effects,
@@ -55,6 +54,7 @@ from tests.executor.helpers import (
     taken_slot,
     total_effects,
 )
+from tests.support.dates import SCENARIO_TODAY
 from tools.executor import ToolExecutor
 from tools.journal.store import ENTRIES_TABLE
 from tools.journal.verify import verify_chain
@@ -188,7 +188,7 @@ def child_main(job: ChildJob) -> None:
 
 
 async def _child(job: ChildJob) -> None:
-    sb = Sandbox.open(job.sandbox_path, TODAY)
+    sb = Sandbox.open(job.sandbox_path, SCENARIO_TODAY)
     store = await open_journal(job.journal_path)
     if job.crash_at.startswith("kill:"):
         backend, op = STEP_OPS[job.crash_at.removeprefix("kill:")]
@@ -306,7 +306,7 @@ def test_every_crash_hook_label_is_passed_in_order(sb: Sandbox, tmp_path: Path) 
 def test_sigkill_at_every_boundary_then_resume_is_exactly_once(tmp_path: Path) -> None:
     started = time.monotonic()
     sandbox_path, journal_path = tmp_path / "sandbox.db", tmp_path / "journal.db"
-    sb = Sandbox.open(sandbox_path, TODAY)
+    sb = Sandbox.open(sandbox_path, SCENARIO_TODAY)
     try:
         slots = iter(free_slots(sb))
         taken = taken_slot(sb)

@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.executor.helpers import CHARGE, TODAY, booking_args, fast_retry, free_slots, of_kind, open_journal
+from tests.executor.helpers import CHARGE, booking_args, fast_retry, free_slots, of_kind, open_journal
+from tests.support.dates import SCENARIO_TODAY
 from tools.executor import ToolExecutor
 from tools.journal.store import JournalStore
 from tools.journal.verify import verify_chain
@@ -28,7 +29,7 @@ from tools.redact import redact_args
 from tools.registry import TOOLS, ToolOutcome
 from tools.sandbox import Sandbox
 
-TOMORROW = TODAY + timedelta(days=1)
+TOMORROW = SCENARIO_TODAY + timedelta(days=1)
 
 #: Valid arguments for every tool: starting points that mutations turn into near-misses,
 #: which get further into prepare and the steps than random dicts ever would.
@@ -97,7 +98,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[asyncio.Ab
     """One loop, sandbox, journal and executor for all examples (each example is its own conversation)."""
     root: Path = tmp_path_factory.mktemp("fuzz")
     loop = asyncio.new_event_loop()
-    sb = Sandbox.open(root / "sandbox.db", TODAY)
+    sb = Sandbox.open(root / "sandbox.db", SCENARIO_TODAY)
     store: JournalStore = loop.run_until_complete(open_journal(root / "journal.db"))
     executor = ToolExecutor(sandbox=sb, store=store, retry=fast_retry(attempts=2), seed=3, wait_s=2.0)
     try:

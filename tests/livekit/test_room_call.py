@@ -22,12 +22,12 @@ import pytest
 
 from tests.livekit.helpers import LiveKitServer, make_settings, token_backend
 from tests.livekit.room_caller import RoomCaller
+from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
 from worker.engines.piper_tts import synthesize_pcm
 from worker.trace.records import TurnTrace
 
 REPO = Path(__file__).resolve().parents[2]
-TODAY = "2026-11-26"
 TOUR = [
     "Hi, my name is Dana Whitfield.",
     "It's five one oh, four eight two, seven three nine one.",
@@ -51,7 +51,7 @@ class Worker:
 
 def _start_worker(server: LiveKitServer, data_dir: Path, log: Path, **extra: str) -> Worker:
     env = {**os.environ, "LIVEKIT_URL": server.url, "LIVEKIT_API_KEY": server.api_key,
-           "LIVEKIT_API_SECRET": server.api_secret, "MB_DATA_DIR": str(data_dir), "MB_TODAY": TODAY,
+           "LIVEKIT_API_SECRET": server.api_secret, "MB_DATA_DIR": str(data_dir), "MB_TODAY": SCENARIO_TODAY.isoformat(),
            "MB_WORKER_PORT": str(_free_port()), "MB_FLOW": "real_estate", "MB_AGENT_NAME": "mediabloom", **extra}
     _BASELINE[str(server.log_path)] = server.log_path.read_text(errors="replace").count("worker registered")
     with log.open("wb") as out:
@@ -141,7 +141,7 @@ def test_tour_booking_over_the_room(livekit_server: LiveKitServer, agent_worker:
     assert "Bloom Realty" in turns[0].reply.spoken_text and turns[0].reply.planned_text
     booked = [r for t in turns for r in t.tools if r.name == "book_tour" and r.ok]
     assert len(booked) == 1
-    sandbox = Sandbox.open(agent_worker.data_dir / "sandbox.db", __import__("datetime").date(2026, 11, 26))
+    sandbox = Sandbox.open(agent_worker.data_dir / "sandbox.db", SCENARIO_TODAY)
     try:
         assert sandbox.calendar.count_bookings() == 1
     finally:

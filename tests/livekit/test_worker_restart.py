@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from datetime import date
 
 import pytest
 
 from tests.livekit.helpers import LiveKitServer
 from tests.livekit.room_caller import RoomCaller
 from tests.livekit.test_room_call import _call, _start_worker, _stop_worker
+from tests.support.dates import SCENARIO_TODAY
 from tools.journal.signing import Signer, load_signing_key
 from tools.journal.store import default_journal_url, open_store
 from tools.sandbox.core import Sandbox
@@ -67,7 +67,7 @@ def test_killed_worker_resumes_the_charge_exactly_once(livekit_server: LiveKitSe
 
     calls, unfinished = asyncio.run(journal_state())
     assert calls == 1 and len(unfinished) == 1, unfinished  # the charge was started, not finished
-    sandbox = Sandbox.open(data / "sandbox.db", date(2026, 11, 26))
+    sandbox = Sandbox.open(data / "sandbox.db", SCENARIO_TODAY)
     try:
         assert sandbox.payments.count_charges() == 1  # captured before the kill
         receipts_before = len(sandbox.payments.list_receipts()) if hasattr(sandbox.payments, "list_receipts") else None
@@ -85,7 +85,7 @@ def test_killed_worker_resumes_the_charge_exactly_once(livekit_server: LiveKitSe
 
     _, unfinished = asyncio.run(journal_state())
     assert unfinished == []
-    sandbox = Sandbox.open(data / "sandbox.db", date(2026, 11, 26))
+    sandbox = Sandbox.open(data / "sandbox.db", SCENARIO_TODAY)
     try:
         assert sandbox.payments.count_charges() == 1  # resumed from the receipt step: no second charge
         if receipts_before is not None:

@@ -1,19 +1,15 @@
-"""Fixtures of the planner tests: one real SQLite sandbox per test, pinned to one date."""
+"""Fixtures of the planner tests: one real SQLite sandbox per test (``tests.support.sandbox``),
+pinned to the shipped scenarios' today."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.planner.driver import TODAY
+from tests.support.sandbox import db_path, sandbox_clock, sb, today  # noqa: F401  (fixtures)
 from tools.sandbox.core import Sandbox
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+def sandbox(sb: Sandbox) -> Sandbox:
     """A fresh seeded sandbox: effects (bookings, charges, cases) are asserted on its rows."""
-    sb = Sandbox.open(tmp_path / "sb.db", TODAY)
-    yield sb
-    sb.close()
+    return sb

@@ -24,9 +24,6 @@ from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, ConversationMachine, ToolFinished, ToolProposed
 from worker.planner.policy import AgentSaid, Called, Item, Output, UserSaid, plan
 
-#: A Thursday; "tomorrow" is Friday 2026-11-27, the day the shipped scenarios book.
-TODAY = date(2026, 11, 26)
-
 #: More planner rounds than this after one caller sentence means it is looping on tools.
 MAX_ROUNDS = 6
 

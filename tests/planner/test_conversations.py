@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.planner.driver import TODAY, TextCall, effects
+from tests.planner.driver import TextCall, effects
+from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
 
 TOUR = [
@@ -33,7 +34,7 @@ CARD = "4539148803436467"
 
 
 async def test_tour_booking_books_exactly_once_and_ends_done(sandbox: Sandbox) -> None:
-    call = TextCall("real_estate", sandbox, TODAY)
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
     await call.run(TOUR)
 
     assert effects(sandbox) == {"bookings": 1, "charges": 0, "cases": 0, "opportunities": 1}
@@ -51,7 +52,7 @@ async def test_tour_booking_books_exactly_once_and_ends_done(sandbox: Sandbox) -
 
 
 async def test_insurance_renewal_charges_exactly_once_and_ends_done(sandbox: Sandbox) -> None:
-    call = TextCall("insurance", sandbox, TODAY)
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
     turns = await call.run(RENEWAL)
 
     assert effects(sandbox) == {"bookings": 0, "charges": 1, "cases": 0, "opportunities": 0}
@@ -69,7 +70,7 @@ async def test_insurance_renewal_charges_exactly_once_and_ends_done(sandbox: San
 
 
 async def test_whisper_style_transcripts_book_the_same_tour(sandbox: Sandbox) -> None:
-    call = TextCall("real_estate", sandbox, TODAY)
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
     await call.run([
         "Hi, my name is Dana Whitfield.",
         "It's 5-1-0, 4-8-2, 7-3-9-1",
@@ -87,7 +88,7 @@ async def test_whisper_style_transcripts_book_the_same_tour(sandbox: Sandbox) ->
 
 
 async def test_several_details_in_one_turn_are_saved_in_one_call(sandbox: Sandbox) -> None:
-    call = TextCall("real_estate", sandbox, TODAY)
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
     first = await call.say("Hi, I'm Dana Whitfield, my number is 510 482 7391, "
                            "I'm looking in Oakland with a budget of 900 thousand")
 
@@ -108,7 +109,7 @@ async def test_several_details_in_one_turn_are_saved_in_one_call(sandbox: Sandbo
 ])
 async def test_asking_for_a_person_opens_one_case_and_hands_off(sandbox: Sandbox, flow: str,
                                                                  before: list[str]) -> None:
-    call = TextCall(flow, sandbox, TODAY)
+    call = TextCall(flow, sandbox, SCENARIO_TODAY)
     await call.run(before)
     turn = await call.say("can I talk to a real person")
 
@@ -125,7 +126,7 @@ async def test_asking_for_a_person_opens_one_case_and_hands_off(sandbox: Sandbox
 @pytest.mark.parametrize("flow", ["real_estate", "insurance"])
 @pytest.mark.parametrize("mumble", ["uh hmm", "", "   ", "...", "hmm"])
 async def test_an_unintelligible_turn_gets_a_sorry_and_no_tool(sandbox: Sandbox, flow: str, mumble: str) -> None:
-    call = TextCall(flow, sandbox, TODAY)
+    call = TextCall(flow, sandbox, SCENARIO_TODAY)
     if flow == "real_estate":
         await call.say("Hi, my name is Dana Whitfield.")
     state, slots = call.state, dict(call.machine.s.slots)
@@ -140,7 +141,7 @@ async def test_an_unintelligible_turn_gets_a_sorry_and_no_tool(sandbox: Sandbox,
 
 
 async def test_no_to_the_charge_confirmation_charges_nothing(sandbox: Sandbox) -> None:
-    call = TextCall("insurance", sandbox, TODAY)
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
     await call.run(RENEWAL[:3])
     assert call.state == "confirm"
 
@@ -155,7 +156,7 @@ async def test_no_to_the_charge_confirmation_charges_nothing(sandbox: Sandbox) -
 
 async def test_a_yes_before_the_amount_was_stated_does_not_charge(sandbox: Sandbox) -> None:
     """A "yes" only counts as the answer to the question that stated the amount."""
-    call = TextCall("insurance", sandbox, TODAY)
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
     await call.run(RENEWAL[:2])
     turn = await call.say("yes, charge 4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 7")
 

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from tests.support.dates import SLOTS_TODAY as TODAY
 from tools.cards import luhn_ok
 from worker.reading.numbers import digits_from_speech, parse_spoken_number
 from worker.reading.slots import Slots, extract
 
-TODAY = dt.date(2025, 11, 20)  # a Thursday
 D = dt.date
 T = dt.time
 VISA = "4242424242424242"

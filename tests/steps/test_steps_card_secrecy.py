@@ -11,8 +11,9 @@ from tools.errors import ToolFailure
 from tools.sandbox import Sandbox
 from tools.steps import run_plan
 
-from tests.steps.conftest import TODAY, FixedClock
 from tests.steps.helpers import CHARGE, validated
+from tests.support.clocks import FixedClock
+from tests.support.dates import TOOLS_TODAY
 
 CARDS = ("4242424242424242", "5555555555554444", "378282246310005", "4000000000000002", "4242424242424241")
 
@@ -30,7 +31,7 @@ def assert_no_card(blob: bytes) -> None:
 
 
 async def test_card_numbers_never_reach_the_database_bytes(db_path: Path, log_lines: list[str]) -> None:
-    sb = Sandbox.open(db_path, TODAY, clock=FixedClock())
+    sb = Sandbox.open(db_path, TOOLS_TODAY, clock=FixedClock())
     try:
         for n, card in enumerate(CARDS):
             spoken = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
@@ -56,7 +57,7 @@ async def test_card_numbers_never_reach_the_database_bytes(db_path: Path, log_li
 
 def test_the_byte_scan_finds_a_planted_number(db_path: Path) -> None:
     """The scan above is not vacuous: a number written by anyone shows up in the bytes."""
-    with Sandbox.open(db_path, TODAY) as sb:
+    with Sandbox.open(db_path, TOOLS_TODAY) as sb:
         assert_no_card(db_bytes(db_path))
         conn = sqlite3.connect(db_path)
         conn.execute("INSERT INTO meta (key, value) VALUES ('planted', ?)", (CARDS[0],))

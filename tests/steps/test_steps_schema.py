@@ -9,8 +9,8 @@ from pathlib import Path
 from tools.sandbox import Sandbox
 from tools.steps import run_plan
 
-from tests.steps.conftest import TODAY
 from tests.steps.helpers import CHARGE, booking, validated
+from tests.support.dates import TOOLS_TODAY
 
 #: The two tables whose shape changed, exactly as schema version 1 created them.
 V1_TABLES = """
@@ -52,14 +52,14 @@ async def test_version_1_file_is_upgraded_and_keeps_its_rows(tmp_path: Path, tom
     conn = sqlite3.connect(path)
     conn.executescript(V1_TABLES)
     conn.close()
-    with Sandbox.open(path, TODAY) as sb:
+    with Sandbox.open(path, TOOLS_TODAY) as sb:
         assert sb.calendar.count_bookings() == 1 and sb.payments.count_charges() == 1
         old = sb.calendar.get_booking("BK-1001")
         assert old is not None and old.hold_id is None
         _, _, tour = await run_plan(sb, "book_tour", validated("book_tour", booking(tomorrow)), "k1")
         _, _, charge = await run_plan(sb, "charge_card", validated("charge_card", CHARGE), "k2")
         assert tour["booking_id"] == "BK-1002" and charge["charge_id"] == "CH-1002"
-    with Sandbox.open(path, TODAY) as sb:  # reopening an upgraded file is a no-op
+    with Sandbox.open(path, TOOLS_TODAY) as sb:  # reopening an upgraded file is a no-op
         assert sb.calendar.count_bookings() == 2 and sb.payments.count_charges() == 2
     conn = sqlite3.connect(path)
     try:

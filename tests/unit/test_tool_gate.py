@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from livekit.agents.llm import ToolError
 
-from tests.planner.driver import TODAY, effects
+from tests.planner.driver import effects
+from tests.support.dates import SCENARIO_TODAY
 from tools.registry import TOOLS
 from tools.sandbox.core import Sandbox
 from worker.call.tool_gate import ToolGate
@@ -225,7 +226,7 @@ def runner() -> Iterator[asyncio.Runner]:
 @pytest.fixture
 def sandboxes(tmp_path: Path) -> Iterator[dict[str, Sandbox]]:
     """One sandbox per flow for all examples (opening one per example would dominate the run)."""
-    sbs = {flow: Sandbox.open(tmp_path / f"{flow}.db", TODAY) for flow in ("real_estate", "insurance")}
+    sbs = {flow: Sandbox.open(tmp_path / f"{flow}.db", SCENARIO_TODAY) for flow in ("real_estate", "insurance")}
     yield sbs
     for sb in sbs.values():
         sb.close()
