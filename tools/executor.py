@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import hashlib
 import random
 import time
 import traceback
@@ -21,55 +20,20 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 from loguru import logger
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from tools.errors import ToolFailure
-from tools.journal.records import JournalEntry, args_hash, canonical_json
+from tools.journal.records import JournalEntry, args_hash
 from tools.journal.store import JournalStore
 from tools.redact import mask_card_numbers, redact_args, scrub
-from tools.registry import TOOLS, ToolOutcome, format_validation_error
-from tools.steps import StepContext, StepPlan, plan_for
+from tools.registry import TOOLS, ToolOutcome
+from tools.spec import InvalidArguments, RetryPolicy
+from tools.steps import StepContext, StepPlan, step_key
 
-
-class RetryPolicy(BaseModel):
-    """How hard to try a step: attempts, backoff (base doubling up to cap, ± jitter), timeout."""
-
-    attempts: int = 3
-    base_delay: float = 0.2
-    max_delay: float = 2.0
-    jitter: float = 0.3
-    timeout: float = 5.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        raw = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
-        return max(0.0, raw * (1 + rng.uniform(-self.jitter, self.jitter)))
-
-
-DEFAULT_RETRY = RetryPolicy()
-RETRY: dict[str, RetryPolicy] = {
-    "charge_card": RetryPolicy(attempts=4, base_delay=0.25, max_delay=2.0, timeout=6.0),
-    "book_tour": RetryPolicy(attempts=4, base_delay=0.25, max_delay=2.0, timeout=6.0),
-}
-
-KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "charge_card": ("policy_number", "amount_cents", "card_token"),
-    "book_tour": ("listing_id", "slot_start", "phone"),
-    "create_case": ("reason", "summary"),
-    "update_opportunity": ("phone", "stage", "listing_id"),
-}
 
 OnRetry = Callable[[str, int, str], Awaitable[None]]
 CrashHook = Callable[[str], None]
 """Called with a boundary label ("before_step:capture", "after_finish", ...); see ToolExecutor.crash_hook."""
-
-
-def idempotency_key(tool: str, prepared: dict[str, Any]) -> str | None:
-    """The business key of an effect: a hash of the tool and its key fields (None: no effect)."""
-    if not TOOLS[tool].effect:
-        return None
-    fields = KEY_FIELDS.get(tool) or tuple(sorted(prepared))
-    material = canonical_json({"tool": tool, **{f: prepared.get(f) for f in fields}})
-    return f"{tool}:" + hashlib.sha256(material).hexdigest()[:32]
 
 
 @dataclass
@@ -84,7 +48,8 @@ class ToolExecutor:
     sandbox: Any
     store: JournalStore
     owner: str = field(default_factory=lambda: f"proc-{random.getrandbits(48):012x}")
-    retry: dict[str, RetryPolicy] = field(default_factory=lambda: dict(RETRY))
+    retry: dict[str, RetryPolicy] = field(default_factory=dict)
+    """Per-tool overrides of the spec's retry policy (tests use fast ones); empty in production."""
     ttl_s: float = 24 * 3600
     wait_s: float = 30.0
     """How long a duplicate waits for a call another process is running."""
@@ -107,14 +72,10 @@ class ToolExecutor:
         if spec is None:
             return ToolOutcome(name=tool, ok=False, error_code="unknown_tool", error_message=f"no tool named {tool!r}")
         try:
-            model = args if isinstance(args, spec.args_model) else spec.args_model.model_validate(args)
-        except ValidationError as exc:
-            return ToolOutcome(name=tool, ok=False, error_code="invalid_arguments", error_message=format_validation_error(exc))
-        except (ArithmeticError, TypeError, ValueError) as exc:  # a validator that raised something pydantic
-            # does not wrap (e.g. OverflowError from round(inf)): still bad arguments; never echo the input
-            return ToolOutcome(name=tool, ok=False, error_code="invalid_arguments",
-                               error_message=f"{tool} arguments could not be read ({type(exc).__name__})")
-        plan = plan_for(tool)
+            model = spec.validate(args)
+        except InvalidArguments as exc:
+            return ToolOutcome(name=tool, ok=False, error_code="invalid_arguments", error_message=exc.reason)
+        plan = spec.plan
         try:
             prepared = await plan.prepare(self.sandbox, model)
         except ToolFailure as exc:
@@ -122,7 +83,7 @@ class ToolExecutor:
         except Exception as exc:  # noqa: BLE001 - a bug must come back as an outcome, not end the call
             code, message, transient = _classify(exc, tool)
             return self._failed(tool, code, message, transient, started)
-        key = idempotency_key(tool, prepared)
+        key = spec.idempotency_key(prepared)
         if key is None:
             return await self._execute(call_id, tool, plan, prepared, None, turn, tool_call_id, started, {},
                                        on_retry=on_retry)
@@ -159,7 +120,7 @@ class ToolExecutor:
                                         payload=result if failed else {"result": result})
                     outcomes.append(self._stored(start.tool, result, time.perf_counter()))
                     continue
-            outcomes.append(await self._execute(cid, start.tool, plan_for(start.tool), prepared, key, start.turn,
+            outcomes.append(await self._execute(cid, start.tool, TOOLS[start.tool].plan, prepared, key, start.turn,
                                                 start.tool_call_id, time.perf_counter(), done, resumed=True))
         return outcomes
 
@@ -232,11 +193,11 @@ class ToolExecutor:
                        done: dict[str, dict[str, Any]], resumed: bool = False,
                        on_retry: OnRetry | None = None) -> ToolOutcome:
         spec = TOOLS[tool]
-        policy = self.retry.get(tool, DEFAULT_RETRY)
+        policy = self.retry.get(tool, spec.retry)
         # step keys are scoped to the conversation, like the call's own key; a read-only call
         # gets a journal-only key (no idempotency record: repeating a lookup is harmless)
         key = key or f"read:{tool}:{tool_call_id or time.time_ns()}"
-        effect = TOOLS[tool].effect
+        effect = spec.effect
         step_key_base = f"{call_id}:{key}"
         if not resumed:
             self._boundary("before_start")
@@ -247,7 +208,7 @@ class ToolExecutor:
         for step in plan.steps:
             if step.name in outputs:
                 continue
-            ctx = StepContext(args=prepared, outputs=outputs, key=f"{step_key_base}:{step.name}")
+            ctx = StepContext(args=prepared, outputs=outputs, key=step_key(step_key_base, step.name))
             attempt = 0
             while True:
                 attempt += 1

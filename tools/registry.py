@@ -1,24 +1,24 @@
-"""The tool catalogue and the one safe way to run a tool.
+"""The tool catalogue: every tool declared once, and the one safe way to run a tool.
 
-:data:`TOOLS` is what the worker turns into livekit-agents function tools (using
-:meth:`ToolSpec.json_schema` as the raw schema) and what the state machine refers to by
-name. :func:`run_tool` is the single entry point from the conversation side: it validates
-raw planner/LLM arguments, runs the action and always returns a :class:`ToolOutcome` —
-a tool failure is something the conversation has to talk its way around, so it is data,
-never an exception that could tear down the call.
+:data:`TOOLS` holds one :class:`~tools.spec.ToolSpec` per tool with every fact about it
+(arguments, result, description, secret fields, effect, idempotency key fields, retry
+policy, step plan). The worker turns it into livekit-agents function tools (using
+:meth:`ToolSpec.json_schema` as the raw schema), the state machine refers to tools by name
+and the executor runs them from it. :func:`run_tool` runs one tool with no journal: it
+validates raw planner/LLM arguments, runs the action and always returns a
+:class:`ToolOutcome` — a tool failure is something the conversation has to talk its way
+around, so it is data, never an exception that could tear down the call.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from loguru import logger
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from tools import actions
 from tools.errors import ToolFailure
@@ -38,7 +38,6 @@ from tools.models import (
     SaveCallerDetailsArgs,
     SaveCallerDetailsResult,
     ToolArgs,
-    ToolResult,
     UpdateOpportunityArgs,
     UpdateOpportunityResult,
     VerifyIdentityArgs,
@@ -46,30 +45,8 @@ from tools.models import (
 )
 from tools.redact import mask_card_numbers, redact_args
 from tools.sandbox import Sandbox
-
-ToolFunc = Callable[..., Awaitable[ToolResult]]
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """Everything the runtime needs to know about one tool.
-
-    ``secret_fields`` names arguments that must never be logged or traced in clear;
-    ``effect`` marks tools that change the outside world (those get idempotency keys and,
-    later, journal entries; read-only tools can simply be retried).
-    """
-
-    name: str
-    description: str
-    args_model: type[ToolArgs]
-    result_model: type[ToolResult]
-    func: ToolFunc
-    secret_fields: frozenset[str] = field(default_factory=frozenset)
-    effect: bool = False
-
-    def json_schema(self) -> dict[str, Any]:
-        """JSON schema of the arguments, as given to an LLM / livekit raw function tool."""
-        return self.args_model.model_json_schema()
+from tools.spec import InvalidArguments, RetryPolicy, ToolSpec
+from tools.step_plans import BOOK_TOUR_STEPS, CHARGE_CARD_STEPS
 
 
 class ToolOutcome(BaseModel):
@@ -88,6 +65,10 @@ class ToolOutcome(BaseModel):
     replayed: bool = False
     """Served from a stored result (a duplicate), with no new side effect."""
 
+
+#: The three-step effects (charge_card, book_tour): one more attempt, a later first retry
+#: and a longer deadline per step than the default ``RetryPolicy()``.
+_MULTI_STEP_RETRY = RetryPolicy(attempts=4, base_delay=0.25, max_delay=2.0, timeout=6.0)
 
 TOOLS: dict[str, ToolSpec] = {
     spec.name: spec
@@ -132,6 +113,9 @@ TOOLS: dict[str, ToolSpec] = {
             result_model=BookTourResult,
             func=actions.book_tour,
             effect=True,
+            key_fields=("listing_id", "slot_start", "phone"),
+            retry=_MULTI_STEP_RETRY,
+            steps=BOOK_TOUR_STEPS,
         ),
         ToolSpec(
             name="update_opportunity",
@@ -143,6 +127,7 @@ TOOLS: dict[str, ToolSpec] = {
             result_model=UpdateOpportunityResult,
             func=actions.update_opportunity,
             effect=True,
+            key_fields=("phone", "stage", "listing_id"),
         ),
         ToolSpec(
             name="verify_identity",
@@ -176,6 +161,9 @@ TOOLS: dict[str, ToolSpec] = {
             func=actions.charge_card,
             secret_fields=frozenset({"card_number"}),
             effect=True,
+            key_fields=("policy_number", "amount_cents", "card_token"),
+            retry=_MULTI_STEP_RETRY,
+            steps=CHARGE_CARD_STEPS,
         ),
         ToolSpec(
             name="create_case",
@@ -187,50 +175,10 @@ TOOLS: dict[str, ToolSpec] = {
             result_model=CreateCaseResult,
             func=actions.create_case,
             effect=True,
+            key_fields=("reason", "summary"),
         ),
     )
 }
-
-
-def format_validation_error(exc: ValidationError) -> str:
-    """A readable one-liner from a pydantic error, without ever echoing input values
-    (the input may be a card number)."""
-    messages: list[str] = []
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
-        names = [str(part) for part in error["loc"] if isinstance(part, str) and not any(c in part for c in "[(")]
-        field_name = ".".join(names)
-        kind = error["type"]
-        text = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if kind == "missing":
-            message = f"{field_name} is required"
-        elif kind == "extra_forbidden":
-            message = f"{field_name} is not a known argument"
-        elif field_name:
-            message = f"{field_name}: {text}"
-        else:
-            message = text
-        if message not in messages:
-            messages.append(message)
-    return mask_card_numbers("; ".join(messages))
-
-
-def _coerce_args(raw_args: Any) -> dict[str, Any]:
-    """LLMs hand over arguments as a dict, a JSON string, or nothing at all."""
-    if isinstance(raw_args, BaseModel):
-        raise ValueError(f"arguments are a {type(raw_args).__name__}, not this tool's arguments")
-    if raw_args is None:
-        return {}
-    if isinstance(raw_args, str):
-        text = raw_args.strip()
-        if not text:
-            return {}
-        try:
-            raw_args = json.loads(text)
-        except json.JSONDecodeError:
-            raise ValueError("arguments are not valid JSON") from None
-    if not isinstance(raw_args, Mapping):
-        raise ValueError("arguments must be a JSON object")
-    return dict(raw_args)
 
 
 async def run_tool(
@@ -243,7 +191,8 @@ async def run_tool(
     """Validate and run one tool; never raises (except on task cancellation).
 
     ``raw_args`` is what the planner/LLM produced (dict or JSON text), or an instance of
-    the tool's own args model when the caller has validated already.
+    the tool's own args model when the caller has validated already (see
+    :meth:`ToolSpec.validate`).
 
     Failure codes: ``unknown_tool``, ``invalid_arguments``, any ``ToolFailure.code``
     (``not_found``, ``conflict``, ``invalid_card``, ``timeout``, ...) and
@@ -266,24 +215,15 @@ async def run_tool(
         )
 
     try:
-        if isinstance(raw_args, spec.args_model):
-            # Already validated by the caller (e.g. the worker's tool gate): re-dumping to
-            # JSON and back would replace SecretStr card numbers with "**********".
-            args = raw_args
-            args_dict = raw_args.model_dump()
-        else:
-            args_dict = _coerce_args(raw_args)
-            args = spec.args_model.model_validate(args_dict)
-    except (ValidationError, ValueError) as exc:
-        detail = format_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
-        message = f"Invalid arguments for {name}: {detail}"
-        safe_args = redact_args(spec, raw_args) if isinstance(raw_args, Mapping) else "<unparsed>"
-        log.warning("{} args={}", message, safe_args)
+        args = spec.validate(raw_args)
+    except InvalidArguments as exc:
+        safe_raw = redact_args(spec, raw_args) if isinstance(raw_args, Mapping) else "<unparsed>"
+        log.warning("{} args={}", exc, safe_raw)
         return ToolOutcome(
-            name=name, ok=False, error_code="invalid_arguments", error_message=message, duration_ms=elapsed()
+            name=name, ok=False, error_code="invalid_arguments", error_message=str(exc), duration_ms=elapsed()
         )
 
-    safe_args = redact_args(spec, args_dict)
+    safe_args = redact_args(spec, args.model_dump())
     try:
         if spec.effect:
             result = await spec.func(sb, args, idempotency_key=idempotency_key)

@@ -3,7 +3,8 @@
 A tool with several effects (reserve money, then take it, then send a receipt) cannot be
 made exactly-once by one idempotency key around the whole call: if the process dies after
 the capture but before the receipt, re-running the call must skip the capture, not repeat
-it. So such a tool is declared here as a :class:`StepPlan`:
+it. So such a tool declares a :class:`StepPlan` on its spec (``ToolSpec.steps``; the plans
+themselves are in :mod:`tools.step_plans`):
 
 - ``prepare`` turns the validated arguments into JSON-able *prepared arguments* with
   secrets replaced by tokens (``charge_card``: the card number becomes ``card_token`` and
@@ -23,26 +24,23 @@ output, and after a crash re-runs from the first step without a recorded output.
 :func:`run_plan` is a plain sequential runner (no journal, no retries) for tests and
 as the reference semantics.
 
-Tools that have a single effect (or none) are wrapped by :func:`plan_for` as one step
-``run`` calling the existing action.
+A tool that has a single effect (or none) declares no plan: :func:`single_step` wraps its
+action as one step ``run`` (``ToolSpec.plan``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from tools.actions import spoken_day, spoken_time, street_address
-from tools.errors import Conflict
-from tools.models import BookTourArgs, BookTourResult, ChargeCardArgs, ChargeCardResult, format_cents
-from tools.registry import TOOLS, ToolSpec
 from tools.sandbox import Sandbox
+
+if TYPE_CHECKING:  # the spec holds a plan; a plan is built from a spec only here, at run time
+    from tools.spec import ToolSpec
 
 Outputs = dict[str, dict[str, Any]]
 
@@ -71,7 +69,6 @@ class Step:
 class StepPlan:
     """A tool declared as prepare → steps → finish (see the module docstring)."""
 
-    tool: str
     prepare: Callable[[Sandbox, BaseModel], Awaitable[dict[str, Any]]]
     steps: tuple[Step, ...]
     finish: Callable[[dict[str, Any], Outputs], dict[str, Any]]
@@ -79,11 +76,11 @@ class StepPlan:
     def __post_init__(self) -> None:
         names = [step.name for step in self.steps]
         if not names:
-            raise ValueError(f"plan {self.tool!r} has no steps")
+            raise ValueError("a step plan needs at least one step")
         if len(set(names)) != len(names):
-            raise ValueError(f"plan {self.tool!r} has duplicate step names: {names}")
+            raise ValueError(f"a step plan has duplicate step names: {names}")
         if any(not name or ":" in name for name in names):
-            raise ValueError(f"plan {self.tool!r}: step names must be non-empty and contain no ':'")
+            raise ValueError(f"step names must be non-empty and contain no ':' (they end step keys): {names}")
 
     @property
     def step_names(self) -> tuple[str, ...]:
@@ -93,7 +90,7 @@ class StepPlan:
         for step in self.steps:
             if step.name == name:
                 return step
-        raise KeyError(f"plan {self.tool!r} has no step {name!r}; steps: {list(self.step_names)}")
+        raise KeyError(f"no step {name!r}; steps: {list(self.step_names)}")
 
 
 def step_key(tool_key: str, step: str) -> str:
@@ -101,168 +98,26 @@ def step_key(tool_key: str, step: str) -> str:
     return f"{tool_key}:{step}"
 
 
-def _expect(args: BaseModel, model: type[BaseModel]) -> None:
+def expect_args(args: BaseModel, model: type[BaseModel]) -> None:
+    """``prepare`` was handed another tool's arguments: a bug, not bad input."""
     if not isinstance(args, model):
         raise TypeError(f"expected {model.__name__}, got {type(args).__name__}")
 
 
-# --- charge_card: authorize → capture → receipt -----------------------------------------
+def single_step(spec: ToolSpec) -> StepPlan:
+    """The plan of a tool without declared steps: one step ``run`` calling the action.
 
-
-async def _prepare_charge(sb: Sandbox, args: BaseModel) -> dict[str, Any]:
-    """Check the amount against the renewal quote, then vault the card.
-
-    Same rules as :func:`tools.actions.charge_card`: ``NotFound`` for an unknown policy,
-    ``Conflict`` if the policy cannot be renewed or the amount is not the premium,
-    ``PermanentToolError(invalid_card)`` for a bad number. The returned arguments carry
-    the token and last four digits, never the number.
+    The prepared arguments are the validated arguments as JSON (the spec refuses secret
+    fields without a plan, so nothing secret is journaled); the step output is the result.
     """
-    _expect(args, ChargeCardArgs)
-    assert isinstance(args, ChargeCardArgs)
-    quote = await asyncio.to_thread(sb.policies.renewal_quote, args.policy_number)
-    if args.amount_cents != quote.amount_cents:
-        raise Conflict(
-            f"The amount {format_cents(args.amount_cents)} doesn't match the renewal premium of "
-            f"{format_cents(quote.amount_cents)} for {args.policy_number}."
-        )
-    token, last4 = await asyncio.to_thread(sb.payments.tokenize, args.card_number.get_secret_value())
-    return {
-        "policy_number": args.policy_number,
-        "amount_cents": args.amount_cents,
-        "card_token": token,
-        "card_last4": last4,
-    }
-
-
-async def _authorize(sb: Sandbox, ctx: StepContext) -> dict[str, Any]:
-    a = ctx.args
-    authorization_id = await asyncio.to_thread(
-        sb.payments.authorize, a["policy_number"], a["amount_cents"], a["card_token"], ctx.key
-    )
-    return {"authorization_id": authorization_id}
-
-
-async def _capture(sb: Sandbox, ctx: StepContext) -> dict[str, Any]:
-    charge_id = await asyncio.to_thread(sb.payments.capture, ctx.outputs["authorize"]["authorization_id"], ctx.key)
-    return {"charge_id": charge_id, "status": "succeeded"}
-
-
-async def _receipt(sb: Sandbox, ctx: StepContext) -> dict[str, Any]:
-    receipt_id = await asyncio.to_thread(sb.payments.send_receipt, ctx.outputs["capture"]["charge_id"], ctx.key)
-    return {"receipt_id": receipt_id}
-
-
-def _finish_charge(args: dict[str, Any], outputs: Outputs) -> dict[str, Any]:
-    capture = outputs["capture"]
-    return ChargeCardResult(
-        charge_id=capture["charge_id"],
-        policy_number=args["policy_number"],
-        amount_cents=args["amount_cents"],
-        amount_text=format_cents(args["amount_cents"]),
-        card_last4=args["card_last4"],
-        card_token=args["card_token"],
-        status=capture["status"],
-    ).model_dump(mode="json")
-
-
-# --- book_tour: hold_slot → confirm_event → send_confirmation ---------------------------
-
-
-async def _prepare_booking(sb: Sandbox, args: BaseModel) -> dict[str, Any]:
-    """Look the listing up (``NotFound`` before any effect) and keep its address for the
-    confirmation sentence."""
-    _expect(args, BookTourArgs)
-    assert isinstance(args, BookTourArgs)
-    listing = await asyncio.to_thread(sb.listings.get, args.listing_id)
-    return {
-        "listing_id": listing.listing_id,
-        "slot_start": args.slot_start.isoformat(timespec="seconds"),
-        "name": args.name,
-        "phone": args.phone,
-        "address": listing.address,
-        "area": listing.area,
-    }
-
-
-async def _hold_slot(sb: Sandbox, ctx: StepContext) -> dict[str, Any]:
-    a = ctx.args
-    hold_id = await asyncio.to_thread(
-        sb.calendar.hold, a["listing_id"], datetime.fromisoformat(a["slot_start"]), a["phone"], ctx.key
-    )
-    return {"hold_id": hold_id}
-
-
-async def _confirm_event(sb: Sandbox, ctx: StepContext) -> dict[str, Any]:
-    a = ctx.args
-    booking_id = await asyncio.to_thread(
-        sb.calendar.confirm, ctx.outputs["hold_slot"]["hold_id"], a["name"], a["phone"], ctx.key
-    )
-    return {"booking_id": booking_id}
-
-
-async def _send_confirmation(sb: Sandbox, ctx: StepContext) -> dict[str, Any]:
-    message_id = await asyncio.to_thread(
-        sb.calendar.send_confirmation, ctx.outputs["confirm_event"]["booking_id"], ctx.key
-    )
-    return {"message_id": message_id}
-
-
-def _finish_booking(args: dict[str, Any], outputs: Outputs) -> dict[str, Any]:
-    start = datetime.fromisoformat(args["slot_start"])
-    booking_id = outputs["confirm_event"]["booking_id"]
-    confirmation = (
-        f"You're booked to tour {street_address(args['address'])} in {args['area']} on "
-        f"{spoken_day(start)} at {spoken_time(start)}. Your confirmation number is {booking_id}."
-    )
-    return BookTourResult(
-        booking_id=booking_id,
-        listing_id=args["listing_id"],
-        address=args["address"],
-        slot_start=start,
-        confirmation=confirmation,
-    ).model_dump(mode="json")
-
-
-PLANS: dict[str, StepPlan] = {
-    plan.tool: plan
-    for plan in (
-        StepPlan(
-            tool="charge_card",
-            prepare=_prepare_charge,
-            steps=(Step("authorize", _authorize), Step("capture", _capture), Step("receipt", _receipt)),
-            finish=_finish_charge,
-        ),
-        StepPlan(
-            tool="book_tour",
-            prepare=_prepare_booking,
-            steps=(
-                Step("hold_slot", _hold_slot),
-                Step("confirm_event", _confirm_event),
-                Step("send_confirmation", _send_confirmation),
-            ),
-            finish=_finish_booking,
-        ),
-    )
-}
-
-
-# --- single-step wrapping of the other tools --------------------------------------------
-
-
-def _wrap(spec: ToolSpec) -> StepPlan:
-    """One step ``run`` calling the action; its output is the result dict."""
-    if spec.secret_fields:
-        # The generic prepare would journal "**********" (or worse, the secret): a tool
-        # with secrets needs a real plan that tokenizes them.
-        raise ValueError(f"tool {spec.name!r} has secret fields {sorted(spec.secret_fields)} but no step plan")
     takes_key = "idempotency_key" in inspect.signature(spec.func).parameters
 
     async def prepare(sb: Sandbox, args: BaseModel) -> dict[str, Any]:
-        _expect(args, spec.args_model)
+        expect_args(args, spec.args_model)
         return args.model_dump(mode="json")
 
     async def run(sb: Sandbox, ctx: StepContext) -> dict[str, Any]:
-        args = spec.args_model.model_validate(ctx.args)
+        args = spec.validate(ctx.args)
         if takes_key:
             result = await spec.func(sb, args, idempotency_key=ctx.key)
         else:
@@ -274,40 +129,25 @@ def _wrap(spec: ToolSpec) -> StepPlan:
     def finish(args: dict[str, Any], outputs: Outputs) -> dict[str, Any]:
         return dict(outputs["run"])
 
-    return StepPlan(tool=spec.name, prepare=prepare, steps=(Step("run", run),), finish=finish)
-
-
-_WRAPPED: dict[str, StepPlan] = {}
-
-
-def plan_for(tool: str) -> StepPlan:
-    """The step plan of any tool in :data:`tools.registry.TOOLS` (``KeyError`` otherwise)."""
-    if tool in PLANS:
-        return PLANS[tool]
-    if tool not in TOOLS:
-        raise KeyError(f"unknown tool {tool!r}")
-    if tool not in _WRAPPED:
-        _WRAPPED[tool] = _wrap(TOOLS[tool])
-    return _WRAPPED[tool]
+    return StepPlan(prepare=prepare, steps=(Step("run", run),), finish=finish)
 
 
 async def run_plan(
     sb: Sandbox,
-    tool: str,
+    plan: StepPlan,
     args: BaseModel,
     tool_key: str,
     *,
     completed: Mapping[str, dict[str, Any]] | None = None,
     prepared: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Outputs, dict[str, Any]]:
-    """Run a tool's plan in order: ``(prepared args, step outputs, result)``.
+    """Run a plan in order: ``(prepared args, step outputs, result)``.
 
     Steps named in ``completed`` are skipped and their outputs reused (resume); pass
     ``prepared`` to skip ``prepare`` too (a resumed call uses the journaled prepared args).
     No retries and no journal: the first failure propagates. Reference semantics for the
     executor and a helper for tests.
     """
-    plan = plan_for(tool)
     if prepared is None:
         prepared = await plan.prepare(sb, args)
     outputs: Outputs = dict(completed or {})

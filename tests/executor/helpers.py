@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.dates import SCENARIO_TODAY
-from tools.executor import RetryPolicy
 from tools.journal.records import JournalEntry
 from tools.journal.signing import Signer
 from tools.journal.store import JournalStore, open_store
 from tools.registry import TOOLS
 from tools.sandbox import Sandbox
 from tools.sandbox.seed import window_days
+from tools.spec import RetryPolicy
 
 KEY = b"executor-tests-signing-key"
 CARD = "4539 1488 0343 6467"

@@ -27,13 +27,12 @@ from tests.executor.helpers import (
     of_kind,
     total_effects,
 )
-from tools.executor import ToolExecutor, idempotency_key
+from tools.executor import ToolExecutor
 from tools.journal.records import args_hash
 from tools.journal.store import JournalStore
 from tools.journal.verify import verify_chain
 from tools.registry import TOOLS, ToolOutcome
 from tools.sandbox import Sandbox
-from tools.steps import plan_for
 
 TOOLS_WITH_EFFECTS = ("charge_card", "book_tour")
 
@@ -56,8 +55,8 @@ def one_effect(sb: Sandbox, tool: str) -> int:
 
 
 async def key_of(sb: Sandbox, tool: str, args: dict[str, Any]) -> str:
-    prepared = await plan_for(tool).prepare(sb, TOOLS[tool].args_model.model_validate(args))
-    key = idempotency_key(tool, prepared)
+    prepared = await TOOLS[tool].plan.prepare(sb, TOOLS[tool].validate(args))
+    key = TOOLS[tool].idempotency_key(prepared)
     assert key is not None
     return key
 
@@ -237,7 +236,7 @@ async def test_a_claim_whose_owner_died_before_journaling_is_taken_over_after_th
     resume cannot see it (nothing journaled) and every repeat failed ``in_progress_elsewhere``."""
     args = args_for(sb, "charge_card")
     key = await key_of(sb, "charge_card", args)
-    prepared = await plan_for("charge_card").prepare(sb, TOOLS["charge_card"].args_model.model_validate(args))
+    prepared = await TOOLS["charge_card"].plan.prepare(sb, TOOLS["charge_card"].validate(args))
     dead = await store.claim("conv-orphan", key, "charge_card", args_hash("charge_card", prepared), "dead-worker", 3600)
     assert dead.status == "claimed"
 
@@ -257,7 +256,7 @@ async def test_a_claim_whose_owner_journaled_its_start_is_still_waited_for_not_t
     (and may still be running) is left to it, or to ``resume`` if that worker died."""
     args = args_for(sb, "charge_card")
     key = await key_of(sb, "charge_card", args)
-    prepared = await plan_for("charge_card").prepare(sb, TOOLS["charge_card"].args_model.model_validate(args))
+    prepared = await TOOLS["charge_card"].plan.prepare(sb, TOOLS["charge_card"].validate(args))
     await store.claim("conv-busy", key, "charge_card", args_hash("charge_card", prepared), "busy-worker", 3600)
     await store.append("conv-busy", "call_started", tool="charge_card", idempotency_key=key, payload={"args": prepared})
 

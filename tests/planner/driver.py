@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
-
 from tools.registry import TOOLS, run_tool
 from tools.sandbox.core import Sandbox
+from tools.spec import InvalidArguments
 from worker.reading.turn import read_caller_turn
 from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, ConversationMachine, ToolFinished, ToolProposed
@@ -70,9 +69,9 @@ class TextCall:
         """Validate like the tool gate, ask the machine, run the tool, fold the outcome back."""
         spec = TOOLS[name]
         try:
-            validated = spec.args_model.model_validate(args)
-        except ValidationError as exc:
-            payload = json.dumps({"error": "invalid_arguments", "tool": name, "reason": str(exc)})
+            validated = spec.validate(args)
+        except InvalidArguments as exc:
+            payload = json.dumps({"error": "invalid_arguments", "tool": name, "reason": exc.reason})
             return ToolRecord(name, args, accepted=False, error="invalid_arguments"), Output(call_id, name, payload, True)
         normalized = validated.model_dump(mode="json", exclude_none=True)
         decision = self.machine.propose(ToolProposed(call_id=call_id, tool=name, args=normalized))

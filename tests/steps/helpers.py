@@ -8,7 +8,7 @@ from typing import Any
 
 from tools.registry import TOOLS
 from tools.sandbox import Sandbox
-from tools.steps import Outputs, StepContext, plan_for, step_key
+from tools.steps import Outputs, StepContext, step_key
 
 CARD = "4242424242424242"
 CHARGE = {"policy_number": "POL-4821", "amount_cents": 128_400, "card_number": CARD}
@@ -35,14 +35,14 @@ def sample_args(tomorrow: date) -> dict[str, dict[str, Any]]:
 
 
 def validated(tool: str, raw: dict[str, Any]) -> Any:
-    return TOOLS[tool].args_model.model_validate(raw)
+    return TOOLS[tool].validate(raw)
 
 
 async def run_step(
     sb: Sandbox, tool: str, name: str, prepared: dict[str, Any], outputs: Outputs, tool_key: str
 ) -> dict[str, Any]:
     """Run one step the way the executor would (its key derived from the tool key)."""
-    step = plan_for(tool).step(name)
+    step = TOOLS[tool].plan.step(name)
     return await step.run(sb, StepContext(args=prepared, outputs=dict(outputs), key=step_key(tool_key, name)))
 
 

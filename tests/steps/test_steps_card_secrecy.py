@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tools.errors import ToolFailure
+from tools.registry import TOOLS
 from tools.sandbox import Sandbox
 from tools.steps import run_plan
 
@@ -37,12 +38,12 @@ async def test_card_numbers_never_reach_the_database_bytes(db_path: Path, log_li
             spoken = " ".join(card[i : i + 4] for i in range(0, len(card), 4))
             args = validated("charge_card", {**CHARGE, "card_number": spoken})
             try:
-                await run_plan(sb, "charge_card", args, f"call-{n}:pay")
+                await run_plan(sb, TOOLS["charge_card"].plan, args, f"call-{n}:pay")
             except ToolFailure:
                 pass  # declined / invalid: must not leave the number behind either
         sb.faults.arm("payments", "capture", "crash_after_effect")
         with pytest.raises(ToolFailure):
-            await run_plan(sb, "charge_card", validated("charge_card", CHARGE), "call-crash:pay")
+            await run_plan(sb, TOOLS["charge_card"].plan, validated("charge_card", CHARGE), "call-crash:pay")
         sb.payments.charge("POL-4821", 128_400, CARDS[1], "legacy-1")  # the single-call path too
         wal = Path(f"{db_path}-wal")
         assert wal.exists() and wal.stat().st_size > 0  # the check below really reads a live WAL

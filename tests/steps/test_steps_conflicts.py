@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tools.errors import Conflict
+from tools.registry import TOOLS
 from tools.sandbox import Sandbox
-from tools.steps import plan_for, run_plan
+from tools.steps import run_plan
 
 from tests.steps.helpers import booking, run_step, validated
 
@@ -21,7 +22,7 @@ def at(day: date, hour: int) -> datetime:
 
 
 async def test_second_call_for_the_same_slot_fails_at_hold(sb: Sandbox, tomorrow: date) -> None:
-    plan = plan_for("book_tour")
+    plan = TOOLS["book_tour"].plan
     maria = await plan.prepare(sb, validated("book_tour", booking(tomorrow)))
     james = await plan.prepare(sb, validated("book_tour", booking(tomorrow, phone="4155550199")))
 
@@ -31,8 +32,8 @@ async def test_second_call_for_the_same_slot_fails_at_hold(sb: Sandbox, tomorrow
     assert info.value.code == "conflict" and not info.value.transient
     assert info.value.message == "That tour slot is already booked."
 
-    _, _, result = await run_plan(sb, "book_tour", validated("book_tour", booking(tomorrow)), "call-maria:t3",
-                                  completed=maria_out, prepared=maria)
+    _, _, result = await run_plan(sb, TOOLS["book_tour"].plan, validated("book_tour", booking(tomorrow)),
+                                  "call-maria:t3", completed=maria_out, prepared=maria)
     with pytest.raises(Conflict):  # and after she confirmed, too
         await run_step(sb, "book_tour", "hold_slot", james, {}, "call-james:t4")
     assert sb.calendar.count_holds() == 1 and sb.calendar.count_bookings() == 1

@@ -16,11 +16,12 @@ import pytest
 from tools.errors import Conflict, NotFound, TransientToolError
 from tools.registry import TOOLS
 from tools.sandbox import FAULT_CODES, Sandbox
-from tools.steps import Outputs, plan_for, run_plan
+from tools.steps import Outputs, run_plan
 
 from tests.steps.helpers import CHARGE, STEP_EFFECTS, booking, effect_counts, run_step, validated
 
 STEPS = sorted(STEP_EFFECTS)
+CHARGE_PLAN = TOOLS["charge_card"].plan
 TOOL_KEY = "call-7:c0ffee"
 
 
@@ -32,7 +33,7 @@ async def prepare_and_run_until(
     sb: Sandbox, tool: str, stop: str, tomorrow: date, key: str = TOOL_KEY
 ) -> tuple[dict[str, Any], Outputs]:
     """Prepare, then run the steps before ``stop`` (the call's state when ``stop`` is next)."""
-    plan = plan_for(tool)
+    plan = TOOLS[tool].plan
     prepared = await plan.prepare(sb, args_for(tool, tomorrow))
     outputs: Outputs = {}
     for name in plan.step_names:
@@ -52,7 +53,7 @@ def expected_totals(tool: str) -> dict[str, int]:
 
 
 def test_step_effect_table_covers_every_step_of_every_multi_step_plan() -> None:
-    declared = {(tool, name) for tool in ("charge_card", "book_tour") for name in plan_for(tool).step_names}
+    declared = {(tool, name) for tool in ("charge_card", "book_tour") for name in TOOLS[tool].plan.step_names}
     assert declared == set(STEP_EFFECTS)
 
 
@@ -80,11 +81,11 @@ async def test_rerunning_a_step_with_the_same_key_makes_no_second_row(
 async def test_rerunning_the_whole_call_after_success_changes_nothing(
     sb: Sandbox, tomorrow: date, tool: str, step: str
 ) -> None:
-    first = await run_plan(sb, tool, args_for(tool, tomorrow), TOOL_KEY)
+    first = await run_plan(sb, TOOLS[tool].plan, args_for(tool, tomorrow), TOOL_KEY)
     # A resume that (wrongly) lost every output from ``step`` on re-runs them: same rows.
-    plan = plan_for(tool)
+    plan = TOOLS[tool].plan
     kept = {name: out for name, out in first[1].items() if plan.step_names.index(name) < plan.step_names.index(step)}
-    again = await run_plan(sb, tool, args_for(tool, tomorrow), TOOL_KEY, completed=kept, prepared=first[0])
+    again = await run_plan(sb, TOOLS[tool].plan, args_for(tool, tomorrow), TOOL_KEY, completed=kept, prepared=first[0])
     assert again == first
     assert effect_counts(sb) == expected_totals(tool)
 
@@ -103,12 +104,12 @@ async def test_crash_after_effect_then_rerun_with_same_key_is_exactly_once(
 
     # Resume from the first incomplete step (this one), as the executor would.
     _, final_outputs, result = await run_plan(
-        sb, tool, args_for(tool, tomorrow), TOOL_KEY, completed=outputs, prepared=prepared
+        sb, TOOLS[tool].plan, args_for(tool, tomorrow), TOOL_KEY, completed=outputs, prepared=prepared
     )
     assert count(sb) == 1
     assert effect_counts(sb) == expected_totals(tool)
     TOOLS[tool].result_model.model_validate(result)
-    assert set(final_outputs) == set(plan_for(tool).step_names)
+    assert set(final_outputs) == set(TOOLS[tool].plan.step_names)
 
 
 @pytest.mark.parametrize("kind", ["timeout", "error_5xx"])
@@ -130,7 +131,7 @@ async def test_faults_before_the_effect_write_nothing_and_retry_once(
 
 @pytest.mark.parametrize("kind", ["timeout", "error_5xx", "crash_after_effect"])
 async def test_tokenize_faults(sb: Sandbox, kind: str) -> None:
-    plan = plan_for("charge_card")
+    plan = TOOLS["charge_card"].plan
     sb.faults.arm("payments", "tokenize", kind, delay_s=0)  # type: ignore[arg-type]
     with pytest.raises(TransientToolError) as info:
         await plan.prepare(sb, validated("charge_card", CHARGE))
@@ -147,11 +148,11 @@ async def test_crash_in_the_middle_then_resume_the_whole_call(sb: Sandbox, tomor
     prepared, outputs = await prepare_and_run_until(sb, "charge_card", "capture", tomorrow)
     with pytest.raises(TransientToolError):
         await run_plan(
-            sb, "charge_card", args_for("charge_card", tomorrow), TOOL_KEY, completed=outputs, prepared=prepared
+            sb, CHARGE_PLAN, args_for("charge_card", tomorrow), TOOL_KEY, completed=outputs, prepared=prepared
         )
     assert sb.payments.count_charges() == 1 and sb.payments.count_receipts() == 0
     _, done, result = await run_plan(
-        sb, "charge_card", args_for("charge_card", tomorrow), TOOL_KEY, completed=outputs, prepared=prepared
+        sb, CHARGE_PLAN, args_for("charge_card", tomorrow), TOOL_KEY, completed=outputs, prepared=prepared
     )
     assert effect_counts(sb) == expected_totals("charge_card")
     [charge] = sb.payments.list_charges()
@@ -160,8 +161,8 @@ async def test_crash_in_the_middle_then_resume_the_whole_call(sb: Sandbox, tomor
 
 async def test_different_call_keys_are_different_calls(sb: Sandbox) -> None:
     """Two renewals (two tool keys) are two charges: keys deduplicate retries, not business."""
-    await run_plan(sb, "charge_card", validated("charge_card", CHARGE), "call-1:a")
-    await run_plan(sb, "charge_card", validated("charge_card", CHARGE), "call-1:b")
+    await run_plan(sb, TOOLS["charge_card"].plan, validated("charge_card", CHARGE), "call-1:a")
+    await run_plan(sb, TOOLS["charge_card"].plan, validated("charge_card", CHARGE), "call-1:b")
     assert sb.payments.count_authorizations() == sb.payments.count_charges() == sb.payments.count_receipts() == 2
     assert sb.payments.count_vault() == 1
 
@@ -170,7 +171,7 @@ async def test_different_call_keys_are_different_calls(sb: Sandbox) -> None:
 
 
 async def test_same_key_with_other_parameters_is_refused(sb: Sandbox, tomorrow: date) -> None:
-    prepared, outputs, _ = await run_plan(sb, "charge_card", validated("charge_card", CHARGE), TOOL_KEY)
+    prepared, outputs, _ = await run_plan(sb, TOOLS["charge_card"].plan, validated("charge_card", CHARGE), TOOL_KEY)
     token = prepared["card_token"]
     with pytest.raises(Conflict) as info:
         sb.payments.authorize("POL-4821", 999, token, f"{TOOL_KEY}:authorize")
@@ -181,7 +182,7 @@ async def test_same_key_with_other_parameters_is_refused(sb: Sandbox, tomorrow: 
     with pytest.raises(Conflict, match="already used"):
         sb.payments.send_receipt("CH-9999", f"{TOOL_KEY}:receipt")
 
-    _, tour, _ = await run_plan(sb, "book_tour", validated("book_tour", booking(tomorrow)), TOOL_KEY)
+    _, tour, _ = await run_plan(sb, TOOLS["book_tour"].plan, validated("book_tour", booking(tomorrow)), TOOL_KEY)
     with pytest.raises(Conflict, match="already used"):
         sb.calendar.hold("L-101", tour_slot(tomorrow, 13), "5105550142", f"{TOOL_KEY}:hold_slot")
     with pytest.raises(Conflict, match="already used"):
@@ -196,7 +197,7 @@ def tour_slot(day: date, hour: int) -> datetime:
 
 
 async def test_one_charge_per_authorization(sb: Sandbox) -> None:
-    _, outputs, _ = await run_plan(sb, "charge_card", validated("charge_card", CHARGE), TOOL_KEY)
+    _, outputs, _ = await run_plan(sb, TOOLS["charge_card"].plan, validated("charge_card", CHARGE), TOOL_KEY)
     with pytest.raises(Conflict, match="already captured") as info:
         sb.payments.capture(outputs["authorize"]["authorization_id"], "someone-else:capture")
     assert not info.value.transient

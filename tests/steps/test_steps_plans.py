@@ -10,22 +10,22 @@ import pytest
 from tools.errors import Conflict, NotFound, PermanentToolError
 from tools.registry import TOOLS, run_tool
 from tools.sandbox import Sandbox
-from tools.steps import PLANS, Step, StepPlan, plan_for, run_plan
+from tools.steps import Step, StepPlan, run_plan
 
 from tests.steps.helpers import CARD, CHARGE, booking, effect_counts, sample_args, validated
 
 
 def test_every_tool_has_a_plan_and_multi_step_plans_are_declared() -> None:
-    assert set(PLANS) <= set(TOOLS)
-    assert plan_for("charge_card").step_names == ("authorize", "capture", "receipt")
-    assert plan_for("book_tour").step_names == ("hold_slot", "confirm_event", "send_confirmation")
-    for name in TOOLS:
-        plan = plan_for(name)
-        assert plan.tool == name and plan is plan_for(name)  # cached, stable identity
-        if name not in PLANS:
+    assert {name for name, spec in TOOLS.items() if spec.steps is not None} == {"charge_card", "book_tour"}
+    assert TOOLS["charge_card"].plan.step_names == ("authorize", "capture", "receipt")
+    assert TOOLS["book_tour"].plan.step_names == ("hold_slot", "confirm_event", "send_confirmation")
+    for spec in TOOLS.values():
+        plan = spec.plan
+        assert plan is spec.plan  # cached, stable identity
+        if spec.steps is None:
             assert plan.step_names == ("run",)
-    with pytest.raises(KeyError):
-        plan_for("refund_card")
+        else:
+            assert plan is spec.steps
 
 
 def test_sample_args_cover_the_registry(tomorrow: date) -> None:
@@ -37,20 +37,21 @@ def test_plan_declarations_are_checked() -> None:
         return {}
 
     with pytest.raises(ValueError, match="duplicate"):
-        StepPlan("t", noop, (Step("a", noop), Step("a", noop)), lambda a, o: {})
-    with pytest.raises(ValueError, match="no steps"):
-        StepPlan("t", noop, (), lambda a, o: {})
+        StepPlan(noop, (Step("a", noop), Step("a", noop)), lambda a, o: {})
+    with pytest.raises(ValueError, match="at least one step"):
+        StepPlan(noop, (), lambda a, o: {})
     with pytest.raises(ValueError, match="':'"):
-        StepPlan("t", noop, (Step("a:b", noop),), lambda a, o: {})
+        StepPlan(noop, (Step("a:b", noop),), lambda a, o: {})
 
 
 @pytest.mark.parametrize("tool", sorted(TOOLS))
 async def test_plan_runs_end_to_end_and_result_validates(sb: Sandbox, tomorrow: date, tool: str) -> None:
-    prepared, outputs, result = await run_plan(sb, tool, validated(tool, sample_args(tomorrow)[tool]), "call-1:t1")
+    args = validated(tool, sample_args(tomorrow)[tool])
+    prepared, outputs, result = await run_plan(sb, TOOLS[tool].plan, args, "call-1:t1")
     # Prepared args and step outputs are what a journal stores: plain JSON, no secrets.
     assert json.loads(json.dumps(prepared)) == prepared
     assert json.loads(json.dumps(outputs)) == outputs
-    assert set(outputs) == set(plan_for(tool).step_names)
+    assert set(outputs) == set(TOOLS[tool].plan.step_names)
     assert CARD not in json.dumps([prepared, outputs, result])
     TOOLS[tool].result_model.model_validate(result)
     assert json.loads(json.dumps(result)) == result
@@ -59,13 +60,13 @@ async def test_plan_runs_end_to_end_and_result_validates(sb: Sandbox, tomorrow: 
 @pytest.mark.parametrize("tool", sorted(set(TOOLS) - {"book_tour", "update_opportunity", "create_case", "charge_card"}))
 async def test_wrapped_read_only_tools_match_run_tool(sb: Sandbox, tomorrow: date, tool: str) -> None:
     raw = sample_args(tomorrow)[tool]
-    _, _, result = await run_plan(sb, tool, validated(tool, raw), "k")
+    _, _, result = await run_plan(sb, TOOLS[tool].plan, validated(tool, raw), "k")
     outcome = await run_tool(sb, tool, raw)
     assert outcome.ok and outcome.result == result
 
 
 async def test_multi_step_results_have_the_shape_of_the_single_call_actions(sb: Sandbox, tomorrow: date) -> None:
-    _, _, charge = await run_plan(sb, "charge_card", validated("charge_card", CHARGE), "call-1:pay")
+    _, _, charge = await run_plan(sb, TOOLS["charge_card"].plan, validated("charge_card", CHARGE), "call-1:pay")
     legacy = await run_tool(sb, "charge_card", CHARGE)
     assert legacy.ok and legacy.result is not None
     assert set(charge) == set(legacy.result)
@@ -74,7 +75,8 @@ async def test_multi_step_results_have_the_shape_of_the_single_call_actions(sb: 
     }
     assert charge["card_last4"] == "4242" and charge["status"] == "succeeded" and charge["amount_text"] == "$1,284.00"
 
-    _, _, tour = await run_plan(sb, "book_tour", validated("book_tour", booking(tomorrow, 12)), "call-1:tour")
+    args = validated("book_tour", booking(tomorrow, 12))
+    _, _, tour = await run_plan(sb, TOOLS["book_tour"].plan, args, "call-1:tour")
     legacy_tour = await run_tool(sb, "book_tour", booking(tomorrow, 13))
     assert legacy_tour.ok and legacy_tour.result is not None
     assert set(tour) == set(legacy_tour.result)
@@ -85,7 +87,8 @@ async def test_multi_step_results_have_the_shape_of_the_single_call_actions(sb: 
 
 
 async def test_charge_card_effects_and_records(sb: Sandbox) -> None:
-    prepared, outputs, result = await run_plan(sb, "charge_card", validated("charge_card", CHARGE), "call-1:pay")
+    args = validated("charge_card", CHARGE)
+    prepared, outputs, result = await run_plan(sb, TOOLS["charge_card"].plan, args, "call-1:pay")
     assert set(prepared) == {"policy_number", "amount_cents", "card_token", "card_last4"}
     assert effect_counts(sb) | {"holds": 0} == {
         "vault": 1, "authorizations": 1, "charges": 1, "receipts": 1,
@@ -103,7 +106,8 @@ async def test_charge_card_effects_and_records(sb: Sandbox) -> None:
 
 
 async def test_book_tour_effects_and_records(sb: Sandbox, tomorrow: date) -> None:
-    _, outputs, result = await run_plan(sb, "book_tour", validated("book_tour", booking(tomorrow)), "call-1:tour")
+    args = validated("book_tour", booking(tomorrow))
+    _, outputs, result = await run_plan(sb, TOOLS["book_tour"].plan, args, "call-1:tour")
     [hold] = sb.calendar.list_holds()
     assert hold.status == "confirmed" and hold.booking_id == result["booking_id"]
     booking_row = sb.calendar.get_booking(result["booking_id"])
@@ -130,7 +134,7 @@ async def test_charge_prepare_rejects_before_any_effect(
 ) -> None:
     args = validated("charge_card", {"policy_number": policy, "amount_cents": amount, "card_number": card})
     with pytest.raises(error) as info:
-        await plan_for("charge_card").prepare(sb, args)
+        await TOOLS["charge_card"].plan.prepare(sb, args)
     assert getattr(info.value, "code") == code and not getattr(info.value, "transient")
     assert card not in str(info.value)
     assert set(effect_counts(sb).values()) == {0}
@@ -138,14 +142,14 @@ async def test_charge_prepare_rejects_before_any_effect(
 
 async def test_lapsed_policy_can_be_renewed(sb: Sandbox) -> None:
     args = validated("charge_card", {"policy_number": "POL-5566", "amount_cents": 74_900, "card_number": CARD})
-    _, _, result = await run_plan(sb, "charge_card", args, "k")
+    _, _, result = await run_plan(sb, TOOLS["charge_card"].plan, args, "k")
     assert result["amount_cents"] == 74_900
 
 
 async def test_declined_card_fails_at_authorize_without_effect(sb: Sandbox) -> None:
     args = validated("charge_card", {**CHARGE, "card_number": "4000 0000 0000 0002"})
     with pytest.raises(PermanentToolError) as info:
-        await run_plan(sb, "charge_card", args, "k")
+        await run_plan(sb, TOOLS["charge_card"].plan, args, "k")
     assert info.value.code == "card_declined" and "0002" in info.value.message
     assert sb.payments.count_authorizations() == 0 and sb.payments.count_charges() == 0
     assert sb.payments.count_vault() == 1  # tokenizing is not authorizing
@@ -159,26 +163,26 @@ async def test_unknown_token_is_invalid_card(sb: Sandbox) -> None:
 
 async def test_book_tour_prepare_and_hold_errors(sb: Sandbox, tomorrow: date) -> None:
     with pytest.raises(NotFound):
-        await plan_for("book_tour").prepare(sb, validated("book_tour", {**booking(tomorrow), "listing_id": "L-999"}))
+        await TOOLS["book_tour"].plan.prepare(sb, validated("book_tour", {**booking(tomorrow), "listing_id": "L-999"}))
     with pytest.raises(NotFound, match="No tour slot"):
-        await run_plan(sb, "book_tour", validated("book_tour", booking(tomorrow, hour=9)), "k1")
+        await run_plan(sb, TOOLS["book_tour"].plan, validated("book_tour", booking(tomorrow, hour=9)), "k1")
     with pytest.raises(Conflict):  # seeded hold: L-101 tomorrow 10:00 is taken
-        await run_plan(sb, "book_tour", validated("book_tour", booking(tomorrow, hour=10)), "k2")
+        await run_plan(sb, TOOLS["book_tour"].plan, validated("book_tour", booking(tomorrow, hour=10)), "k2")
     assert sb.calendar.count_holds() == 0 and sb.calendar.count_bookings() == 0
 
 
 async def test_prepare_checks_its_argument_type(sb: Sandbox, tomorrow: date) -> None:
     with pytest.raises(TypeError):
-        await plan_for("charge_card").prepare(sb, validated("book_tour", booking(tomorrow)))
+        await TOOLS["charge_card"].plan.prepare(sb, validated("book_tour", booking(tomorrow)))
     with pytest.raises(TypeError):
-        await plan_for("create_case").prepare(sb, validated("get_renewal_quote", {"policy_number": "POL-4821"}))
+        await TOOLS["create_case"].plan.prepare(sb, validated("get_renewal_quote", {"policy_number": "POL-4821"}))
 
 
 @pytest.mark.parametrize("tool", ["create_case", "update_opportunity"])
 async def test_wrapped_effect_tools_get_the_step_key(sb: Sandbox, tomorrow: date, tool: str) -> None:
     args = validated(tool, sample_args(tomorrow)[tool])
-    first = await run_plan(sb, tool, args, "call-1:t5")
-    again = await run_plan(sb, tool, args, "call-1:t5")
+    first = await run_plan(sb, TOOLS[tool].plan, args, "call-1:t5")
+    again = await run_plan(sb, TOOLS[tool].plan, args, "call-1:t5")
     assert first == again
     assert sb.cases.count_cases() + sb.crm.count_updates() == 1
     keys = [c.idempotency_key for c in sb.cases.list_cases()]

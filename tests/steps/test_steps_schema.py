@@ -6,6 +6,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+from tools.registry import TOOLS
 from tools.sandbox import Sandbox
 from tools.steps import run_plan
 
@@ -56,8 +57,8 @@ async def test_version_1_file_is_upgraded_and_keeps_its_rows(tmp_path: Path, tom
         assert sb.calendar.count_bookings() == 1 and sb.payments.count_charges() == 1
         old = sb.calendar.get_booking("BK-1001")
         assert old is not None and old.hold_id is None
-        _, _, tour = await run_plan(sb, "book_tour", validated("book_tour", booking(tomorrow)), "k1")
-        _, _, charge = await run_plan(sb, "charge_card", validated("charge_card", CHARGE), "k2")
+        _, _, tour = await run_plan(sb, TOOLS["book_tour"].plan, validated("book_tour", booking(tomorrow)), "k1")
+        _, _, charge = await run_plan(sb, TOOLS["charge_card"].plan, validated("charge_card", CHARGE), "k2")
         assert tour["booking_id"] == "BK-1002" and charge["charge_id"] == "CH-1002"
     with Sandbox.open(path, TOOLS_TODAY) as sb:  # reopening an upgraded file is a no-op
         assert sb.calendar.count_bookings() == 2 and sb.payments.count_charges() == 2

@@ -11,7 +11,6 @@ from tools.journal.records import (
     JournalEntry,
     args_hash,
     canonical_json,
-    idempotency_key,
 )
 from tools.journal.signing import JournalKeyError, Signer, load_signing_key
 from tools.journal.store import JournalError, JournalStore, default_journal_url, open_store
@@ -30,7 +29,6 @@ __all__ = [
     "args_hash",
     "canonical_json",
     "default_journal_url",
-    "idempotency_key",
     "load_signing_key",
     "open_store",
     "verify_chain",

@@ -121,11 +121,3 @@ def args_hash(tool: str, args: Any) -> str:
     """
     return hashlib.sha256(canonical_json({"args": args, "tool": tool})).hexdigest()
 
-
-def idempotency_key(tool: str, key_fields: Any) -> str:
-    """The business key of docs/journal.md: ``sha256(tool + canonical(key fields))``.
-
-    Only the fields that define "the same real-world action" go in (e.g. policy, amount
-    and card token for ``charge_card``), so a re-phrased but equivalent request dedupes.
-    """
-    return hashlib.sha256(tool.encode("utf-8") + canonical_json(key_fields)).hexdigest()

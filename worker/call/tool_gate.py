@@ -15,11 +15,11 @@ from typing import Any, Awaitable, Callable
 from livekit.agents import llm
 from livekit.agents.voice import RunContext
 from loguru import logger
-from pydantic import ValidationError
 
 from tools.redact import mask_card_numbers, redact_args
 from tools.executor import ToolExecutor
-from tools.registry import TOOLS, format_validation_error, run_tool
+from tools.registry import TOOLS, run_tool
+from tools.spec import InvalidArguments
 from worker.flow.machine import ConversationMachine, ToolFinished, ToolProposed, Transition
 from worker.journaling import scrubbed
 from worker.trace.collector import TraceCollector
@@ -53,10 +53,10 @@ class ToolGate:
         self.trace.on_proposed(call_id, name, safe_raw)
         state = self.machine.s.state
         try:
-            validated = spec.args_model.model_validate(raw_args)
+            validated = spec.validate(raw_args)
             args = validated.model_dump(mode="json", exclude_none=True)
-        except ValidationError as exc:
-            reason = format_validation_error(exc)
+        except InvalidArguments as exc:
+            reason = exc.reason
             self.trace.on_rejected(call_id, name, reason, "validation", state)
             self.log.warning("tool {} got invalid arguments: {}", name, reason)
             raise llm.ToolError(json.dumps({"error": "invalid_arguments", "tool": name, "reason": reason}))
