@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from livekit.agents import AgentSession
 
-from worker.engines.catalog import Engines
+from worker.call.engine_catalog import Engines
 from worker.settings import Settings
 
 

@@ -11,6 +11,7 @@ from worker.reading.dates import ordinal_at
 from worker.reading.numbers import as_int
 from worker.reading.vocabulary import CHOICE_WORDS, NOT_CHOICE_BEFORE, NOT_CHOICE_OWNERS, NOT_LAST
 
+
 def extract_choice(ctx: Utterance) -> int | None:
     """1-based position the caller picked; negative counts from the end ("the last one")."""
     toks = ctx.toks

@@ -15,6 +15,16 @@ from dataclasses import dataclass, field
 from worker.reading.numbers import Chunk, group_runs, number_chunks
 from worker.reading.tokens import Tok, Words
 
+#: The questions that license a bare answer ("Dana Whitfield" after "your name?", "two thirty"
+#: after "what time?"): every name an extractor passes to ``Utterance.expects``. Any other
+#: expected slot reads exactly like no question, which lets a turn's reading be shared.
+ANSWERABLE: frozenset[str] = frozenset({
+    "name", "holder_name", "full_name", "phone", "policy_number", "policy", "card_number", "card",
+    "address", "date", "time", "budget", "amount", "amount_cents", "bedrooms", "beds",
+    "ordinal_choice", "choice", "option", "listing",
+})
+
+
 @dataclass
 class Utterance:
     """The utterance being read plus which tokens earlier slots already claimed."""
@@ -68,6 +78,7 @@ class Utterance:
         return group_runs(self.chunks())
 
     def expects(self, *names: str) -> bool:
+        """Whether the agent just asked for one of ``names`` (each listed in ANSWERABLE)."""
         return self.expecting in names
 
 

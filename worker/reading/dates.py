@@ -14,6 +14,7 @@ from worker.reading.context import Utterance, run_starting_at
 from worker.reading.numbers import as_int, combine
 from worker.reading.vocabulary import MONTHS, ORDINAL_WORDS, TENS, WEEKDAYS
 
+
 @dataclass(frozen=True)
 class _DateHit:
     i: int

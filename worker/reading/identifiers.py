@@ -14,6 +14,7 @@ from worker.reading.context import Utterance, run_starting_at
 from worker.reading.numbers import Chunk, run_digits
 from worker.reading.vocabulary import EMAIL_LOCAL_STOP, POLICY_PREFIX_WORDS
 
+
 def extract_email(ctx: Utterance) -> str | None:
     """Typed emails, and dictated ones: "dana dot w at example dot com"."""
     for k, t in enumerate(ctx.toks):

@@ -14,6 +14,7 @@ from worker.reading.context import Utterance, run_starting_at
 from worker.reading.numbers import Chunk, adjacent, as_int, combine
 from worker.reading.vocabulary import BED_WORDS, BUDGET_CUES, MONEY_AFTER
 
+
 def _money_signal(ctx: Utterance, run: Sequence[Chunk]) -> bool:
     start, end = run[0].i, run[-1].j
     return (start > 0 and ctx.toks[start - 1].kind == "dollar") or ctx.w(end) in MONEY_AFTER

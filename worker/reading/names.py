@@ -26,6 +26,7 @@ from worker.reading.vocabulary import (
     WEEKDAYS,
 )
 
+
 def title(word: str) -> str:
     """Title-case a recogniser's word ("o'brien" → "O'Brien", "mary-jane" → "Mary-Jane")."""
     return "-".join(p[:1].upper() + p[1:] if "'" not in p else p.title() for p in word.split("-"))

@@ -17,6 +17,7 @@ from decimal import Decimal
 from worker.reading.tokens import MAX_NUM_DIGITS, Tok, read_words, repeatable
 from worker.reading.vocabulary import MONEY_AFTER, SCALES, TEENS, TENS, UNITS, ZERO_WORDS
 
+
 _SOFT_GAP = re.compile(r"[\s,\-\u2013\u2014()/+#:.]*")
 
 

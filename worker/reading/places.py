@@ -15,6 +15,7 @@ from worker.reading.names import title
 from worker.reading.numbers import as_int, combine
 from worker.reading.vocabulary import BED_WORDS, NAME_STOP, NUMBER_WORDS, STREET_SUFFIXES
 
+
 def extract_address(ctx: Utterance) -> str | None:
     """"1234 Maple Street", "12 Oak Ave", "twelve thirty four maple street"."""
     toks = ctx.toks

@@ -14,6 +14,7 @@ from worker.reading.context import Utterance, run_starting_at
 from worker.reading.numbers import Chunk, as_int
 from worker.reading.vocabulary import TIME_CUES, TIME_FOLLOWERS
 
+
 _AM_PART = re.compile(r"(?<!good )\bmorning\b")
 _PM_PART = re.compile(r"(?<!good )\b(?:afternoon|evening|night)\b|\btonight\b")
 

@@ -25,6 +25,8 @@ _TOKEN_RE = re.compile(
     r"|(?P<word>[a-z]+(?:'[a-z]+)*)"
     r"|(?P<dollar>\$)"
 )
+
+
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DECIMAL = re.compile(r"\d+\.\d+")
 MAX_NUM_DIGITS = 24  # longer digit strings are kept as digits, never as quantities

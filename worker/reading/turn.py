@@ -14,7 +14,8 @@ the same value. The memo holds recent caller texts in memory only (never in logs
 What is read at once and what on demand: the call needs the context-free part (the intent by
 meaning, yes/no, wishes), read when the turn arrives. Slots depend on the question the caller
 answered (a bare "Dana Whitfield" is a name only after "your name?"), which only the planner
-knows; they are extracted on first use, once per question, from the turn's tokens.
+knows; they are extracted on first use, once per question that changes them, from the
+turn's tokens.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from worker.flow.machine import CallerTurn
+from worker.reading.context import ANSWERABLE
 from worker.reading.intents import classify
 from worker.reading.slots import Slots, extract_from
 from worker.reading.tokens import Words, read_words
@@ -50,10 +52,15 @@ class TurnReading(BaseModel):
     _slots: dict[str | None, Slots] = PrivateAttr(default_factory=dict)
 
     def slots(self, expecting: str | None = None) -> Slots:
-        """Every slot the turn fills, read as an answer to `expecting` (memoised per question)."""
-        if expecting not in self._slots:
-            self._slots[expecting] = extract_from(self._words, self.today, expecting)
-        return self._slots[expecting]
+        """Every slot the turn fills, read as an answer to `expecting` (memoised per question).
+
+        A question that licenses no bare answer (not in ANSWERABLE: "area", "date_of_birth")
+        reads like no question, so it shares the context-free reading.
+        """
+        question = expecting if expecting in ANSWERABLE else None
+        if question not in self._slots:
+            self._slots[question] = extract_from(self._words, self.today, question)
+        return self._slots[question]
 
     def caller_turn(self) -> CallerTurn:
         """The state machine's event for this turn."""

@@ -21,7 +21,7 @@ from tools.executor import ToolExecutor
 from tools.sandbox.core import Sandbox
 from worker.call.conversation import CallOptions, Conversation
 from worker.call.session_options import build_session
-from worker.engines.catalog import build_engines
+from worker.call.engine_catalog import build_engines
 from worker.journaling import open_journal
 from worker.room.telemetry import setup_telemetry
 from worker.room.trace_publisher import TracePublisher

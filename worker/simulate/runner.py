@@ -24,7 +24,7 @@ from loguru import logger
 from tools.sandbox.core import Sandbox
 from worker.call.session_options import build_session
 from worker.call.conversation import CallOptions, Conversation, new_call_id
-from worker.engines.catalog import build_engines
+from worker.call.engine_catalog import build_engines
 from tools.executor import ToolExecutor
 from worker.engines.piper_tts import synthesize_pcm
 from worker.journaling import open_journal

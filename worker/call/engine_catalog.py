@@ -3,6 +3,11 @@
 Engines are heavy (models in memory, HTTP pools), so every call of a process shares them.
 Cloud engines come only from the official LiveKit plugins; offline engines sit behind the same
 livekit-agents base classes, so the session code never knows which set it runs.
+
+It lives with the call, not in `worker/engines/`, because choosing the set reaches up to the
+planner and the caller reading; `worker/engines/` holds only the engines and imports nothing
+above it. The sentence embedder is warmed up whatever LLM is chosen: every caller turn is read
+with it (`worker.reading`), so a cloud LLM must not leave the first turn to load MiniLM.
 """
 
 from __future__ import annotations
@@ -22,10 +27,6 @@ class Engines:
     llm: llm.LLM
     tts: tts.TTS
     names: dict[str, str]
-
-    @property
-    def planner_engine(self) -> str:
-        return self.names["llm"]
 
     @property
     def planner_model(self) -> str:
@@ -70,9 +71,6 @@ def build_engines(settings: Settings) -> Engines:
         from worker.planner.llm import DeterministicPlanner
 
         the_llm = DeterministicPlanner(today=settings.today)
-        from worker.reading.intents import classify
-
-        classify("warm up")  # load MiniLM now, not on the first caller turn
 
     if names["tts"] == "openai":
         from livekit.plugins import openai
@@ -84,6 +82,9 @@ def build_engines(settings: Settings) -> Engines:
 
         the_tts = PiperTTS()
 
+    from worker.reading.intents import warm_up
+
+    warm_up()  # every caller turn is read with MiniLM, whichever LLM plans the replies
     engines = Engines(vad=the_vad, stt=the_stt, llm=the_llm, tts=the_tts, names=names)
     logger.info("engines: {}", ", ".join(f"{k}={v}" for k, v in names.items()))
     _CACHE[key] = engines

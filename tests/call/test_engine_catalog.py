@@ -1,0 +1,40 @@
+"""The engine catalog: which engine set a configuration builds, and what it warms up.
+
+The caller's words are read with MiniLM on every turn whichever LLM plans the replies
+(`worker.reading`), so the catalog must load it at start-up with a cloud LLM too; with every
+part on a cloud plugin and dummy keys, building only creates clients (no network), which the
+test enforces by refusing every socket connection.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+from livekit.plugins import openai
+
+from worker.call import engine_catalog
+from worker.call.engine_catalog import build_engines
+from worker.reading import intents
+from worker.settings import Settings
+
+
+def _no_network(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("building the engine set must not open a connection")
+
+
+def test_a_cloud_llm_still_gets_the_embeddings_warmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_catalog, "_CACHE", {})
+    monkeypatch.setattr(socket.socket, "connect", _no_network)
+    monkeypatch.setattr(socket, "create_connection", _no_network)
+    intents._prototypes.cache_clear()
+    settings = Settings(_env_file=None, stt="deepgram", llm="openai", tts="openai",  # type: ignore[call-arg]
+                        deepgram_api_key="dg-dummy", openai_api_key="sk-dummy")
+
+    engines = build_engines(settings)
+
+    assert engines.names == {"vad": "silero", "stt": "deepgram", "llm": "openai", "tts": "openai"}
+    assert isinstance(engines.llm, openai.LLM)
+    assert intents._prototypes.cache_info().currsize == 1, "MiniLM was not warmed up with a cloud LLM"
+    assert build_engines(settings) is engines, "one engine set per process and configuration"
