@@ -1,19 +1,27 @@
 """`audit show` and `audit verify`: what the journal says was done, and whether to trust it.
 
 `show` lists every tool call of a call (when, turn, redacted arguments, attempts, result,
-signature status); `verify` checks every signature and the chain and names the first bad entry.
+signature status); `verify` checks every signature, the chain and the call's head, and names
+the first bad entry. Both have `--json` for scripts: one JSON document, names never wrapped.
+
+Exit codes (README): 0 all good, 1 something failed verification, 3 no such call.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
 
 from rich.console import Console
 from rich.table import Table
 
 from tools.journal.store import JournalStore
 from tools.journal.verify import VerifyReport, verify_chain, verify_store
+
+EXIT_OK: Final[int] = 0
+EXIT_FAILED: Final[int] = 1
+EXIT_UNKNOWN_CALL: Final[int] = 3
 
 
 def tool_calls(entries: list[Any]) -> list[dict[str, Any]]:
@@ -43,41 +51,74 @@ def tool_calls(entries: list[Any]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-async def show(store: JournalStore, call_id: str, console: Console | None = None) -> int:
+def _unknown(console: Console, call_id: str, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"call_id": call_id, "error": "unknown_call", "message": f"no such call: {call_id}"}))
+    else:
+        console.print(f"no such call in the journal: {call_id} (check the call id)", markup=False)
+    return EXIT_UNKNOWN_CALL
+
+
+async def show(store: JournalStore, call_id: str, console: Console | None = None, *, as_json: bool = False) -> int:
     console = console or Console()
     entries = await store.entries(call_id)
     if not entries:
-        console.print(f"no journal entries for call {call_id}")
-        return 1
+        reports = await verify_store(store, call_id)
+        if reports and not reports[0].ok:  # the journal knows the call, its entries are gone
+            return _print_verify(console, reports, as_json)
+        return _unknown(console, call_id, as_json)
     bad = {e.seq for e in entries if not store.signer.verify(e)}
-    chain = verify_chain(entries, store.signer)
+    chain = (await verify_store(store, call_id))[0]
+    rows = tool_calls(entries)
+    for row in rows:
+        row["signature"] = "bad" if bad & set(row["seqs"]) else "ok"
+        row["when"] = datetime.fromtimestamp(row["at"], tz=UTC).isoformat(timespec="milliseconds")
+    code = EXIT_OK if chain.ok and not bad else EXIT_FAILED
+    if as_json:
+        print(json.dumps({"call_id": call_id, "entries": len(entries), "chain": chain.model_dump(mode="json"),
+                          "tool_calls": rows}, default=str))
+        return code
     table = Table(title=f"tool calls of {call_id}", show_lines=True)
     for col in ("when (UTC)", "turn", "tool", "arguments", "attempts", "steps", "outcome", "result", "signature"):
-        table.add_column(col, overflow="fold")
-    for row in tool_calls(entries):
-        sig = "bad" if bad & set(row["seqs"]) else "ok"
-        when = datetime.fromtimestamp(row["at"], tz=timezone.utc).strftime("%H:%M:%S.%f")[:-3]
-        table.add_row(when, str(row["turn"]), row["tool"], _kv(row["arguments"]), str(row["attempts"]),
-                      " → ".join(row["steps"]), row["outcome"], _kv(row["result"]), sig)
+        # Names an operator greps for are never split across lines; free text may fold.
+        fold = col in ("arguments", "result", "steps")
+        table.add_column(col, overflow="fold" if fold else "ellipsis", no_wrap=not fold,
+                         min_width=len("update_opportunity") if col == "tool" else None)
+    for row in rows:
+        table.add_row(row["when"][11:23], str(row["turn"]), row["tool"], _kv(row["arguments"]), str(row["attempts"]),
+                      " → ".join(row["steps"]), row["outcome"], _kv(row["result"]), row["signature"])
     console.print(table)
-    console.print(f"chain: {'ok' if chain.ok else 'BROKEN at entry ' + str(chain.bad_seq) + ': ' + str(chain.reason)}"
-                  f" ({len(entries)} entries)")
-    return 0 if chain.ok and not bad else 1
+    console.print(f"chain: {_verdict(chain)} ({len(entries)} entries)", markup=False)
+    return code
 
 
-async def verify(store: JournalStore, call_id: str | None, console: Console | None = None) -> int:
+async def verify(store: JournalStore, call_id: str | None, console: Console | None = None, *,
+                 as_json: bool = False) -> int:
     console = console or Console()
     reports: list[VerifyReport] = await verify_store(store, call_id)
-    if call_id is not None and not any(r.checked or not r.ok for r in reports):
-        console.print(f"no journal entries for call {call_id}")
-        return 1
+    if call_id is not None and all(r.ok and not r.checked for r in reports):
+        return _unknown(console, call_id, as_json)
+    return _print_verify(console, reports, as_json)
+
+
+def _print_verify(console: Console, reports: list[VerifyReport], as_json: bool) -> int:
     failed = [r for r in reports if not r.ok]
+    if as_json:
+        print(json.dumps({"ok": not failed, "calls": [r.model_dump(mode="json") for r in reports]}))
+        return EXIT_FAILED if failed else EXIT_OK
     for r in reports:
         if r.ok:
-            console.print(f"ok   {r.call_id}: {r.checked} entries, signatures and chain valid")
+            console.print(f"ok   {r.call_id}: {_verdict(r)}", markup=False)
     for r in failed:
-        console.print(f"FAIL {r.call_id}: entry {r.bad_seq}: {r.reason} — {r.detail}")
-    return 1 if failed else 0
+        console.print(f"FAIL {r.call_id}: {_verdict(r)}", markup=False)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _verdict(r: VerifyReport) -> str:
+    if r.ok:
+        return f"{r.checked} entries, signatures and chain valid"
+    where = f"entry {r.bad_seq}: " if r.bad_seq is not None else ""
+    return f"{where}{r.reason} — {r.detail}"
 
 
 def _kv(value: Any) -> str:

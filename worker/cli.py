@@ -49,17 +49,26 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _with_journal(job: Any) -> int:
-    """Open the configured journal, run `job(journal)`, close it."""
+    """Open the existing journal (never creating a key or a journal), run `job(journal)`, close it.
+
+    A missing key or journal is the operator's to fix: one line and exit 2.
+    """
+    from tools.journal.signing import JournalKeyError
+    from tools.journal.store import JournalError
     from worker.journaling import open_journal
 
     async def main() -> int:
-        journal = await open_journal(load_settings())
+        journal = await open_journal(load_settings(), create=False)
         try:
             return int(await job(journal))
         finally:
             await journal.store.close()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except (JournalKeyError, JournalError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -99,8 +108,8 @@ def _audit(args: argparse.Namespace) -> int:
 
     async def job(journal: Any) -> int:
         if args.audit_command == "show":
-            return await audit.show(journal.store, args.call_id)
-        return await audit.verify(journal.store, args.call_id)
+            return await audit.show(journal.store, args.call_id, as_json=args.json)
+        return await audit.verify(journal.store, args.call_id, as_json=args.json)
 
     return _with_journal(job)
 
@@ -150,8 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     aud_sub = aud.add_subparsers(dest="audit_command", required=True)
     show = aud_sub.add_parser("show", help="every tool call of a call, with signature status")
     show.add_argument("call_id")
+    show.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     ver = aud_sub.add_parser("verify", help="check every signature and the chain; non-zero naming the first bad entry")
     ver.add_argument("call_id", nargs="?", default=None)
+    ver.add_argument("--json", action="store_true", help="one JSON document instead of lines")
     aud.set_defaults(func=_audit)
 
     srv = sub.add_parser("serve", help="token backend: POST /api/token hands callers one-room LiveKit tokens")

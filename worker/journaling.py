@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from tools.executor import ToolExecutor
 from tools.journal.signing import Signer, load_signing_key
-from tools.journal.store import JournalStore, default_journal_url, open_store
+from tools.journal.open import default_journal_url, open_store
+from tools.journal.store import JournalStore
 from tools.redact import scrub
 from worker.settings import Settings
 
@@ -29,15 +30,21 @@ class Journal:
     url: str
 
 
-async def open_journal(settings: Settings) -> Journal:
-    """The journal named by MB_JOURNAL_URL (default SQLite under the data dir), signed."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+async def open_journal(settings: Settings, *, create: bool = True) -> Journal:
+    """The journal named by MB_JOURNAL_URL (default SQLite under the data dir), signed.
+
+    ``create=False`` is for commands that read or continue an existing journal (``audit``,
+    ``replay``, ``resume``): they never write a key, a data directory or an empty journal,
+    and a missing one is an error that says so.
+    """
+    if create:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     key = load_signing_key(settings.mode, settings.data_dir,
-                           settings.journal_key.get_secret_value() if settings.journal_key else None)
+                           settings.journal_key.get_secret_value() if settings.journal_key else None, create=create)
     signer = Signer(key)
     url = settings.journal_url or default_journal_url(settings.data_dir)
-    store = await open_store(url, signer)
-    logger.info("journal: {} (key {})", url.split("@")[-1], signer.fingerprint)
+    store = await open_store(url, signer, create=create)
+    logger.info("journal: {} (key fingerprint {})", url.split("@")[-1], signer.fingerprint)
     return Journal(store=store, signer=signer, url=url)
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from tests.support.dates import SCENARIO_TODAY
 from tools.journal.records import JournalEntry
 from tools.journal.signing import Signer
-from tools.journal.store import JournalStore, open_store
+from tools.journal.open import open_store
+from tools.journal.store import JournalStore
 from tools.registry import TOOLS
 from tools.sandbox import Sandbox
 from tools.sandbox.seed import window_days

@@ -18,7 +18,7 @@ from tests.livekit.room_caller import RoomCaller
 from tests.livekit.test_room_call import _call, _start_worker, _stop_worker
 from tests.support.dates import SCENARIO_TODAY
 from tools.journal.signing import Signer, load_signing_key
-from tools.journal.store import default_journal_url, open_store
+from tools.journal.open import default_journal_url, open_store
 from tools.sandbox.core import Sandbox
 from worker.engines.piper_tts import synthesize_pcm
 

@@ -13,7 +13,8 @@ from tools.journal.records import (
     canonical_json,
 )
 from tools.journal.signing import JournalKeyError, Signer, load_signing_key
-from tools.journal.store import JournalError, JournalStore, default_journal_url, open_store
+from tools.journal.open import default_journal_url, open_store
+from tools.journal.store import JournalError, JournalStore
 from tools.journal.verify import VerifyReport, verify_chain, verify_store
 
 __all__ = [

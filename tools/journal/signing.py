@@ -24,7 +24,11 @@ from tools.journal.records import JournalEntry, canonical_json
 KEY_ENV: Final[str] = "MB_JOURNAL_KEY"
 KEY_FILE_NAME: Final[str] = "journal.key"
 _DEV_KEY_BYTES: Final[int] = 32
-_MIN_KEY_BYTES: Final[int] = 16
+#: Shortest key accepted from anywhere: 256 bits, so neither the journal's signatures nor the
+#: fingerprint give an offline guesser anything to work with.
+MIN_KEY_BYTES: Final[int] = 32
+#: What the fingerprint is an HMAC of: a fixed label, never anything the journal signs.
+_FINGERPRINT_LABEL: Final[bytes] = b"mediabloom journal key fingerprint v1"
 _PREV: Final[str] = "prev_hash"
 _SEQ: Final[str] = "seq"
 
@@ -49,8 +53,13 @@ class Signer:
 
     @property
     def fingerprint(self) -> str:
-        """First 12 hex digits of sha256(key): identifies a key without revealing it."""
-        return hashlib.sha256(self._key).hexdigest()[:12]
+        """16 hex digits that tell keys apart in logs without helping anyone find the key.
+
+        An HMAC of a fixed label under the key, not a hash of the key: a plain hash lets
+        anyone holding a log line test guesses offline (a 3-byte key fell in seconds).
+        Keys are at least ``MIN_KEY_BYTES`` long, so guessing is hopeless either way.
+        """
+        return hmac.new(self._key, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()[:16]
 
     def sign(self, entry_fields: Mapping[str, Any]) -> str:
         """HMAC-SHA256 hex over the canonical JSON of every field but ``signature``."""
@@ -109,18 +118,26 @@ def parse_key(configured: str) -> bytes:
     return text.encode("utf-8")
 
 
-def load_signing_key(mode: Literal["dev", "production"], data_dir: Path, configured: str | None) -> bytes:
+def load_signing_key(
+    mode: Literal["dev", "production"], data_dir: Path, configured: str | None, *, create: bool = True
+) -> bytes:
     """The key the journal is signed with.
 
-    A configured key always wins. Production without one refuses to start: a generated
-    key would silently differ per machine and make journals unverifiable elsewhere. In
-    dev a random key is generated once into ``<data_dir>/journal.key`` (mode 0600) and
-    reused, so local journals stay verifiable across restarts.
+    A configured key always wins, and must be at least ``MIN_KEY_BYTES`` long. Production
+    without one refuses to start: a generated key would silently differ per machine and
+    make journals unverifiable elsewhere. In dev a random key is generated once into
+    ``<data_dir>/journal.key`` (mode 0600) and reused, so local journals stay verifiable
+    across restarts. ``create=False`` (read-only commands, and ``resume``, which must sign
+    with the key the journal was signed with) never writes a key: a missing one is a
+    ``JournalKeyError`` saying the key was not found.
     """
     if configured is not None and configured.strip():
         key = parse_key(configured)
-        if len(key) < _MIN_KEY_BYTES:
-            logger.warning("{} is shorter than {} bytes; use 32 random bytes (64 hex digits)", KEY_ENV, _MIN_KEY_BYTES)
+        if len(key) < MIN_KEY_BYTES:
+            raise JournalKeyError(
+                f"{KEY_ENV} is {len(key)} bytes long; use at least {MIN_KEY_BYTES} random bytes"
+                " (64 hex digits, for example from `openssl rand -hex 32`)."
+            )
         return key
     if mode == "production":
         raise JournalKeyError(
@@ -129,7 +146,13 @@ def load_signing_key(mode: Literal["dev", "production"], data_dir: Path, configu
         )
     if mode != "dev":
         raise ValueError(f"unknown mode {mode!r}: expected 'dev' or 'production'")
-    return _dev_key(data_dir / KEY_FILE_NAME)
+    path = data_dir / KEY_FILE_NAME
+    if not create and not path.exists():
+        raise JournalKeyError(
+            f"The journal key was not found: {KEY_ENV} is not set and {path.resolve()} does not exist"
+            " (nothing was written; restore the key or set the variable)."
+        )
+    return _dev_key(path)
 
 
 def _dev_key(path: Path) -> bytes:
@@ -157,9 +180,9 @@ def _dev_key(path: Path) -> bytes:
         raise JournalKeyError(
             f"The journal key file {path} is not valid hex; restore the original or set {KEY_ENV}."
         ) from None
-    if len(key) < _MIN_KEY_BYTES:
+    if len(key) < MIN_KEY_BYTES:
         raise JournalKeyError(
-            f"The journal key file {path} holds fewer than {_MIN_KEY_BYTES} bytes;"
+            f"The journal key file {path} holds fewer than {MIN_KEY_BYTES} bytes;"
             f" restore the original or set {KEY_ENV}."
         )
     return key

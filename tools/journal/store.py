@@ -11,10 +11,8 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
-from urllib.parse import urlsplit
 
 from tools.journal.idempotency import Claim, FinalStatus
 from tools.journal.records import EntryKind, JournalEntry, canonical_json
@@ -205,34 +203,3 @@ class JournalStore(ABC):
             args_hash=args_hash,
             at=float(self.clock()),
         )
-
-
-async def open_store(url: str, signer: Signer, *, clock: Clock = time.time) -> JournalStore:
-    """Open (and create the tables of) the store named by ``url``.
-
-    ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` (the default kind) or
-    ``postgresql://user@host:port/db``. The PostgreSQL driver is only imported when used.
-    """
-    scheme = urlsplit(url).scheme.lower()
-    if scheme == "sqlite":
-        from tools.journal.sqlite_store import SQLiteJournalStore
-
-        return await SQLiteJournalStore.open(sqlite_path(url), signer, clock=clock)
-    if scheme in ("postgresql", "postgres"):
-        from tools.journal.postgres_store import PostgresJournalStore
-
-        return await PostgresJournalStore.open(url, signer, clock=clock)
-    raise ValueError(f"unsupported journal URL {url!r}: use sqlite:///path/to.db or postgresql://user@host:port/db")
-
-
-def sqlite_path(url: str) -> Path:
-    """``sqlite:///a/b.db`` → ``a/b.db`` (relative); ``sqlite:////a/b.db`` → ``/a/b.db``."""
-    prefix = "sqlite:///"
-    if not url.lower().startswith(prefix) or len(url) == len(prefix):
-        raise ValueError(f"bad SQLite journal URL {url!r}: expected sqlite:///path/to.db")
-    return Path(url[len(prefix) :])
-
-
-def default_journal_url(data_dir: Path) -> str:
-    """Where the journal lives unless configured: ``<MB_DATA_DIR>/journal.db``."""
-    return f"sqlite:///{data_dir / 'journal.db'}"
