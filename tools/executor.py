@@ -23,8 +23,11 @@ from loguru import logger
 from pydantic import BaseModel
 
 from tools.errors import ToolFailure
+from tools.journal.lease import DEFAULT_LEASE_S, Lease
+from tools.journal.owners import new_owner, owner_state
 from tools.journal.records import JournalEntry, args_hash
 from tools.journal.store import JournalStore
+from tools.journal.verify import verify_chain
 from tools.redact import mask_card_numbers, redact_args, scrub
 from tools.registry import TOOLS, ToolOutcome
 from tools.spec import InvalidArguments, RetryPolicy
@@ -47,10 +50,15 @@ class ToolExecutor:
 
     sandbox: Any
     store: JournalStore
-    owner: str = field(default_factory=lambda: f"proc-{random.getrandbits(48):012x}")
+    owner: str = field(default_factory=new_owner)
+    """Who holds this executor's claims: host, pid and process start, so a restarted worker on the
+    same machine sees a dead owner at once (``tools.journal.owners``)."""
     retry: dict[str, RetryPolicy] = field(default_factory=dict)
     """Per-tool overrides of the spec's retry policy (tests use fast ones); empty in production."""
     ttl_s: float = 24 * 3600
+    """How long a finished call's stored result answers duplicates."""
+    lease_s: float = DEFAULT_LEASE_S
+    """How long a running call's claim stays owned without renewal (renewed every third of it)."""
     wait_s: float = 30.0
     """How long a duplicate waits for a call another process is running."""
     on_retry: OnRetry | None = None
@@ -76,12 +84,17 @@ class ToolExecutor:
         except InvalidArguments as exc:
             return ToolOutcome(name=tool, ok=False, error_code="invalid_arguments", error_message=exc.reason)
         plan = spec.plan
+        if spec.effect:  # durable before prepare (tokenizing a card): a crash there is visible to resume
+            await self._journal(call_id, "call_requested", tool=tool, tool_call_id=tool_call_id, key=None, turn=turn,
+                                payload={"args": redact_args(spec, model.model_dump(mode="json")), "owner": self.owner})
         try:
             prepared = await plan.prepare(self.sandbox, model)
-        except ToolFailure as exc:
-            return self._failed(tool, exc.code, exc.message, exc.transient, started)
         except Exception as exc:  # noqa: BLE001 - a bug must come back as an outcome, not end the call
             code, message, transient = _classify(exc, tool)
+            if spec.effect:
+                await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=None, turn=turn,
+                                    payload={"error": code, "message": mask_card_numbers(message),
+                                             "transient": transient})
             return self._failed(tool, code, message, transient, started)
         key = spec.idempotency_key(prepared)
         if key is None:
@@ -96,32 +109,98 @@ class ToolExecutor:
         return await self._claim_and_run(call_id, tool, plan, prepared, key, turn, tool_call_id, started, on_retry)
 
     async def resume(self, call_id: str | None = None) -> list[ToolOutcome]:
-        """Continue every unfinished tool call (of one call, or all) from its first incomplete step."""
+        """Continue every unfinished tool call (of one call, or all) from its first incomplete step.
+
+        Only calls nobody owns are taken over (lease run out, or owner process dead); one
+        still running elsewhere comes back as ``running_elsewhere`` and is left alone. What
+        resume journals is rebuilt from the call's verified journal entries only, never from
+        the (unsigned) idempotency table: a journal that fails verification is not resumed.
+        """
         outcomes = []
         for cid, key in await self.store.unfinished():
             if call_id is not None and cid != call_id:
                 continue
-            entries = [e for e in await self.store.entries(cid) if e.idempotency_key == key]
-            start = next((e for e in entries if e.kind == "call_started"), None)
-            if start is None or start.tool is None:
+            all_entries = await self.store.entries(cid)
+            entries = [e for e in all_entries if e.idempotency_key == key]
+            start = next((e for e in reversed(entries) if e.kind == "call_started"), None)
+            if start is None or start.tool is None or start.tool not in TOOLS:
                 continue
-            done = {e.step: e.payload.get("output", {}) for e in entries if e.kind == "step_succeeded" and e.step}
-            prepared = dict(start.payload.get("args", {}))
-            logger.info("resuming {} {} after steps {}", cid, start.tool, list(done) or "none")
+            began = time.perf_counter()
+            chain = verify_chain(all_entries, self.store.signer)
+            if not chain.ok:
+                logger.error("not resuming {} {}: its journal fails verification at entry {} ({})", cid, start.tool,
+                             chain.bad_seq, chain.reason)
+                outcomes.append(self._failed(start.tool, "journal_tampered", f"the journal of {cid} fails "
+                                             f"verification at entry {chain.bad_seq}: {chain.reason}", False, began))
+                continue
+            entries = [e for e in entries if e.seq >= start.seq]
+            done = {e.step: (e.payload or {}).get("output", {}) for e in entries if e.kind == "step_succeeded" and e.step}
+            prepared = dict((start.payload or {}).get("args", {}))
             if TOOLS[start.tool].effect:
-                claim = await self.store.reclaim_stale(cid, key, self.owner)
+                claim = await self.store.reclaim_stale(cid, key, self.owner, lease_s=self.lease_s)
                 if claim is None:
-                    claim = await self.store.claim(cid, key, start.tool, start.args_hash or "", self.owner, self.ttl_s)
-                if claim.status == "done":  # finished, but the crash came before its journal line
-                    result = claim.result or {}
-                    failed = "error" in result and "message" in result and len(result) <= 2
-                    await self._journal(cid, "call_failed" if failed else "call_succeeded", tool=start.tool,
-                                        tool_call_id=start.tool_call_id, key=key, turn=start.turn,
-                                        payload=result if failed else {"result": result})
-                    outcomes.append(self._stored(start.tool, result, time.perf_counter()))
+                    claim = await self.store.claim(cid, key, start.tool, start.args_hash or "", self.owner,
+                                                   self.lease_s)
+                if claim.status in ("in_progress", "conflict"):
+                    logger.info("not resuming {} {}: still running in {}", cid, start.tool, claim.owner)
+                    outcomes.append(self._failed(start.tool, "running_elsewhere", f"{start.tool} is still running "
+                                                 f"in {claim.owner}; not taken over", True, began))
                     continue
+                if claim.status == "done":  # finished, but the crash came before its journal line
+                    outcomes.append(await self._close_from_journal(cid, key, start, entries, done, began))
+                    continue
+            logger.info("resuming {} {} after steps {}", cid, start.tool, list(done) or "none")
             outcomes.append(await self._execute(cid, start.tool, TOOLS[start.tool].plan, prepared, key, start.turn,
-                                                start.tool_call_id, time.perf_counter(), done, resumed=True))
+                                                start.tool_call_id, began, done, resumed=True))
+        return outcomes
+
+    async def _close_from_journal(self, call_id: str, key: str, start: JournalEntry, entries: list[JournalEntry],
+                                  done: dict[str, dict[str, Any]], began: float) -> ToolOutcome:
+        """Journal the terminal line of a call whose claim says it finished, from signed entries alone."""
+        tool, plan = str(start.tool), TOOLS[str(start.tool)].plan
+        last_failure = next((e for e in reversed(entries) if e.kind == "step_failed"), None)
+        common = {"tool": tool, "tool_call_id": start.tool_call_id, "key": key, "turn": start.turn}
+        if all(step.name in done for step in plan.steps):
+            result = plan.finish(dict((start.payload or {}).get("args", {})), done)
+            await self._journal(call_id, "call_succeeded", **common, payload={"result": result})
+            return ToolOutcome(name=tool, ok=True, result=result, duration_ms=(time.perf_counter() - began) * 1000)
+        failure = (last_failure.payload or {}) if last_failure is not None else {}
+        if failure and not failure.get("will_retry"):
+            code, message = str(failure.get("error")), str(failure.get("message", ""))
+            await self._journal(call_id, "call_failed", **common,
+                                payload={"error": code, "message": message, "transient": bool(failure.get("transient"))})
+            return self._failed(tool, code, message, bool(failure.get("transient")), began)
+        logger.error("not resuming {} {}: the idempotency record says it finished but the signed journal "
+                     "does not show how", call_id, tool)
+        return self._failed(tool, "journal_tampered", f"the idempotency record of {tool} in {call_id} disagrees "
+                            "with the signed journal", False, began)
+
+    async def close_interrupted(self, call_id: str | None = None) -> list[ToolOutcome]:
+        """Close calls whose process died after ``call_requested`` and before ``call_started``.
+
+        They stopped while preparing (e.g. tokenizing a card): no step ran, so nothing is
+        finished here; each gets one ``call_interrupted`` line so the journal (and ``replay``)
+        says what happened, and comes back as an ``interrupted`` outcome for the operator.
+        A request whose owner still runs, or may (another host, younger than a lease), is left.
+        """
+        outcomes = []
+        call_ids = [call_id] if call_id is not None else await self.store.interrupted_calls()
+        for cid in call_ids:
+            for request in interrupted_requests(await self.store.entries(cid)):
+                requester = str((request.payload or {}).get("owner") or "")
+                state = owner_state(requester)
+                if state == "alive" or (state == "unknown" and self.store.clock() - request.at < self.lease_s):
+                    continue  # maybe still preparing: its owner runs, or may (another host, not long ago)
+                began = time.perf_counter()
+                await self._journal(cid, "call_interrupted", tool=str(request.tool),
+                                    tool_call_id=request.tool_call_id, key=None, turn=request.turn,
+                                    payload={"requested_seq": request.seq,
+                                             "message": "the process stopped while preparing the call; "
+                                                        "no step ran"})
+                logger.info("{}: {} was interrupted before it started (entry {}); nothing to finish", cid,
+                            request.tool, request.seq)
+                outcomes.append(self._failed(str(request.tool), "interrupted", f"{request.tool} was interrupted "
+                                             "before it started; no step ran", True, began))
         return outcomes
 
     # ------------------------------------------------------------ idempotency
@@ -133,7 +212,7 @@ class ToolExecutor:
         self._running[(call_id, key)] = _Running(future)
         try:
             while True:
-                claim = await self.store.claim(call_id, key, tool, a_hash, self.owner, self.ttl_s)
+                claim = await self.store.claim(call_id, key, tool, a_hash, self.owner, self.lease_s)
                 if claim.status == "claimed":
                     outcome = await self._execute(call_id, tool, plan, prepared, key, turn, tool_call_id, started, {},
                                                   on_retry=on_retry)
@@ -152,11 +231,10 @@ class ToolExecutor:
                     break
                 if time.perf_counter() - started > self.wait_s:
                     if not await self._started_unfinished(call_id, key):
-                        # Claimed but never journaled: its owner died between the claim and call_started
-                        # (a live one writes it at once). No step ran and resume cannot see it, so take it
-                        # over instead of failing until the claim expires (24 h).
-                        taken = await self.store.reclaim_stale(call_id, key, self.owner, stale_owner=claim.owner,
-                                                               ttl_s=self.ttl_s)
+                        # Claimed but never journaled, and its owner is dead: it died between the claim and
+                        # call_started. No step ran and resume cannot see it, so take it over instead of
+                        # failing until its lease runs out.
+                        taken = await self.store.reclaim_stale(call_id, key, self.owner, lease_s=self.lease_s)
                         if taken is not None and taken.status == "claimed":
                             outcome = await self._execute(call_id, tool, plan, prepared, key, turn, tool_call_id,
                                                           started, {}, on_retry=on_retry)
@@ -192,6 +270,18 @@ class ToolExecutor:
                        turn: int | None, tool_call_id: str | None, started: float,
                        done: dict[str, dict[str, Any]], resumed: bool = False,
                        on_retry: OnRetry | None = None) -> ToolOutcome:
+        """Run the steps not in ``done``; a claimed call keeps its lease renewed meanwhile."""
+        if key is None or not TOOLS[tool].effect:
+            return await self._run_steps(call_id, tool, plan, prepared, key, turn, tool_call_id, started, done,
+                                         resumed, on_retry, None)
+        async with Lease(self.store, call_id, key, self.owner, self.lease_s) as lease:
+            return await self._run_steps(call_id, tool, plan, prepared, key, turn, tool_call_id, started, done,
+                                         resumed, on_retry, lease)
+
+    async def _run_steps(self, call_id: str, tool: str, plan: StepPlan, prepared: dict[str, Any], key: str | None,
+                         turn: int | None, tool_call_id: str | None, started: float,
+                         done: dict[str, dict[str, Any]], resumed: bool, on_retry: OnRetry | None,
+                         lease: Lease | None) -> ToolOutcome:
         spec = TOOLS[tool]
         policy = self.retry.get(tool, spec.retry)
         # step keys are scoped to the conversation, like the call's own key; a read-only call
@@ -208,6 +298,9 @@ class ToolExecutor:
         for step in plan.steps:
             if step.name in outputs:
                 continue
+            if lease is not None and lease.lost:  # taken over while we ran: the new owner finishes it
+                return self._failed(tool, "taken_over", f"{tool} was taken over by another worker", True, started,
+                                    attempts_total)
             ctx = StepContext(args=prepared, outputs=outputs, key=step_key(step_key_base, step.name))
             attempt = 0
             while True:
@@ -234,13 +327,17 @@ class ToolExecutor:
                         await asyncio.sleep(policy.delay(attempt, self._rng))
                         continue
                     self._boundary("before_fail")
+                    held = True
                     if effect:
                         if transient:
-                            await self.store.release(call_id, key, self.owner)
+                            held = await self.store.release(call_id, key, self.owner)
                         else:
-                            await self.store.finish(call_id, key, self.owner, "failed",
-                                                    {"error": code, "message": mask_card_numbers(message)})
+                            held = await self.store.finish(call_id, key, self.owner, "failed",
+                                                           {"error": code, "message": mask_card_numbers(message)},
+                                                           ttl_s=self.ttl_s)
                     self._boundary("after_fail_claim")
+                    if not held:  # another owner took the call over: its outcome is the one journaled
+                        return self._failed(tool, code, message, transient, started, attempts_total)
                     await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,
                                         turn=turn, payload={"error": code, "message": mask_card_numbers(message),
                                                             "transient": transient})
@@ -253,9 +350,15 @@ class ToolExecutor:
                 break
         result = plan.finish(prepared, outputs)
         self._boundary("before_finish")
+        held = True
         if effect:  # the claim first: a crash before the journal line is then healed by resume
-            await self.store.finish(call_id, key, self.owner, "succeeded", _scrub(result))
+            held = await self.store.finish(call_id, key, self.owner, "succeeded", _scrub(result), ttl_s=self.ttl_s)
         self._boundary("after_finish_claim")
+        if not held:  # our lease ran out and another owner took over: it journals the outcome, not us
+            logger.warning("{} {}: the claim was taken over while running; the new owner records the outcome",
+                           call_id, tool)
+            return ToolOutcome(name=tool, ok=True, result=result, duration_ms=(time.perf_counter() - started) * 1000,
+                               attempts=max(1, attempts_total))
         await self._journal(call_id, "call_succeeded", tool=tool, tool_call_id=tool_call_id, key=key, turn=turn,
                             payload={"result": result})
         self._boundary("after_finish")
@@ -309,3 +412,14 @@ def _classify(exc: BaseException, tool: str) -> tuple[str, str, bool]:
 def _scrub(payload: dict[str, Any]) -> dict[str, Any]:
     """Nothing in clear that looks like a card number, whatever field it hides in."""
     return scrub(json.loads(json.dumps(payload, default=str)))
+
+
+def interrupted_requests(entries: list[JournalEntry]) -> list[JournalEntry]:
+    """``call_requested`` entries nothing followed: the process died while preparing that call."""
+    return [e for e in entries if e.kind == "call_requested" and not _answered_after(entries, e)]
+
+
+def _answered_after(entries: list[JournalEntry], request: JournalEntry) -> bool:
+    """Whether anything about ``request``'s tool call was journaled after it."""
+    return any(e.seq > request.seq and e.kind not in ("event", "call_requested")
+               and e.tool == request.tool and e.tool_call_id == request.tool_call_id for e in entries)

@@ -78,27 +78,39 @@ def _replay(args: argparse.Namespace) -> int:
         report = await replay_call(journal.store, args.call_id)
         if args.json:
             print(report.model_dump_json(indent=2))
-        elif report.ok:
+        elif report.status == "identical":
             print(f"replay of {args.call_id}: identical — {report.events} events, {report.decisions} decisions, "
                   f"{report.transitions} transitions, {report.tool_results} tool results (final state "
                   f"{report.final_state})")
+        elif report.status == "interrupted":
+            print(f"replay of {args.call_id}: identical as far as recorded ({report.events} events, final state "
+                  f"{report.final_state}); INTERRUPTED: {report.divergence}")
+        elif report.status == "unknown_call":
+            print(f"replay: {report.divergence} (check the call id)")
         else:
             print(f"replay of {args.call_id} DIVERGED: {report.divergence}")
-        return 0 if report.ok else 1
+        return {"identical": 0, "interrupted": 0, "diverged": 1, "unknown_call": 3}[report.status]
 
     return _with_journal(job)
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from worker.resume import resume_calls
+    from worker.resume import BACKEND_MISSING, NOT_FAILED, resume_calls
 
     async def job(journal: Any) -> int:
         outcomes = await resume_calls(journal, load_settings(), args.call_id)
         for o in outcomes:
-            print(f"{o.name}: {'completed' if o.ok else 'failed: ' + str(o.error_code)}")
+            if o.ok:
+                print(f"{o.name}: completed")
+            elif o.error_code in NOT_FAILED:
+                print(f"{o.name}: {o.error_code} — {o.error_message}")
+            else:
+                print(f"{o.name}: failed: {o.error_code} — {o.error_message}")
         if not outcomes:
             print("nothing to resume")
-        return 0 if all(o.ok for o in outcomes) else 1
+        if any(o.error_code == BACKEND_MISSING for o in outcomes):
+            return 2
+        return 0 if all(o.ok or o.error_code in NOT_FAILED for o in outcomes) else 1
 
     return _with_journal(job)
 

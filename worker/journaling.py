@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -46,6 +48,15 @@ async def open_journal(settings: Settings, *, create: bool = True) -> Journal:
     store = await open_store(url, signer, create=create)
     logger.info("journal: {} (key fingerprint {})", url.split("@")[-1], signer.fingerprint)
     return Journal(store=store, signer=signer, url=url)
+
+
+def call_opened(flow: str, today: date, sandbox_path: Path | str | None) -> dict[str, Any]:
+    """The first event of a call's recording: what ``replay`` and ``resume`` need to find again.
+
+    The sandbox is recorded as an absolute path: ``resume`` may run from any directory.
+    """
+    return {"event": {"kind": "call_opened", "flow": flow, "today": today.isoformat(),
+                      "sandbox": str(Path(sandbox_path).resolve()) if sandbox_path else None}}
 
 
 def scrubbed(model: BaseModel | dict[str, Any]) -> dict[str, Any]:

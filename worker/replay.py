@@ -5,11 +5,17 @@ caused, and every tool call's outcome. Replay feeds the events to a fresh machin
 results from the journal (no backend is touched), and checks that every decision and
 transition matches the recording. The first divergence is named; none means the deterministic
 core still makes the same choices, e.g. after a flow or engine change.
+
+Not every short recording is a divergence: a call whose process died (say, inside a tool's
+card tokenization, before the tool wrote anything) simply ends early. Replay then says the
+call was *interrupted* and where, and a call id the journal never held is *unknown*: each
+has its own status and exit code, so a script can tell "the flow changed" from "the process
+crashed" from "typo".
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -20,9 +26,16 @@ from worker.flow.machine import ConversationMachine, Event, ToolFinished, ToolPr
 _EVENT = TypeAdapter(Event)
 
 
+ReplayStatus = Literal["identical", "diverged", "interrupted", "unknown_call"]
+
+
 class ReplayReport(BaseModel):
+    """``ok``: nothing the machine decides now differs from the recording (``identical``, or
+    ``interrupted`` when the recording stops early); ``divergence`` says what and where otherwise."""
+
     call_id: str
     ok: bool
+    status: ReplayStatus = "diverged"
     events: int = 0
     decisions: int = 0
     transitions: int = 0
@@ -50,6 +63,10 @@ async def replay_call(store: JournalStore, call_id: str) -> ReplayReport:
     entries = await store.entries(call_id)
     events = [e for e in entries if e.kind == "event"]
     report = ReplayReport(call_id=call_id, ok=False)
+    if not entries:
+        report.status = "unknown_call"
+        report.divergence = f"no such call in the journal: {call_id}"
+        return report
     if not events:
         report.divergence = f"no recorded events for call {call_id}"
         return report
@@ -59,7 +76,7 @@ async def replay_call(store: JournalStore, call_id: str) -> ReplayReport:
         return report
     machine = ConversationMachine(load_flow(opened["flow"]))
     served: dict[str, dict[str, Any]] = {}
-    for entry in events[1:]:
+    for index, entry in enumerate(events[1:], start=1):
         payload = entry.payload or {}
         report.events += 1
         event = _EVENT.validate_python(payload["event"])
@@ -75,6 +92,12 @@ async def replay_call(store: JournalStore, call_id: str) -> ReplayReport:
                 return report
             if decision.accepted:
                 outcome = _outcome_for(entries, event.call_id)
+                if outcome is None and index == len(events) - 1:
+                    report.status, report.ok, report.final_state = "interrupted", True, machine.s.state
+                    report.divergence = (f"{where}: the recording ends while {event.tool} ({event.call_id}) was "
+                                         "running, with no outcome journaled: the call was interrupted "
+                                         "(`mediabloom resume` finishes what the tool had started)")
+                    return report
                 if outcome is None:
                     report.divergence = f"{where}: no journaled outcome for {event.tool} ({event.call_id})"
                     return report
@@ -95,7 +118,30 @@ async def replay_call(store: JournalStore, call_id: str) -> ReplayReport:
             return report
     report.ok = True
     report.final_state = machine.s.state
+    report.status = "identical"
+    if not machine.s.ended:
+        last = events[-1]
+        report.status = "interrupted"
+        open_tools = "; ".join(_unfinished_tools(entries))
+        report.divergence = (f"the recording stops at entry #{last.seq} (turn {last.turn}) before the call "
+                             "ended: the call was interrupted or is still running"
+                             + (f"; unfinished: {open_tools}" if open_tools else ""))
     return report
+
+
+_TERMINAL = frozenset({"call_succeeded", "call_failed", "call_replayed"})
+_WHERE = {"call_requested": "while preparing (nothing was journaled after the request)",
+          "call_interrupted": "while preparing (closed by resume: no step ran)"}
+
+
+def _unfinished_tools(entries: list[Any]) -> list[str]:
+    """Tool calls whose last journal line is not an outcome, with where each one stopped."""
+    last: dict[tuple[str, str | None], Any] = {}
+    for e in entries:
+        if e.kind != "event" and e.tool:
+            last[e.tool, e.tool_call_id] = e
+    return [f"{tool} ({tcid or 'no id'}) stopped {_WHERE.get(e.kind, f'after entry #{e.seq} ({e.kind})')}"
+            for (tool, tcid), e in last.items() if e.kind not in _TERMINAL]
 
 
 def _fmt(transitions: list[dict[str, Any]]) -> str:

@@ -13,11 +13,13 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from loguru import logger
 
 from tests.cli.recorded import RENEWAL, TODAY, RecordedCall
+from tests.journal.helpers import dead_local_owner
 from tools.executor import ToolExecutor
 from tools.sandbox.core import Sandbox
 from worker.cli import main
@@ -67,15 +69,18 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
 
 
 async def record(data: Path, call_id: str = CALL, lines: list[str] | None = None,
-                 sandbox_path: Path | None = None) -> Path:
-    """Record one insurance renewal into the data dir's journal; returns the sandbox path."""
+                 sandbox_path: Path | None = None, **executor_options: Any) -> Path:
+    """Record one insurance renewal into the data dir's journal; returns the sandbox path.
+
+    ``executor_options`` go to the call's ``ToolExecutor`` (an owner, a crash hook).
+    """
     settings = load_settings()
     sandbox_path = sandbox_path or data / "sandbox.db"
     journal = await open_journal(settings)
     sandbox = Sandbox.open(sandbox_path, TODAY)
     try:
-        call = RecordedCall("insurance", sandbox, ToolExecutor(sandbox=sandbox, store=journal.store), call_id,
-                            sandbox_path)
+        executor = ToolExecutor(sandbox=sandbox, store=journal.store, **executor_options)
+        call = RecordedCall("insurance", sandbox, executor, call_id, sandbox_path)
         for line in RENEWAL if lines is None else lines:
             await call.say(line)
         await call.close()
@@ -90,3 +95,26 @@ def recorded(env: Path) -> Iterator[Path]:
     """The data dir, holding one finished renewal call ``CALL`` (one charge)."""
     asyncio.run(record(env))
     yield env
+
+
+class ProcessDied(BaseException):
+    """Stands in for SIGKILL: nothing catches it, nothing after it runs."""
+
+
+def die_at(label: str) -> Any:
+    """A crash hook that kills the "process" at one boundary of a tool call."""
+    def hook(at: str) -> None:
+        if at == label:
+            raise ProcessDied(label)
+    return hook
+
+
+def crash_mid_charge(data: Path, at: str = "before_step:receipt", sandbox_path: Path | None = None) -> Path:
+    """Record the renewal, with the process dying inside charge_card at ``at``; its owner is dead."""
+    try:
+        asyncio.run(record(data, sandbox_path=sandbox_path, owner=dead_local_owner(), crash_hook=die_at(at)))
+    except ProcessDied:
+        pass
+    else:
+        raise AssertionError(f"the call never reached {at}")
+    return sandbox_path or data / "sandbox.db"

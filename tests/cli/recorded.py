@@ -21,7 +21,7 @@ from worker.call.conversation import read_caller_turn
 from worker.call.tool_gate import ToolGate
 from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, ConversationMachine, Transition
-from worker.journaling import EventLog, scrubbed
+from worker.journaling import EventLog, call_opened, scrubbed
 from worker.planner.policy import AgentSaid, Called, Item, Output, UserSaid, plan
 from worker.trace.collector import TraceCollector
 
@@ -40,8 +40,7 @@ class RecordedCall:
         self.today = today
         self.machine = ConversationMachine(load_flow(flow))
         self.events = EventLog(executor.store, call_id)
-        self._record({"event": {"kind": "call_opened", "flow": flow, "today": today.isoformat(),
-                                "sandbox": str(sandbox_path)}})
+        self._record(call_opened(flow, today, sandbox_path))
         trace = TraceCollector(call_id, engine="offline", model="m", state=self.machine.snapshot())
         self.gate = ToolGate(self.machine, sandbox, trace, self._state_changed, call_id, executor=executor,
                              record=self._record)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.journal.helpers import dead_local_owner
 from tests.executor.helpers import (
     CHARGE,
     booking_args,
@@ -229,24 +230,33 @@ async def test_conflicting_arguments_under_one_key_are_refused_without_an_effect
     assert verify_chain(entries, store.signer).ok
 
 
-async def test_a_claim_whose_owner_died_before_journaling_is_taken_over_after_the_wait(
-    sb: Sandbox, store: JournalStore, make_executor: Callable[..., ToolExecutor]
+@pytest.mark.parametrize("owner, lease_s", [("dead-worker", 0.05), ("dead-local", 3600.0), ("live-local", 3600.0)],
+                         ids=["lease-ran-out", "owner-process-gone", "owner-alive"])
+async def test_a_claim_nothing_journaled_is_taken_over_only_when_nobody_owns_it(
+    sb: Sandbox, store: JournalStore, make_executor: Callable[..., ToolExecutor], owner: str, lease_s: float
 ) -> None:
     """A worker killed between its claim and ``call_started`` used to block the key for 24 h:
-    resume cannot see it (nothing journaled) and every repeat failed ``in_progress_elsewhere``."""
+    resume cannot see it (nothing journaled). Its claim is taken over once nobody owns it: its
+    lease ran out, or its process is gone; a live owner keeps it, however long it takes."""
     args = args_for(sb, "charge_card")
     key = await key_of(sb, "charge_card", args)
     prepared = await TOOLS["charge_card"].plan.prepare(sb, TOOLS["charge_card"].validate(args))
-    dead = await store.claim("conv-orphan", key, "charge_card", args_hash("charge_card", prepared), "dead-worker", 3600)
+    holder = {"dead-local": dead_local_owner(), "live-local": make_executor().owner}.get(owner, owner)
+    dead = await store.claim("conv-orphan", key, "charge_card", args_hash("charge_card", prepared), holder, lease_s)
     assert dead.status == "claimed"
+    await asyncio.sleep(0.1)
 
     outcome = await make_executor(wait_s=0.2).run("conv-orphan", "charge_card", args, turn=1)
 
+    if owner == "live-local":
+        assert not outcome.ok and outcome.error_code == "in_progress_elsewhere"
+        assert effects_of(sb, "conv-orphan") == expected_effects("charge_card", done=False)
+        return
     assert outcome.ok and not outcome.replayed
     assert effects_of(sb, "conv-orphan") == expected_effects("charge_card", done=True)
     assert kinds(await store.entries("conv-orphan")) == [
-        "call_started", "step_started", "step_succeeded", "step_started", "step_succeeded", "step_started",
-        "step_succeeded", "call_succeeded"]
+        "call_requested", "call_started", "step_started", "step_succeeded", "step_started", "step_succeeded",
+        "step_started", "step_succeeded", "call_succeeded"]
 
 
 async def test_a_claim_whose_owner_journaled_its_start_is_still_waited_for_not_taken_over(

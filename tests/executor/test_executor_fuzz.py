@@ -132,8 +132,9 @@ async def run_and_check(executor: ToolExecutor, tool: Any, args: Any) -> ToolOut
         assert succeeded == [], f"{tool} failed with {outcome.error_code} but the journal says call_succeeded"
     assert call_id not in [cid for cid, _ in await executor.store.unfinished()]
     assert verify_chain(entries, executor.store.signer).ok
-    if isinstance(tool, str) and tool in TOOLS and TOOLS[tool].effect and entries and not outcome.transient:
-        # The effect call ran (it was journaled) and ended for good: a repeat must be answered
+    started = of_kind(entries, "call_started")
+    if isinstance(tool, str) and tool in TOOLS and TOOLS[tool].effect and started and not outcome.transient:
+        # The effect call ran (it was started) and ended for good: a repeat must be answered
         # from its idempotency record at once, not wait on a claim left in progress.
         repeat = await executor.run(call_id, tool, args, turn=2, tool_call_id="tc-fuzz-2")
         assert repeat.replayed, repeat

@@ -152,8 +152,8 @@ async def test_a_declined_card_is_not_retried_and_a_repeat_gets_the_stored_failu
     assert first.attempts == 1 and retries.calls == []
     assert effects_of(sb, "conv-d") == expected_effects("charge_card", done=False)
     entries = await store.entries("conv-d")
-    assert kinds(entries) == ["call_started", "step_started", "step_failed", "call_failed"]
-    assert (entries[2].payload or {}).get("will_retry") is False
+    assert kinds(entries) == ["call_requested", "call_started", "step_started", "step_failed", "call_failed"]
+    assert (entries[3].payload or {}).get("will_retry") is False
 
     # A processor that would now accept the card proves the repeat never asked it again.
     sb.faults.arm("payments", "authorize", "error_5xx", times=1)
@@ -162,7 +162,7 @@ async def test_a_declined_card_is_not_retried_and_a_repeat_gets_the_stored_failu
     assert not repeat.ok and repeat.replayed and repeat.error_code == "card_declined"
     assert repeat.error_message == first.error_message
     assert len(sb.faults.armed()) == 1  # authorize was not called
-    assert kinds(await store.entries("conv-d"))[len(entries):] == ["call_replayed"]
+    assert kinds(await store.entries("conv-d"))[len(entries):] == ["call_requested", "call_replayed"]
     assert sb.payments.count_authorizations() == 0
 
 

@@ -1,4 +1,4 @@
-"""Idempotency records: claim, serve, conflict, release, take over, expire."""
+"""Idempotency records: claim, serve, conflict, release, leases and take-over, expire."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
-from tests.journal.helpers import FakeClock
+from tests.journal.helpers import FakeClock, dead_local_owner
 from tools.journal import JournalStore
+from tools.journal.owners import new_owner
 
 H1, H2 = "1" * 64, "2" * 64
 
@@ -69,21 +70,44 @@ async def test_release_frees_the_key_for_a_later_attempt(store: JournalStore) ->
     assert (await store.claim("c", "k", "t", H2, "x", 60)).status == "done"
 
 
-async def test_reclaim_stale_takes_over_a_dead_owners_claim(store: JournalStore) -> None:
-    assert await store.reclaim_stale("c", "k", "resumer") is None  # nothing to take over
-    await store.claim("c", "k", "t", H1, "dead", 60)
+async def test_reclaim_stale_takes_over_only_a_claim_nobody_owns(store: JournalStore, clock: FakeClock) -> None:
+    """A dead owner's claim is taken at once; a live one's never; one on another host (liveness
+    unknown) only once its lease ran out."""
+    assert await store.reclaim_stale("c", "k", "resumer", lease_s=60) is None  # nothing to take over
+    dead, alive = dead_local_owner(), new_owner()
+    await store.claim("c", "k", "t", H1, alive, 60)
+    await store.claim("c", "k2", "t", H1, "worker-on-another-host", 60)
+    await store.claim("c", "k3", "t", H1, dead, 60)
 
-    refused = await store.reclaim_stale("c", "k", "resumer", stale_owner="someone-else")
-    assert refused is not None and (refused.status, refused.owner) == ("in_progress", "dead")
+    refused = await store.reclaim_stale("c", "k", "resumer", lease_s=60)
+    assert refused is not None and (refused.status, refused.owner) == ("in_progress", alive)
+    remote = await store.reclaim_stale("c", "k2", "resumer", lease_s=60)
+    assert remote is not None and (remote.status, remote.owner) == ("in_progress", "worker-on-another-host")
 
-    taken = await store.reclaim_stale("c", "k", "resumer", stale_owner="dead")
+    taken = await store.reclaim_stale("c", "k3", "resumer", lease_s=60)
     assert taken is not None and (taken.status, taken.owner) == ("claimed", "resumer")
-    assert not await store.finish("c", "k", "dead", "succeeded", {"late": True})
-    assert (await store.claim("c", "k", "t", H1, "other", 60)).owner == "resumer"
-    assert await store.finish("c", "k", "resumer", "succeeded", {"n": 1})
-
-    done = await store.reclaim_stale("c", "k", "another")
+    assert not await store.finish("c", "k3", dead, "succeeded", {"late": True})
+    assert (await store.claim("c", "k3", "t", H1, "other", 60)).owner == "resumer"
+    assert await store.finish("c", "k3", "resumer", "succeeded", {"n": 1})
+    done = await store.reclaim_stale("c", "k3", "another", lease_s=60)
     assert done is not None and (done.status, done.result) == ("done", {"n": 1})
+
+    clock.advance(60)  # the remote owner stopped renewing: its lease ran out, the claim is free
+    assert await store.reclaim_stale("c", "k2", "resumer", lease_s=60) is None
+    assert (await store.claim("c", "k2", "t", H1, "resumer", 60)).status == "claimed"
+
+
+async def test_a_renewed_lease_keeps_the_claim_owned(store: JournalStore, clock: FakeClock) -> None:
+    await store.claim("c", "k", "t", H1, "runner", 10)
+    for _ in range(5):  # a long call: the runner renews before each lease runs out
+        clock.advance(8)
+        assert await store.renew("c", "k", "runner", 10)
+        assert (await store.claim("c", "k", "t", H1, "resumer", 10)).status == "in_progress"
+    assert not await store.renew("c", "k", "intruder", 10)
+    clock.advance(10)  # the runner stopped renewing (hung, or died on another host)
+    assert (await store.claim("c", "k", "t", H1, "resumer", 10)).status == "claimed"
+    assert not await store.renew("c", "k", "runner", 10)  # it learns it lost the claim
+    assert not await store.finish("c", "k", "runner", "succeeded", {"late": True})
 
 
 async def test_expired_records_behave_as_absent(store: JournalStore, clock: FakeClock) -> None:
@@ -91,7 +115,7 @@ async def test_expired_records_behave_as_absent(store: JournalStore, clock: Fake
     clock.advance(9.9)
     assert (await store.claim("c", "k", "t", H1, "b", 10)).status == "in_progress"
     clock.advance(0.1)
-    assert await store.reclaim_stale("c", "k", "b") is None
+    assert await store.reclaim_stale("c", "k", "b", lease_s=10) is None
     again = await store.claim("c", "k", "t", H2, "b", 10)  # even other arguments: the old record is gone
     assert (again.status, again.owner) == ("claimed", "b")
 

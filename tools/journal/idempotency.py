@@ -4,6 +4,10 @@ Modelled on Stripe idempotency keys (same key + same parameters → the stored r
 different parameters → an error) and AWS Lambda Powertools (an in-progress record is a
 lock held by an owner; records expire). The decision is a pure function so SQLite and
 PostgreSQL cannot drift apart in semantics.
+
+``expires_at`` means two things by status: for an in-progress record it is the owner's
+*lease* (short, renewed while the tool runs: ``tools.journal.lease``), for a finished one
+how long the stored result is kept. An expired record behaves as if absent.
 """
 
 from __future__ import annotations
@@ -68,15 +72,17 @@ def decide_claim(record: IdempotencyRecord | None, args_hash: str, owner: str, n
     return Claim("done", result=record.result, owner=record.owner, outcome=record.status)
 
 
-def decide_reclaim(record: IdempotencyRecord | None, stale_owner: str | None, now: float) -> Claim | None:
+def decide_reclaim(record: IdempotencyRecord | None, now: float, owner_dead: bool) -> Claim | None:
     """The answer to ``reclaim_stale`` before any write; ``claimed`` means take it over.
 
-    ``None``: no live record (absent or expired), so call ``claim`` instead.
+    Only a claim nobody owns is taken over: its lease ran out (then it is "absent": ``None``,
+    call ``claim``), or its owner is known to be dead (``owner_dead``, see
+    ``tools.journal.owners``). A live owner keeps its claim: ``in_progress``.
     """
     if record is None or record.expired(now):
         return None
     if record.status != "in_progress":
         return Claim("done", result=record.result, owner=record.owner, outcome=record.status)
-    if stale_owner is not None and record.owner != stale_owner:
+    if not owner_dead:
         return Claim("in_progress", owner=record.owner)
     return Claim("claimed", owner=record.owner)

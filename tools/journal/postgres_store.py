@@ -23,7 +23,8 @@ from typing import Any, Final
 
 import asyncpg
 
-from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
+from tools.journal.idempotency import Claim, IdempotencyRecord, decide_claim, decide_reclaim
+from tools.journal.owners import owner_is_dead
 from tools.journal.records import GENESIS_HASH, JournalEntry
 from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row
 from tools.journal.signing import Signer
@@ -31,6 +32,7 @@ from tools.journal.store import (
     ENTRIES_TABLE,
     IDEMPOTENCY_TABLE,
     MAX_APPEND_ATTEMPTS,
+    INTERRUPTED_SQL,
     UNFINISHED_SQL,
     Clock,
     JournalError,
@@ -98,8 +100,10 @@ _FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = $1, result = $2, expires_a
     WHERE scope = $4 AND key = $5 AND owner = $6 AND status = 'in_progress' RETURNING true"""
 _RELEASE = f"""DELETE FROM {IDEMPOTENCY_TABLE}
     WHERE scope = $1 AND key = $2 AND owner = $3 AND status = 'in_progress' RETURNING true"""
-_TAKE_OVER = f"""UPDATE {IDEMPOTENCY_TABLE} SET owner = $1, expires_at = COALESCE($2, expires_at)
+_TAKE_OVER = f"""UPDATE {IDEMPOTENCY_TABLE} SET owner = $1, expires_at = $2
     WHERE scope = $3 AND key = $4"""
+_RENEW = f"""UPDATE {IDEMPOTENCY_TABLE} SET expires_at = $1
+    WHERE scope = $2 AND key = $3 AND owner = $4 AND status = 'in_progress' RETURNING true"""
 
 
 class KeyedLocks:
@@ -206,13 +210,16 @@ class PostgresJournalStore(JournalStore):
     async def unfinished(self) -> list[tuple[str, str]]:
         return [(row[0], row[1]) for row in await self._pool.fetch(UNFINISHED_SQL)]
 
+    async def interrupted_calls(self) -> list[str]:
+        return [row[0] for row in await self._pool.fetch(INTERRUPTED_SQL)]
+
     # ---- idempotency ---------------------------------------------------------------------
 
-    async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, ttl_s: float) -> Claim:
+    async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, lease_s: float) -> Claim:
         now = self.clock()
         async with self._pool.acquire() as conn:
             for _ in range(MAX_APPEND_ATTEMPTS):
-                if await conn.fetchval(_CLAIM, scope, key, tool, args_hash, owner, now, now + ttl_s):
+                if await conn.fetchval(_CLAIM, scope, key, tool, args_hash, owner, now, now + lease_s):
                     return Claim("claimed", owner=owner)
                 record = _record(await conn.fetchrow(_RECORD, scope, key))
                 if record is not None:
@@ -223,25 +230,20 @@ class PostgresJournalStore(JournalStore):
     async def _finish(self, params: tuple[Any, ...]) -> bool:
         return bool(await self._pool.fetchval(_FINISH, *params))
 
+    async def renew(self, scope: str, key: str, owner: str, lease_s: float) -> bool:
+        return bool(await self._pool.fetchval(_RENEW, self.clock() + lease_s, scope, key, owner))
+
     async def release(self, scope: str, key: str, owner: str) -> bool:
         return bool(await self._pool.fetchval(_RELEASE, scope, key, owner))
 
-    async def reclaim_stale(
-        self,
-        scope: str,
-        key: str,
-        new_owner: str,
-        *,
-        stale_owner: str | None = None,
-        ttl_s: float | None = None,
-    ) -> Claim | None:
+    async def reclaim_stale(self, scope: str, key: str, new_owner: str, *, lease_s: float) -> Claim | None:
         now = self.clock()
         async with self._pool.acquire() as conn, conn.transaction():
             record = _record(await conn.fetchrow(_RECORD + " FOR UPDATE", scope, key))
-            decision = decide_reclaim(record, stale_owner, now)
+            decision = decide_reclaim(record, now, record is not None and owner_is_dead(record.owner))
             if decision is None or decision.status != "claimed":
                 return decision
-            await conn.execute(_TAKE_OVER, new_owner, None if ttl_s is None else now + ttl_s, scope, key)
+            await conn.execute(_TAKE_OVER, new_owner, now + lease_s, scope, key)
             return Claim("claimed", owner=new_owner)
 
     # ---- lifecycle -------------------------------------------------------------------------

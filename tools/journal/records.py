@@ -27,6 +27,7 @@ GENESIS_HASH: Final[str] = "0" * 64
 class EntryKind(StrEnum):
     """What happened; the executor writes these, ``resume`` and ``replay`` read them."""
 
+    call_requested = "call_requested"  # a call with an effect, before it prepares (redacted arguments, owner)
     call_started = "call_started"  # arguments (redacted), args_hash, idempotency key
     step_started = "step_started"
     step_succeeded = "step_succeeded"  # step output
@@ -34,6 +35,7 @@ class EntryKind(StrEnum):
     call_succeeded = "call_succeeded"  # result (redacted)
     call_failed = "call_failed"  # error
     call_replayed = "call_replayed"  # a duplicate served from the stored result
+    call_interrupted = "call_interrupted"  # resume: a call_requested whose process died while preparing
     event = "event"  # a state-machine event or decision, for replay
 
 

@@ -24,7 +24,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord, decide_claim, decide_reclaim
+from tools.journal.idempotency import Claim, IdempotencyRecord, decide_claim, decide_reclaim
+from tools.journal.owners import owner_is_dead
 from tools.journal.records import GENESIS_HASH, JournalEntry
 from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row
 from tools.journal.signing import Signer
@@ -34,6 +35,7 @@ from tools.journal.store import (
     ENTRIES_TABLE,
     IDEMPOTENCY_TABLE,
     MAX_APPEND_ATTEMPTS,
+    INTERRUPTED_SQL,
     UNFINISHED_SQL,
     Clock,
     JournalError,
@@ -96,8 +98,10 @@ _CLAIM = f"""INSERT INTO {IDEMPOTENCY_TABLE}
 _FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = ?, result = ?, expires_at = COALESCE(?, expires_at)
     WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"""
 _RELEASE = f"DELETE FROM {IDEMPOTENCY_TABLE} WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"
-_TAKE_OVER = f"""UPDATE {IDEMPOTENCY_TABLE} SET owner = ?, expires_at = COALESCE(?, expires_at)
+_TAKE_OVER = f"""UPDATE {IDEMPOTENCY_TABLE} SET owner = ?, expires_at = ?
     WHERE scope = ? AND key = ?"""
+_RENEW = f"""UPDATE {IDEMPOTENCY_TABLE} SET expires_at = ?
+    WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"""
 
 
 def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
@@ -225,12 +229,16 @@ class SQLiteJournalStore(JournalStore):
         rows = await self._read(lambda conn: conn.execute(UNFINISHED_SQL).fetchall())
         return [(row[0], row[1]) for row in rows]
 
+    async def interrupted_calls(self) -> list[str]:
+        rows = await self._read(lambda conn: conn.execute(INTERRUPTED_SQL).fetchall())
+        return [row[0] for row in rows]
+
     # ---- idempotency ---------------------------------------------------------------------
 
-    async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, ttl_s: float) -> Claim:
+    async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, lease_s: float) -> Claim:
         def work(conn: sqlite3.Connection) -> Claim:
             now = self.clock()
-            if conn.execute(_CLAIM, (scope, key, tool, args_hash, owner, now, now + ttl_s)).fetchone():
+            if conn.execute(_CLAIM, (scope, key, tool, args_hash, owner, now, now + lease_s)).fetchone():
                 return Claim("claimed", owner=owner)
             # A live record exists (we hold the write lock, so it cannot change meanwhile).
             return decide_claim(_record(conn, scope, key), args_hash, owner, now)
@@ -240,24 +248,22 @@ class SQLiteJournalStore(JournalStore):
     async def _finish(self, params: tuple[Any, ...]) -> bool:
         return await self._write(lambda conn: conn.execute(_FINISH, params).rowcount == 1)
 
+    async def renew(self, scope: str, key: str, owner: str, lease_s: float) -> bool:
+        return await self._write(
+            lambda conn: conn.execute(_RENEW, (self.clock() + lease_s, scope, key, owner)).rowcount == 1
+        )
+
     async def release(self, scope: str, key: str, owner: str) -> bool:
         return await self._write(lambda conn: conn.execute(_RELEASE, (scope, key, owner)).rowcount == 1)
 
-    async def reclaim_stale(
-        self,
-        scope: str,
-        key: str,
-        new_owner: str,
-        *,
-        stale_owner: str | None = None,
-        ttl_s: float | None = None,
-    ) -> Claim | None:
+    async def reclaim_stale(self, scope: str, key: str, new_owner: str, *, lease_s: float) -> Claim | None:
         def work(conn: sqlite3.Connection) -> Claim | None:
             now = self.clock()
-            decision = decide_reclaim(_record(conn, scope, key), stale_owner, now)
+            record = _record(conn, scope, key)
+            decision = decide_reclaim(record, now, record is not None and owner_is_dead(record.owner))
             if decision is None or decision.status != "claimed":
                 return decision
-            conn.execute(_TAKE_OVER, (new_owner, None if ttl_s is None else now + ttl_s, scope, key))
+            conn.execute(_TAKE_OVER, (new_owner, now + lease_s, scope, key))
             return Claim("claimed", owner=new_owner)
 
         return await self._write(work)

@@ -33,6 +33,16 @@ UNFINISHED_SQL: Final[str] = f"""
           AND t.call_id = s.call_id AND t.idempotency_key = s.idempotency_key AND t.seq > s.seq)
     GROUP BY s.call_id, s.idempotency_key
     ORDER BY s.call_id, MIN(s.seq)"""
+#: ``interrupted_calls()``: calls with a ``call_requested`` nothing about that tool call followed.
+INTERRUPTED_SQL: Final[str] = f"""
+    SELECT DISTINCT r.call_id FROM {ENTRIES_TABLE} AS r
+    WHERE r.kind = 'call_requested'
+      AND NOT EXISTS (
+        SELECT 1 FROM {ENTRIES_TABLE} AS t
+        WHERE t.call_id = r.call_id AND t.seq > r.seq AND t.kind NOT IN ('event', 'call_requested')
+          AND COALESCE(t.tool, '') = COALESCE(r.tool, '')
+          AND COALESCE(t.tool_call_id, '') = COALESCE(r.tool_call_id, ''))
+    ORDER BY r.call_id"""
 #: How often an append retries after losing a (call_id, seq) race to another writer.
 MAX_APPEND_ATTEMPTS: Final[int] = 200
 
@@ -108,11 +118,26 @@ class JournalStore(ABC):
         This is what ``resume`` walks after a crash.
         """
 
+    @abstractmethod
+    async def interrupted_calls(self) -> list[str]:
+        """Calls holding a ``call_requested`` that nothing followed (died while preparing).
+
+        ``resume`` closes those with ``call_interrupted``; see ``ToolExecutor.close_interrupted``.
+        """
+
     # ---- idempotency ---------------------------------------------------------------------
 
     @abstractmethod
-    async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, ttl_s: float) -> Claim:
-        """Atomically claim ``(scope, key)`` for ``owner`` for ``ttl_s`` seconds (see ``Claim``)."""
+    async def claim(self, scope: str, key: str, tool: str, args_hash: str, owner: str, lease_s: float) -> Claim:
+        """Atomically claim ``(scope, key)`` for ``owner``, leased for ``lease_s`` seconds (see ``Claim``).
+
+        The lease must be renewed (:meth:`renew`) while the tool runs; once it runs out the
+        claim behaves as absent and another owner may take the call.
+        """
+
+    @abstractmethod
+    async def renew(self, scope: str, key: str, owner: str, lease_s: float) -> bool:
+        """Extend ``owner``'s in-progress claim to ``lease_s`` from now; ``False`` if it no longer holds it."""
 
     async def finish(
         self,
@@ -143,20 +168,13 @@ class JournalStore(ABC):
         """Drop ``owner``'s in-progress claim so a later attempt may run; ``False`` if not held."""
 
     @abstractmethod
-    async def reclaim_stale(
-        self,
-        scope: str,
-        key: str,
-        new_owner: str,
-        *,
-        stale_owner: str | None = None,
-        ttl_s: float | None = None,
-    ) -> Claim | None:
-        """Take over an in-progress record left by a dead owner (resume after a crash).
+    async def reclaim_stale(self, scope: str, key: str, new_owner: str, *, lease_s: float) -> Claim | None:
+        """Take over an in-progress record whose owner is dead (resume after a crash).
 
-        ``claimed``: ``new_owner`` now holds it. ``done``: it had finished; serve the
-        result. ``in_progress``: ``stale_owner`` was given and someone else holds it.
-        ``None``: no live record; use ``claim``. ``ttl_s`` restarts the expiry from now.
+        ``claimed``: ``new_owner`` now holds it, leased for ``lease_s``. ``done``: it had
+        finished; serve the result. ``in_progress``: its owner is alive (or may be: on
+        another host, only the lease running out frees it). ``None``: no live record; use
+        ``claim``. See ``decide_reclaim``.
         """
 
     # ---- lifecycle -------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from tools.executor import ToolExecutor
 from worker.call.silence import SilenceWatch
 from worker.call.tool_gate import ToolGate
 from worker.flow.library import load_flow
-from worker.journaling import EventLog, scrubbed
+from worker.journaling import EventLog, call_opened, scrubbed
 from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
@@ -90,8 +90,7 @@ class Conversation:
         self.machine = ConversationMachine(self.flow)
         self.trace = TraceCollector(self.call_id, engine=engine, model=model, state=self.machine.snapshot())
         self.events = EventLog(executor.store, self.call_id) if executor is not None else None
-        self._record({"event": {"kind": "call_opened", "flow": options.flow, "today": options.today.isoformat(),
-                                "sandbox": str(sandbox_path) if sandbox_path else None}})
+        self._record(call_opened(options.flow, options.today, sandbox_path))
         self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_state_change, self.call_id,
                              executor=executor, record=self._record)
         self.gate.on_retry = self._still_working
