@@ -19,7 +19,7 @@ import pytest
 from loguru import logger
 
 from tests.cli.recorded import RENEWAL, TODAY, RecordedCall
-from tests.journal.helpers import dead_local_owner
+from tests.support.processes import dead_local_owner
 from tools.executor import ToolExecutor
 from tools.sandbox.core import Sandbox
 from worker.cli import main

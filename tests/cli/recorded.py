@@ -15,17 +15,19 @@ from typing import Any
 
 from livekit.agents.llm import ToolError
 
+from tests.support.dates import SCENARIO_TODAY
+
 from tools.executor import ToolExecutor
 from tools.sandbox.core import Sandbox
-from worker.call.conversation import read_caller_turn
 from worker.call.tool_gate import ToolGate
 from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, ConversationMachine, Transition
 from worker.journaling import EventLog, call_opened, scrubbed
 from worker.planner.policy import AgentSaid, Called, Item, Output, UserSaid, plan
+from worker.reading.turn import read_caller_turn
 from worker.trace.collector import TraceCollector
 
-TODAY = date(2026, 11, 26)
+TODAY = SCENARIO_TODAY
 #: The insurance renewal up to the caller's "yes" that makes the agent charge the card.
 RENEWAL = ["4821", "March 12th, 1984", "4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 7", "yes go ahead", "bye"]
 MAX_ROUNDS = 6

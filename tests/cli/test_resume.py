@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import CALL, Cli, ProcessDied, crash_mid_charge, record
-from tests.journal.helpers import dead_local_owner
+from tests.support.processes import dead_local_owner
 from tests.cli.recorded import TODAY
 from tools.journal.store import ENTRIES_TABLE
 from tools.sandbox.core import Sandbox

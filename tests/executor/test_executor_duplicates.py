@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from tests.journal.helpers import dead_local_owner
 from tests.executor.helpers import (
     CHARGE,
     booking_args,
@@ -28,6 +27,7 @@ from tests.executor.helpers import (
     of_kind,
     total_effects,
 )
+from tests.support.processes import dead_local_owner
 from tools.executor import ToolExecutor
 from tools.journal.records import args_hash
 from tools.journal.store import JournalStore

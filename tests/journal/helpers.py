@@ -6,10 +6,7 @@ store's back*, the way an attacker or a buggy script would, with plain SQL.
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-import subprocess
-import sys
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -35,13 +32,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-def dead_local_owner() -> str:
-    """The owner id a process of this host had: the process has exited (and was reaped)."""
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
-                           check=True)
-    return f"{socket.gethostname().replace(':', '_')}:{int(child.stdout)}:0:gone"
 
 
 class RawDB(ABC):

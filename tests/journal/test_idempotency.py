@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.journal.helpers import FakeClock, dead_local_owner
+from tests.journal.helpers import FakeClock
+from tests.support.processes import dead_local_owner
 from tools.journal import JournalStore
 from tools.journal.owners import new_owner
 

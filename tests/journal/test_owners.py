@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.journal.helpers import dead_local_owner
+from tests.support.processes import dead_local_owner
 from tools.journal.owners import new_owner, owner_is_dead, owner_state
 
 
