@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(600, ge=1, le=86_400, validation_alias=_env("MB_TOKEN_TTL_SECONDS"))
     token_rate_burst: int = Field(10, ge=1, validation_alias=_env("MB_TOKEN_RATE_BURST"))
     token_rate_per_minute: float = Field(30.0, gt=0, validation_alias=_env("MB_TOKEN_RATE_PER_MINUTE"))
-    frontend_dir: Path = Field(Path("frontend"), validation_alias=_env("MB_FRONTEND_DIR"))
+    frontend_dir: Path = Field(Path("frontend/dist"), validation_alias=_env("MB_FRONTEND_DIR"))
     """Served at / by `mediabloom serve` when it holds an index.html."""
 
     def resolved_today(self) -> date:

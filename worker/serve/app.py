@@ -22,6 +22,7 @@ from worker.serve.auth import Authenticator, AuthError, credential_fingerprint
 from worker.serve.models import ErrorDetail, ErrorResponse, TokenRequest, TokenResponse
 from worker.serve.ratelimit import TokenBucketLimiter
 from worker.serve.tokens import RequestRefused, TokenMinter
+from worker.serve.widget_config import WidgetConfig, add_widget_config
 from worker.settings import ConfigError, Settings
 
 MAX_BODY_BYTES = 16 * 1024
@@ -139,6 +140,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> web.A
     app[SERVER_URL_KEY] = settings.livekit_url
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/token", issue_token)
+    add_widget_config(app, WidgetConfig(transport="livekit", token_endpoint="/api/token", agent_name=settings.agent_name))
 
     frontend = frontend_dir if frontend_dir is not None else settings.frontend_dir
     index = frontend / "index.html"
