@@ -140,6 +140,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trace(args: argparse.Namespace) -> int:
+    from worker.trace.html import write_html
+    from worker.trace.story import TraceNotFound, load_story
+    from worker.trace.view import print_story
+
+    try:
+        story = load_story(args.call_id, Path(args.runs), load_settings().data_dir)
+    except TraceNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.html:
+        print(f"wrote {write_html(story, Path(args.html))}")
+    else:
+        print_story(story)
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from worker.room.agent_worker import run_worker
 
@@ -185,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
     wrk = sub.add_parser("worker", help="run the LiveKit agent worker (explicit dispatch by agent name)")
     wrk.add_argument("mode", choices=["dev", "start"], help="dev: reload and debug logs; start: production")
     wrk.set_defaults(func=_worker)
+
+    trc = sub.add_parser("trace", help="one call turn by turn: tools, transitions, latency waterfall (--html: one page)")
+    trc.add_argument("call_id")
+    trc.add_argument("--html", metavar="FILE", help="write one standalone HTML page (recording embedded) instead")
+    trc.add_argument("--runs", default="runs", help="where simulated calls were written (default runs)")
+    trc.set_defaults(func=_trace)
 
     sch = sub.add_parser("schema", help="print a JSON Schema")
     sch.add_argument("what", choices=["trace", "scenario"])
