@@ -1,7 +1,9 @@
 """The `mediabloom` command: run simulated calls, print schemas (more jobs join here).
 
-Errors an operator can fix (bad scenario, missing key) end with one clear line and a non-zero
-exit status instead of a stack trace.
+Errors an operator can fix (bad scenario, missing key, a bad MB_* value, an unusable data dir or
+journal file) end with `error: <one sentence>` and exit status 2 instead of a stack trace; an
+unexpected error ends with one line and status 1 (its traceback, without variable values, is
+logged at DEBUG).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 from loguru import logger
 
 from worker.logs import setup_logging
-from worker.settings import ConfigError, load_settings
+from worker.settings import LOG_LEVELS, ConfigError, load_settings
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -57,8 +60,10 @@ def _with_journal(job: Any) -> int:
     from tools.journal.store import JournalError
     from worker.journaling import open_journal
 
+    settings = load_settings()
+
     async def main() -> int:
-        journal = await open_journal(load_settings(), create=False)
+        journal = await open_journal(settings, create=False)
         try:
             return int(await job(journal))
         finally:
@@ -69,6 +74,10 @@ def _with_journal(job: Any) -> int:
     except (JournalKeyError, JournalError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.DatabaseError as exc:  # a damaged file, not a bug: name it (never a URL's password)
+        where = (settings.journal_url or f"sqlite:///{settings.data_dir / 'journal.db'}").split("@")[-1]
+        raise ConfigError(f"the journal {where} cannot be read ({exc}); restore it from a backup or point "
+                          "MB_JOURNAL_URL elsewhere.") from None
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -131,11 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
     from worker.serve import create_app, serve_forever
 
     settings = load_settings()
-    try:
-        app = create_app(settings)  # validates the configuration before anything binds a port
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    app = create_app(settings)  # validates the configuration before anything binds a port (ConfigError: exit 2)
     serve_forever(settings, args.host, args.port, app)
     return 0
 
@@ -217,16 +222,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
-    setup_logging(args.log_level or settings.log_level, json=args.log_json or settings.log_json)
     from tools.journal.signing import JournalKeyError
 
     try:
+        settings = load_settings()
+        if args.log_level and args.log_level.upper() not in LOG_LEVELS:
+            raise ConfigError(f"--log-level {args.log_level!r} is not valid: use one of {', '.join(LOG_LEVELS)}.")
+        setup_logging(args.log_level or settings.log_level, json=args.log_json or settings.log_json)
         return int(args.func(args))
     except (ConfigError, JournalKeyError) as exc:
-        logger.error(str(exc))
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
+    except OSError as exc:  # a path the configuration names cannot be used
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}.", 2)
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, the traceback only at DEBUG
+        logger.opt(exception=exc).debug("unexpected error")
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no message"
+        return _fail(f"unexpected {type(exc).__name__} ({detail}); rerun with --log-level DEBUG for the traceback.", 1)
+
+
+def _fail(message: str, status: int) -> int:
+    """The one line an operator sees (the whole of stderr: nothing else is printed for it)."""
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

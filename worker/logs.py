@@ -39,7 +39,9 @@ def setup_logging(level: str = "INFO", json: bool = False, sink: Any = None) -> 
     """Configure the process-wide sink; call once at start-up."""
     logger.remove()
     logger.configure(patcher=_redact, extra={"call_id": "-", "turn": "-"})
-    logger.add(sink or sys.stderr, level=level.upper(), serialize=json, format=_FORMAT, colorize=not json and sink is None)
+    # diagnose=False: a traceback shows where, never the values of variables (they held secrets).
+    logger.add(sink or sys.stderr, level=level.upper(), serialize=json, format=_FORMAT, colorize=not json and sink is None,
+               diagnose=False, backtrace=False)
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
     for noisy in ("livekit", "livekit.agents", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING if level.upper() != "DEBUG" else logging.DEBUG)

@@ -3,17 +3,24 @@
 Provider variables keep their standard names (LIVEKIT_URL, OPENAI_API_KEY, ...) so existing
 deployments and LiveKit tooling work unchanged; the runtime's own knobs are prefixed MB_.
 A missing key for a chosen cloud engine stops start-up with one sentence naming the variable
-(`Settings.check_engines`), instead of a stack trace from deep inside a plugin.
+(`Settings.check_engines`), instead of a stack trace from deep inside a plugin; so does any
+value that does not parse (`load_settings` turns pydantic's report into one `ConfigError`
+sentence naming the variable, and never repeats the value of a secret).
 """
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+MIN_TOKEN_SECRET_LENGTH = 32
+"""Token-endpoint credentials are compared, not throttled, once valid (a valid key is never locked
+out by someone else's failures): they must be long enough that guessing is hopeless."""
 
 
 class ConfigError(RuntimeError):
@@ -88,8 +95,51 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(600, ge=1, le=86_400, validation_alias=_env("MB_TOKEN_TTL_SECONDS"))
     token_rate_burst: int = Field(10, ge=1, validation_alias=_env("MB_TOKEN_RATE_BURST"))
     token_rate_per_minute: float = Field(30.0, gt=0, validation_alias=_env("MB_TOKEN_RATE_PER_MINUTE"))
+    """Per credential (the API key, the signing secret); failed requests have a per-address bucket of the same size."""
+    token_body_timeout_seconds: float = Field(10.0, gt=0, le=300, validation_alias=_env("MB_TOKEN_BODY_TIMEOUT_SECONDS"))
+    """A request body must arrive whole within this time (a trickled body would hold its connection)."""
+    token_max_connections_per_address: int = Field(32, ge=1, validation_alias=_env("MB_TOKEN_MAX_CONNECTIONS_PER_ADDRESS"))
+    """Open connections one address may hold; behind a reverse proxy that is the proxy's pool."""
     frontend_dir: Path = Field(Path("frontend/dist"), validation_alias=_env("MB_FRONTEND_DIR"))
     """Served at / by `mediabloom serve` when it holds an index.html."""
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("journal_url")
+    @classmethod
+    def _supported_journal_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        lowered = value.lower()
+        if lowered.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+            return value
+        if lowered.startswith(("postgresql://", "postgres://")):
+            return value
+        raise ValueError("use sqlite:///path/to.db or postgresql://user@host:port/db")
+
+    @field_validator("token_api_key", "token_signing_secret")
+    @classmethod
+    def _long_token_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # empty, as in .env.example: not configured
+        if len(value.get_secret_value()) < MIN_TOKEN_SECRET_LENGTH:
+            raise ValueError(f"it must be at least {MIN_TOKEN_SECRET_LENGTH} characters long (for example the output "
+                             "of `openssl rand -hex 32`)")
+        return value
+
+    def prepared_data_dir(self) -> Path:
+        """The data dir, created if needed; ConfigError (one sentence) when it cannot be."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"MB_DATA_DIR={str(self.data_dir)!r} cannot be used as the data directory: "
+                              f"{exc.strerror or exc}.") from None
+        return self.data_dir
 
     def resolved_today(self) -> date:
         """The sandbox's and planner's reference date (pinned in tests for determinism)."""
@@ -122,5 +172,39 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Load settings; keyword overrides win over the environment (used by the CLI and tests)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Load settings; keyword overrides win over the environment (used by the CLI and tests).
+
+    A value that does not parse raises ConfigError naming its variable, in one sentence.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_one_sentence(exc)) from None
+
+
+def _field_names() -> dict[str, tuple[str, str]]:
+    """Field name and every alias → (field name, the variable an operator sets: its first alias)."""
+    names: dict[str, tuple[str, str]] = {}
+    for field, info in Settings.model_fields.items():
+        choices = [c for c in getattr(info.validation_alias, "choices", []) if isinstance(c, str)]
+        for name in [field, *choices]:
+            names[name] = (field, choices[0] if choices else field.upper())
+    return names
+
+
+_NEVER_ECHOED = {"journal_url"}
+"""Not SecretStr, but may carry a password (postgresql://user:password@host/db)."""
+
+
+def _one_sentence(exc: ValidationError) -> str:
+    """The first problem of a settings ValidationError as one line; secrets are named, never shown."""
+    errors = exc.errors(include_url=False)
+    first: dict[str, Any] = dict(errors[0])
+    loc = str(first["loc"][0]) if first["loc"] else ""
+    field, variable = _field_names().get(loc, (loc, loc.upper()))
+    info = Settings.model_fields.get(field)
+    hidden = field in _NEVER_ECHOED or (info is not None and "SecretStr" in repr(info.annotation))
+    value = "" if hidden or isinstance(first.get("input"), dict) else f"={str(first.get('input'))[:60]!r}"
+    reason = str(first["msg"]).removeprefix("Value error, ").rstrip(".")
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{variable}{value} is not valid: {reason}{more}."

@@ -1,25 +1,23 @@
-"""Helpers of the LiveKit tests: settings, an in-process token backend, joining a real room."""
+"""Helpers of the LiveKit tests: a real server's address and keys, joining a real room.
+
+The token backend's own helpers (settings, in-process backend) live in tests/serve/helpers.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import aiohttp
 from livekit import api, rtc
 
-from worker.serve import create_app, running, sign_request
-from worker.serve.models import TokenResponse
-from worker.settings import Settings, load_settings
+from tests.serve.helpers import AGENT_NAME, API_KEY, SIGNING_SECRET, TokenClient, make_settings, token_backend
 
-API_KEY = "test-token-api-key-0123456789abcdef"
-SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
-AGENT_NAME = "mediabloom"
+__all__ = ["AGENT_NAME", "API_KEY", "SIGNING_SECRET", "ExpiringToken", "LiveKitServer", "TokenClient", "join",
+           "make_settings", "publish", "server_tracks", "tamper_room", "token_backend", "validate_status"]
+
 CONNECT_TIMEOUT = 10.0
 """rtc.Room.connect() can hang ~32 s on a port that accepts but never answers (GUIDE)."""
 
@@ -41,24 +39,6 @@ class LiveKitServer:
         return api.LiveKitAPI(self.http_url, self.api_key, self.api_secret)
 
 
-def make_settings(livekit: LiveKitServer | None = None, **overrides: Any) -> Settings:
-    """Settings for one token backend; without a LiveKit server the key pair is the dev pair."""
-    values: dict[str, Any] = {
-        "livekit_url": livekit.url if livekit else "ws://127.0.0.1:7880",
-        "livekit_api_key": livekit.api_key if livekit else "devkey",
-        "livekit_api_secret": livekit.api_secret if livekit else "secret",
-        "token_api_key": API_KEY,
-        "token_signing_secret": SIGNING_SECRET,
-        "agent_name": AGENT_NAME,
-        "token_ttl_seconds": 600,
-        "token_rate_burst": 1000,
-        "token_rate_per_minute": 60_000.0,
-        "frontend_dir": Path("/nonexistent-frontend"),
-    }
-    values.update(overrides)
-    return load_settings(**values)
-
-
 @dataclass(frozen=True)
 class ExpiringToken:
     """A short-lived caller token and whether LiveKit accepted it when it was issued."""
@@ -67,54 +47,6 @@ class ExpiringToken:
     issued_at: float
     ttl_seconds: int
     validate_status_when_issued: int
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: dict[str, Any]
-    headers: Mapping[str, str]
-
-
-@dataclass
-class TokenClient:
-    """Talks to one running token backend the way a deployment's backend would."""
-
-    base_url: str
-    session: aiohttp.ClientSession
-
-    async def post(
-        self,
-        body: bytes | dict[str, Any] | None = None,
-        *,
-        auth: Literal["key", "signature", "none"] = "key",
-        headers: Mapping[str, str] | None = None,
-        content_type: str = "application/json",
-    ) -> Reply:
-        raw = body if isinstance(body, bytes) else json.dumps(body if body is not None else {}).encode()
-        hdrs = {"Content-Type": content_type}
-        if auth == "key":
-            hdrs["Authorization"] = f"Bearer {API_KEY}"
-        elif auth == "signature":
-            hdrs.update(sign_request(SIGNING_SECRET, raw))
-        hdrs.update(headers or {})
-        async with self.session.post(f"{self.base_url}/api/token", data=raw, headers=hdrs) as resp:
-            text = await resp.text()
-            return Reply(resp.status, json.loads(text) if text else {}, dict(resp.headers))
-
-    async def token(self, **fields: Any) -> TokenResponse:
-        """Request a token with the API key; the request must succeed."""
-        reply = await self.post({k: v for k, v in fields.items() if v is not None})
-        assert reply.status == 201, reply
-        return TokenResponse.model_validate(reply.body)
-
-
-@asynccontextmanager
-async def token_backend(settings: Settings, frontend_dir: Path | None = None) -> AsyncIterator[TokenClient]:
-    """Start the token backend on 127.0.0.1:<free port> in this event loop; stopped on exit."""
-    app = create_app(settings, frontend_dir=frontend_dir)
-    async with running(app, "127.0.0.1", 0) as base_url, aiohttp.ClientSession() as session:
-        yield TokenClient(base_url, session)
 
 
 async def join(url: str, token: str) -> rtc.Room:

@@ -2,72 +2,40 @@
 
 A browser widget (or any LiveKit client `TokenSource` of the endpoint kind) gets its room
 token here, via the deployment's backend which holds the API key or signing secret. The order
-of checks in `issue_token` is deliberate: rate limit first (cheap, bounds key guessing),
-authentication before the body is even parsed (strangers learn nothing about our validation),
-then validation and the caller rules, then minting.
+of checks in `issue_token` is deliberate: the body is read first (bounded in size and time:
+a signature covers it), then authentication (strangers learn nothing about our validation),
+then validation and the caller rules, then the credential's rate limit (keyed by the
+credential proved, so re-spelling a header does not reset it; spent only by requests that
+would get a token), then minting. Every failure is a 4xx JSON error that spends the address's
+failure bucket instead (`errors.json_errors`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from loguru import logger
 from pydantic import ValidationError
 
-from worker.serve.auth import Authenticator, AuthError, credential_fingerprint
-from worker.serve.models import ErrorDetail, ErrorResponse, TokenRequest, TokenResponse
+from worker.serve.auth import Authenticator, AuthError
+from worker.serve.body import MAX_BODY_BYTES, parse_json_object, read_body
+from worker.serve.errors import FAILURES_KEY, ApiError, error_response, json_errors
+from worker.serve.models import TokenRequest, TokenResponse
 from worker.serve.ratelimit import TokenBucketLimiter
+from worker.serve.replay import FILE_NAME as REPLAY_FILE
+from worker.serve.replay import ReplayCache
+from worker.serve.server import MAX_CONNECTIONS_KEY
 from worker.serve.tokens import RequestRefused, TokenMinter
-from worker.serve.widget_config import WidgetConfig, add_widget_config
+from worker.serve.widget_config import CONFIG_PATH, WidgetConfig, add_widget_config
 from worker.settings import ConfigError, Settings
-
-MAX_BODY_BYTES = 16 * 1024
-"""A token request is a few hundred bytes; anything near this is not a token request."""
-
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type",
-                 429: "rate_limited"}
 
 MINTER_KEY = web.AppKey("minter", TokenMinter)
 AUTH_KEY = web.AppKey("authenticator", Authenticator)
 LIMITER_KEY = web.AppKey("limiter", TokenBucketLimiter)
-FAILURES_KEY = web.AppKey("auth_failures", TokenBucketLimiter)
 SERVER_URL_KEY = web.AppKey("server_url", str)
-
-
-class ApiError(Exception):
-    """Raised by handlers; the middleware turns it into the JSON error envelope."""
-
-    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.headers = dict(headers or {})
-
-
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    body = ErrorResponse(error=ErrorDetail(code=code, message=message))
-    return web.json_response(body.model_dump(), status=status, headers={"Cache-Control": "no-store", **(headers or {})})
-
-
-@web.middleware
-async def json_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """API errors always come back as `{"error": {"code", "message"}}`, never as HTML or a traceback."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
-    except web.HTTPException as exc:
-        if exc.status < 400 or not (request.path.startswith("/api/") or request.path == "/healthz"):
-            raise
-        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return error_response(exc.status, _STATUS_CODES.get(exc.status, "http_error"), exc.reason, allow)
-    except Exception:  # noqa: BLE001 - last resort: log it, never leak a traceback to the caller
-        logger.exception("unhandled error on {} {}", request.method, request.path)
-        return error_response(500, "internal", "Internal error; the server log has the details.")
+BODY_TIMEOUT_KEY = web.AppKey("body_timeout", float)
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -86,40 +54,56 @@ def _validation_message(exc: ValidationError) -> str:
 async def issue_token(request: web.Request) -> web.Response:
     """POST /api/token: LiveKit's standard token endpoint, for authenticated backends only."""
     app = request.app
-    client = request.remote or "unknown"
-    if (wait := app[FAILURES_KEY].blocked(client)) is not None:
-        raise ApiError(429, "rate_limited", "Too many failed authentication attempts; retry later.", {"Retry-After": str(wait)})
-    if (wait := app[LIMITER_KEY].take(f"{client}|{credential_fingerprint(request.headers)}")) is not None:
-        raise ApiError(429, "rate_limited", "Too many token requests; retry later.", {"Retry-After": str(wait)})
-
-    body = await request.read()
+    body = await read_body(request, app[BODY_TIMEOUT_KEY])
     try:
         caller = app[AUTH_KEY].authenticate(request.headers, body)
     except AuthError as exc:
-        app[FAILURES_KEY].take(client)
-        logger.warning("token request refused from {}: {}", client, exc.code)
+        logger.warning("token request refused from {}: {}", request.remote, exc.code)
         raise ApiError(401, exc.code, exc.message, {"WWW-Authenticate": 'Bearer realm="mediabloom"'}) from None
-
     if body.strip() and request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the token request as application/json.")
-    try:
-        payload = json.loads(body) if body.strip() else {}
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, "invalid_request", "The request body must be a JSON object.")
+    payload = parse_json_object(body)
     try:
         token_request = TokenRequest.model_validate(payload)
     except ValidationError as exc:
         raise ApiError(400, "invalid_request", _validation_message(exc)) from None
 
     try:
-        issued = app[MINTER_KEY].mint(token_request)
+        app[MINTER_KEY].check(token_request)
     except RequestRefused as exc:
         raise ApiError(403, exc.code, exc.message) from None
+    if (wait := app[LIMITER_KEY].take(caller.credential)) is not None:
+        raise ApiError(429, "rate_limited", "Too many token requests; retry later.", {"Retry-After": str(wait)})
+    issued = app[MINTER_KEY].mint(token_request)
     logger.info("token issued: room={} identity={} via={} ttl={}s", issued.room, issued.identity, caller.method, issued.ttl_seconds)
     response = TokenResponse(server_url=app[SERVER_URL_KEY], participant_token=issued.jwt)
     return web.json_response(response.model_dump(), status=201, headers={"Cache-Control": "no-store"})
+
+
+def method_not_allowed(*allowed: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Any other method on an API path (a GET of /api/token from a browser, say): 405 JSON, widget or not."""
+    async def refuse(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMethodNotAllowed(request.method, list(allowed))
+
+    return refuse
+
+
+async def expect_continue(request: web.Request) -> web.StreamResponse | None:
+    """`Expect: 100-continue` as aiohttp does it; any other value a 417 (aiohttp's own handler
+    crashes with a 500 on a non-UTF-8 value, outside every middleware, so every route uses this one)."""
+    if request.version == HttpVersion11 and request.headers.get("Expect", "").strip().lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        return None
+    return error_response(417, "expectation_failed", "Only 'Expect: 100-continue' is supported.")
+
+
+async def not_found(request: web.Request) -> web.StreamResponse:
+    """Whatever no route serves (JSON under /api/, aiohttp's plain 404 elsewhere)."""
+    raise web.HTTPNotFound()
+
+
+def _replay_cache(settings: Settings) -> ReplayCache:
+    return ReplayCache(settings.prepared_data_dir() / REPLAY_FILE)
 
 
 def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> web.Application:
@@ -130,17 +114,30 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> web.A
     if not settings.token_api_key and not settings.token_signing_secret:
         raise ConfigError("mediabloom serve needs MB_TOKEN_API_KEY or MB_TOKEN_SIGNING_SECRET so that only your "
                           "backend can request caller tokens.")
+    replays = _replay_cache(settings) if settings.token_signing_secret else None
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_BODY_BYTES)
     app[MINTER_KEY] = TokenMinter(settings.livekit_api_key, settings.livekit_api_secret.get_secret_value(),
                                   settings.agent_name, settings.token_ttl_seconds)
-    app[AUTH_KEY] = Authenticator(settings.token_api_key, settings.token_signing_secret)
+    app[AUTH_KEY] = Authenticator(settings.token_api_key, settings.token_signing_secret, replays)
     rate = settings.token_rate_per_minute / 60.0
     app[LIMITER_KEY] = TokenBucketLimiter(settings.token_rate_burst, rate)
     app[FAILURES_KEY] = TokenBucketLimiter(settings.token_rate_burst, rate)
     app[SERVER_URL_KEY] = settings.livekit_url
-    app.router.add_get("/healthz", healthz)
-    app.router.add_post("/api/token", issue_token)
-    add_widget_config(app, WidgetConfig(transport="livekit", token_endpoint="/api/token", agent_name=settings.agent_name))
+    app[BODY_TIMEOUT_KEY] = settings.token_body_timeout_seconds
+    app[MAX_CONNECTIONS_KEY] = settings.token_max_connections_per_address
+    if replays is not None:
+        async def close_replays(_: web.Application) -> None:
+            replays.close()
+
+        app.on_cleanup.append(close_replays)
+    routes = app.router
+    routes.add_get("/healthz", healthz, expect_handler=expect_continue)
+    routes.add_post("/api/token", issue_token, expect_handler=expect_continue)
+    routes.add_route("*", "/api/token", method_not_allowed("POST"), expect_handler=expect_continue)
+    add_widget_config(app, WidgetConfig(transport="livekit", token_endpoint="/api/token", agent_name=settings.agent_name),
+                      expect_handler=expect_continue)
+    routes.add_route("*", CONFIG_PATH, method_not_allowed("GET"), expect_handler=expect_continue)
+    routes.add_route("*", "/api{tail:(/.*)?}", not_found, expect_handler=expect_continue)  # never the widget's files
 
     frontend = frontend_dir if frontend_dir is not None else settings.frontend_dir
     index = frontend / "index.html"
@@ -148,31 +145,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> web.A
         async def index_page(_: web.Request) -> web.FileResponse:
             return web.FileResponse(index)
 
-        app.router.add_get("/", index_page)
-        app.router.add_static("/", frontend, show_index=False, follow_symlinks=False)
+        routes.add_get("/", index_page, expect_handler=expect_continue)
+        routes.add_static("/", frontend, show_index=False, follow_symlinks=False, expect_handler=expect_continue)
+    routes.add_route("*", "/{tail:.*}", not_found, expect_handler=expect_continue)
     return app
-
-
-@asynccontextmanager
-async def running(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Serve `app` on a real socket inside the current event loop; yields its base URL (tests use it)."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound_port = runner.addresses[0][1]
-    try:
-        yield f"http://{host}:{bound_port}"
-    finally:
-        await runner.cleanup()
-
-
-def serve_forever(settings: Settings, host: str, port: int, app: web.Application | None = None) -> None:
-    """`mediabloom serve`: run until SIGINT/SIGTERM (aiohttp closes connections gracefully)."""
-    app = create_app(settings) if app is None else app
-    methods = [m for m, on in (("api key", settings.token_api_key), ("signed requests", settings.token_signing_secret)) if on]
-    logger.info("token backend on http://{}:{} — LiveKit {} · agent {!r} · ttl {}s · auth: {}", host, port,
-                settings.livekit_url, settings.agent_name, settings.token_ttl_seconds, ", ".join(methods))
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        logger.warning("serving on {} — put TLS in front of it; tokens and keys travel in these requests", host)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)

@@ -10,6 +10,8 @@ where a string belongs is an error, not a coercion.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -20,6 +22,21 @@ RoomName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Identity = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
+
+_TERMINAL_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+"""ANSI/VT sequences (CSI `ESC[...m`, OSC `ESC]...BEL`, two-byte `ESC x`): removed whole, not just the ESC."""
+
+
+def clean_display_name(value: str) -> str | None:
+    """What other participants' UIs (and terminals, and logs) may show of a caller-chosen name.
+
+    Terminal escape sequences go whole; every other control, format (bidi overrides, zero-width
+    characters), surrogate, private-use or unassigned character goes; line breaks and runs of
+    whitespace become one space. None when nothing is left.
+    """
+    text = _TERMINAL_ESCAPES.sub("", value)
+    text = "".join(" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    return " ".join(text.split()) or None
 
 
 class AgentDispatchRequest(BaseModel):
@@ -55,6 +72,11 @@ class TokenRequest(BaseModel):
     participant_metadata: str | None = Field(None, max_length=2048)
     participant_attributes: dict[str, str] | None = Field(None, max_length=16)
     room_config: RoomConfigRequest | None = None
+
+    @field_validator("participant_name")
+    @classmethod
+    def _printable_name(cls, value: str | None) -> str | None:
+        return clean_display_name(value) if value is not None else None
 
     @field_validator("participant_attributes")
     @classmethod

@@ -1,6 +1,9 @@
-"""A per-client token bucket: bounds how fast one client can mint tokens or guess keys.
+"""Token buckets by key: how fast one credential mints tokens, how often one address may fail.
 
-Each bucket holds up to `burst` tokens and refills at `rate_per_second`; a request spends one.
+The backend keeps two limiters (issue 11): one keyed by the credential a request proved (the
+API key, the signing secret, however the header was spelled) and one keyed by the address of
+requests that failed. Each bucket holds up to `burst` tokens and refills at `rate_per_second`;
+a request spends one.
 In-memory and per process — enough for one token backend; several replicas behind a load
 balancer would each allow the full rate (a shared store would be the next step).
 """
@@ -52,11 +55,6 @@ class TokenBucketLimiter:
             bucket.tokens -= 1.0
             return None
         return self._wait(bucket)
-
-    def blocked(self, key: str) -> int | None:
-        """Like `take` but spends nothing: is this key's bucket empty right now?"""
-        bucket = self._refilled(key, self._clock())
-        return None if bucket.tokens >= 1.0 else self._wait(bucket)
 
     def _wait(self, bucket: _Bucket) -> int:
         return max(1, math.ceil((1.0 - bucket.tokens) / self.rate))

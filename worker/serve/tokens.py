@@ -9,6 +9,10 @@ What the token allows is the whole security story of a caller, because LiveKit e
 * subscribe (hear the agent) and publish data (the widget sends messages to the agent).
 * nothing administrative: no room_admin / room_create / room_list / room_record, not hidden,
   not an agent, cannot change its own metadata.
+* no name that poses as the agent: identities `agent-*` or the agent's name, display names with
+  the word "agent" in them ("Maya (agent)") or the agent's name (compared after Unicode
+  normalisation, so full-width or zero-width tricks do not pass); control characters are
+  stripped from display names when the request is parsed (`models.clean_display_name`).
 * expires after `MB_TOKEN_TTL_SECONDS` (LiveKit checks expiry only when joining; it refreshes
   tokens of connected participants itself). Note: LiveKit accepts a token up to 60 s past its
   `exp` (clock-skew leeway in livekit/protocol), so the real join window is TTL + 60 s.
@@ -20,7 +24,9 @@ without the browser being able to choose a different agent.
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +39,13 @@ from worker.serve.models import TokenRequest
 CALLER_SOURCES = ["microphone"]
 RESERVED_IDENTITY_PREFIX = "agent-"
 """livekit-agents joins as `agent-<job id>`; a caller using that prefix could impersonate it."""
+RESERVED_NAME_WORD = "agent"
+"""Participant UIs show the agent by its identity (`agent-…`); a caller's name saying "agent" mimics it."""
+
+
+def _words(text: str) -> list[str]:
+    """Letters-and-digits words of `text`, compatibility-normalised and case-folded."""
+    return re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", text).casefold())
 
 
 class RequestRefused(Exception):
@@ -62,13 +75,20 @@ class TokenMinter:
     ttl_seconds: int
 
     def check(self, req: TokenRequest) -> None:
-        """Refuse identities that would let a caller pass for the agent, and foreign agents."""
+        """Refuse identities and names that would let a caller pass for the agent, and foreign agents."""
         identity = (req.participant_identity or "").lower()
         if identity and (identity.startswith(RESERVED_IDENTITY_PREFIX) or identity == self.agent_name.lower()):
             raise RequestRefused("reserved_identity", f"Participant identity {req.participant_identity!r} is reserved for the agent.")
+        if req.participant_name and self._poses_as_agent(req.participant_name):
+            raise RequestRefused("reserved_name", f"Participant name {req.participant_name!r} is reserved for the agent.")
         for dispatch in req.room_config.agents if req.room_config else []:
             if dispatch.agent_name not in (None, "", self.agent_name):
                 raise RequestRefused("agent_not_allowed", f"Only the agent {self.agent_name!r} can be dispatched by this server.")
+
+    def _poses_as_agent(self, name: str) -> bool:
+        words = _words(name)
+        agent = "".join(_words(self.agent_name))
+        return RESERVED_NAME_WORD in words or (len(agent) >= 3 and agent in "".join(words))
 
     def mint(self, req: TokenRequest) -> IssuedToken:
         """Build and sign the token; room and identity are generated when the request has none."""

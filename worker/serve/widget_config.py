@@ -8,6 +8,7 @@ answer holds no secret: anyone who can load the widget may read it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from aiohttp import web
@@ -26,11 +27,12 @@ class WidgetConfig(BaseModel):
     """LiveKit mode: the agent the token dispatches"""
 
 
-def add_widget_config(app: web.Application, config: WidgetConfig) -> None:
-    """Register GET /api/config (before any catch-all static route)."""
+def add_widget_config(app: web.Application, config: WidgetConfig, *,
+                      expect_handler: Callable[[web.Request], Awaitable[web.StreamResponse | None]] | None = None) -> None:
+    """Register GET /api/config (before any catch-all static route); `expect_handler` as aiohttp's."""
     body = config.model_dump(exclude_none=True)
 
     async def widget_config(_: web.Request) -> web.Response:
         return web.json_response(body, headers={"Cache-Control": "no-store"})
 
-    app.router.add_get(CONFIG_PATH, widget_config)
+    app.router.add_get(CONFIG_PATH, widget_config, expect_handler=expect_handler)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.livekit.helpers import API_KEY
+from tests.serve.helpers import API_KEY
 
 MEDIABLOOM = Path(sys.executable).with_name("mediabloom")
 """The console script `uv run mediabloom` runs, minus uv's own start-up."""
