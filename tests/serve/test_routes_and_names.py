@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.serve.helpers import AGENT_NAME, make_settings, token_backend
+from tests.serve.helpers import AGENT_NAME, captured_logs, make_settings, token_backend, token_request_head
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
@@ -39,6 +39,27 @@ async def test_unknown_api_paths_are_404_json_even_with_a_widget(widget: Path, p
         async with client.session.get(f"{client.base_url}{path}") as resp:
             status, body = resp.status, await resp.json()
     assert status == 404 and body["error"]["code"] == "not_found"
+
+
+async def test_post_on_the_widget_config_is_405_json(widget: Path) -> None:
+    async with token_backend(make_settings(), frontend_dir=widget) as client:
+        async with client.session.post(f"{client.base_url}/api/config") as resp:
+            status, body, allow = resp.status, await resp.json(), resp.headers.get("Allow", "")
+    assert status == 405 and body["error"]["code"] == "method_not_allowed" and allow == "GET"
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/api/token"), ("GET", "/healthz"), ("GET", "/api/config"),
+                                          ("GET", "/"), ("GET", "/app.js"), ("GET", "/nope"), ("POST", "/nope"),
+                                          ("GET", "/api/nope")])
+async def test_a_malformed_expect_header_is_a_4xx_on_every_route(widget: Path, method: str, path: str) -> None:
+    """aiohttp's own Expect handler runs outside every middleware and crashed (500) on a non-UTF-8 value."""
+    (widget / "app.js").write_text("console.log('hi')")
+    with captured_logs() as logs:
+        async with token_backend(make_settings(), frontend_dir=widget) as client:
+            reply = await client.raw(token_request_head({"Expect": b"\xff100-continue"}, b"{}", method=method.encode(),
+                                                        path=path.encode()), b"{}")
+    assert reply.status == 417, reply
+    assert "Traceback" not in "\n".join(logs) and not any(line.startswith("ERROR") for line in logs)
 
 
 def _claims(token: str) -> dict[str, Any]:

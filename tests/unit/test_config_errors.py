@@ -41,7 +41,8 @@ CASES: dict[str, Case] = {
     "log-level-argument-unknown": Case(("--log-level", "LOUD", "schema", "trace"), {}, "--log-level"),
     "journal-url-scheme": Case(("audit", "verify"), {"MB_JOURNAL_URL": "mysql://db/x"}, "MB_JOURNAL_URL"),
     "journal-url-empty-path": Case(("replay", "c1"), {"MB_JOURNAL_URL": "sqlite:///"}, "MB_JOURNAL_URL"),
-    "data-dir-uncreatable-journal": Case(("audit", "verify"), {}, "MB_DATA_DIR", setup="data-dir-is-a-file"),
+    "data-dir-unusable-journal": Case(("audit", "verify"), {"MB_JOURNAL_KEY": "ab" * 32}, "MB_DATA_DIR",
+                                      setup="data-dir-is-a-file"),  # read-only: names it, creates nothing
     "data-dir-uncreatable-serve": Case(("serve",), TOKEN_KEYS, "MB_DATA_DIR", setup="data-dir-is-a-file"),
     "corrupt-journal-verify": Case(("audit", "verify"), {}, "journal.db", setup="corrupt-journal"),
     "corrupt-journal-resume": Case(("resume",), {}, "journal.db", setup="corrupt-journal"),
