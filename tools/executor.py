@@ -27,7 +27,7 @@ from tools.journal.lease import DEFAULT_LEASE_S, Lease
 from tools.journal.owners import new_owner, owner_state
 from tools.journal.records import JournalEntry, args_hash
 from tools.journal.store import JournalStore
-from tools.journal.verify import verify_chain
+from tools.journal.verify import verify_call
 from tools.redact import mask_card_numbers, redact_args, scrub
 from tools.registry import TOOLS, ToolOutcome
 from tools.spec import InvalidArguments, RetryPolicy
@@ -126,7 +126,7 @@ class ToolExecutor:
             if start is None or start.tool is None or start.tool not in TOOLS:
                 continue
             began = time.perf_counter()
-            chain = verify_chain(all_entries, self.store.signer)
+            chain = verify_call(all_entries, await self.store.head(cid), self.store.signer, cid)
             if not chain.ok:
                 logger.error("not resuming {} {}: its journal fails verification at entry {} ({})", cid, start.tool,
                              chain.bad_seq, chain.reason)
@@ -141,6 +141,12 @@ class ToolExecutor:
                 if claim is None:
                     claim = await self.store.claim(cid, key, start.tool, start.args_hash or "", self.owner,
                                                    self.lease_s)
+                if claim.status == "tampered":
+                    logger.error("not resuming {} {}: its idempotency record was edited (signature mismatch)", cid,
+                                 start.tool)
+                    outcomes.append(self._failed(start.tool, "journal_tampered", f"the idempotency record of "
+                                                 f"{start.tool} in {cid} does not match its signature", False, began))
+                    continue
                 if claim.status in ("in_progress", "conflict"):
                     logger.info("not resuming {} {}: still running in {}", cid, start.tool, claim.owner)
                     outcomes.append(self._failed(start.tool, "running_elsewhere", f"{start.tool} is still running "
@@ -221,6 +227,14 @@ class ToolExecutor:
                     await self._journal(call_id, "call_replayed", tool=tool, tool_call_id=tool_call_id, key=key,
                                         turn=turn, payload={"reason": "duplicate of a finished call"})
                     outcome = self._stored(tool, claim.result or {}, started).model_copy(update={"replayed": True})
+                    break
+                if claim.status == "tampered":
+                    logger.error("{} {}: the idempotency record was edited (signature mismatch); not served", call_id,
+                                 tool)
+                    await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,
+                                        turn=turn, payload={"error": "journal_tampered"})
+                    outcome = self._failed(tool, "journal_tampered", f"the stored outcome of {tool} fails "
+                                           "verification; ask an operator to check the journal", False, started)
                     break
                 if claim.status == "conflict":
                     await self._journal(call_id, "call_failed", tool=tool, tool_call_id=tool_call_id, key=key,

@@ -1,8 +1,9 @@
 """`audit show` and `audit verify`: what the journal says was done, and whether to trust it.
 
 `show` lists every tool call of a call (when, turn, redacted arguments, attempts, result,
-signature status); `verify` checks every signature, the chain and the call's head, and names
-the first bad entry. Both have `--json` for scripts: one JSON document, names never wrapped.
+signature status); `verify` checks every signature, the chain and the call's head (so deleted
+last entries and deleted calls are caught), names the first bad entry, and says whether the
+call was sealed at its end. Both have `--json` for scripts: one JSON document, names never wrapped.
 
 Exit codes (README): 0 all good, 1 something failed verification, 3 no such call.
 """
@@ -116,7 +117,8 @@ def _print_verify(console: Console, reports: list[VerifyReport], as_json: bool) 
 
 def _verdict(r: VerifyReport) -> str:
     if r.ok:
-        return f"{r.checked} entries, signatures and chain valid"
+        end = "sealed at the end of the call" if r.sealed else "open: no end-of-call seal (live, or its process died)"
+        return f"{r.checked} entries, signatures, chain and head valid; {end}"
     where = f"entry {r.bad_seq}: " if r.bad_seq is not None else ""
     return f"{where}{r.reason} — {r.detail}"
 

@@ -68,7 +68,7 @@ class EventLog:
     """Writes a call's state-machine events to the journal in the order they happened.
 
     Session callbacks are synchronous, so events are queued and one task appends them;
-    `flush()` waits until everything queued is durable.
+    `flush()` (at the end of the call) waits until everything queued is durable and seals the chain.
     """
 
     def __init__(self, store: JournalStore, call_id: str) -> None:
@@ -91,5 +91,14 @@ class EventLog:
                 logger.bind(call_id=self.call_id).error("journal event lost: {}", exc)
 
     async def flush(self) -> None:
+        """At the end of the call: write what is queued, then seal the call's chain.
+
+        The seal is a signed "the conversation ended here" in the chain itself (tool lines a
+        later ``resume`` writes may follow it); see ``JournalStore.seal``.
+        """
         self._queue.put_nowait(None)
         await self._task
+        try:
+            await self.store.seal(self.call_id, reason="call ended")
+        except Exception as exc:  # noqa: BLE001 - the call is over; an unsealed chain still verifies
+            logger.bind(call_id=self.call_id).error("journal seal lost: {}", exc)

@@ -101,18 +101,29 @@ class ProcessDied(BaseException):
     """Stands in for SIGKILL: nothing catches it, nothing after it runs."""
 
 
-def die_at(label: str) -> Any:
-    """A crash hook that kills the "process" at one boundary of a tool call."""
+def die_at(label: str, occurrence: int = 1) -> Any:
+    """A crash hook that kills the "process" the ``occurrence``-th time a call passes ``label``."""
+    seen = 0
+
     def hook(at: str) -> None:
+        nonlocal seen
         if at == label:
-            raise ProcessDied(label)
+            seen += 1
+            if seen == occurrence:
+                raise ProcessDied(label)
     return hook
+
+
+#: Labels every tool passes (not only charge_card's steps): the renewal's third tool is the charge.
+CHARGE_OCCURRENCE = 3
 
 
 def crash_mid_charge(data: Path, at: str = "before_step:receipt", sandbox_path: Path | None = None) -> Path:
     """Record the renewal, with the process dying inside charge_card at ``at``; its owner is dead."""
+    occurrence = 1 if ":" in at else CHARGE_OCCURRENCE
     try:
-        asyncio.run(record(data, sandbox_path=sandbox_path, owner=dead_local_owner(), crash_hook=die_at(at)))
+        asyncio.run(record(data, sandbox_path=sandbox_path, owner=dead_local_owner(),
+                           crash_hook=die_at(at, occurrence)))
     except ProcessDied:
         pass
     else:

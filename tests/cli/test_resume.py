@@ -21,7 +21,7 @@ import pytest
 from tests.cli.conftest import CALL, Cli, ProcessDied, crash_mid_charge, record
 from tests.support.processes import dead_local_owner
 from tests.cli.recorded import TODAY
-from tools.journal.store import ENTRIES_TABLE
+from tools.journal.store import ENTRIES_TABLE, IDEMPOTENCY_TABLE
 from tools.sandbox.core import Sandbox
 from tools.sandbox.payments import PaymentsBackend
 from worker.journaling import open_journal
@@ -162,3 +162,49 @@ def test_a_crash_inside_tokenize_is_visible_to_resume_and_closed_once(
     assert cli("resume")[:2] == (0, "nothing to resume\n")
     code, out, _ = cli("replay", CALL)
     assert code == 0 and "INTERRUPTED" in out and "charge_card" in out and "closed by resume" in out, out
+
+
+def succeeded_charges(data: Path) -> list[str]:
+    with sqlite3.connect(data / "journal.db") as conn:
+        return [row[0] for row in conn.execute(
+            f"SELECT payload FROM {ENTRIES_TABLE} WHERE call_id = ? AND kind = 'call_succeeded' AND tool = ?",
+            (CALL, "charge_card"))]
+
+
+def test_resume_rebuilds_a_finished_charge_from_signed_entries(env: Path, cli: Cli) -> None:
+    """Killed after the outcome was stored but before its journal line: resume writes that line
+    from the signed step outputs, not from the (editable) idempotency table."""
+    sandbox = crash_mid_charge(env, at="after_finish_claim")
+    code, out, _ = cli("resume")
+    assert code == 0 and out.strip() == "charge_card: completed", out
+    with Sandbox.open(sandbox, TODAY) as sb:
+        charge_id = sb.payments.list_charges()[0].charge_id
+    [payload] = succeeded_charges(env)
+    assert charge_id in payload and '"amount_cents":128400' in payload
+    assert cli("audit", "verify", CALL)[0] == 0
+
+
+def test_an_edited_idempotency_record_is_never_signed_into_the_journal(env: Path, cli: Cli) -> None:
+    crash_mid_charge(env, at="after_finish_claim")
+    with sqlite3.connect(env / "journal.db") as conn:
+        edited = conn.execute(f"UPDATE {IDEMPOTENCY_TABLE} SET result = ? WHERE tool = 'charge_card'",
+                              ('{"amount_cents":1,"charge_id":"CH-6666"}',)).rowcount
+    assert edited == 1
+
+    code, out, _ = cli("resume")
+
+    assert code == 1 and "charge_card: failed: journal_tampered" in out, out
+    assert succeeded_charges(env) == []  # nothing was signed: not the forgery, not anything else
+    assert cli("audit", "verify", CALL)[0] == 0
+
+
+def test_an_edited_journal_is_not_resumed(env: Path, cli: Cli) -> None:
+    """A step's output edited in the journal (say, another authorization to capture) fails
+    verification: resume refuses the call instead of acting on it."""
+    crash_mid_charge(env, at="before_step:capture")
+    with sqlite3.connect(env / "journal.db") as conn:
+        conn.execute(f"UPDATE {ENTRIES_TABLE} SET payload = replace(payload, 'AUTH-', 'AUTH-9') "
+                     "WHERE call_id = ? AND step = 'authorize' AND kind = 'step_succeeded'", (CALL,))
+    code, out, _ = cli("resume")
+    assert code == 1 and "charge_card: failed: journal_tampered" in out and "signature mismatch" in out, out
+    assert payments(env / "sandbox.db") == {"authorizations": 1, "charges": 0, "receipts": 0}

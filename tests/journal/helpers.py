@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 
 from tools.journal.rows import ENTRY_COLUMNS
-from tools.journal.store import ENTRIES_TABLE, IDEMPOTENCY_TABLE
+from tools.journal.store import ENTRIES_TABLE, HEADS_TABLE, IDEMPOTENCY_TABLE
 
 #: Columns that carry an entry's content, i.e. everything but its place (call_id, seq).
 CONTENT_COLUMNS: tuple[str, ...] = tuple(c for c in ENTRY_COLUMNS if c not in ("call_id", "seq"))
@@ -141,5 +141,5 @@ class PostgresRaw(RawDB):
             await self._conn.close()
 
     async def truncate(self) -> None:
-        """Empty both journal tables (each test starts from nothing on the shared server)."""
-        await self.execute(f"TRUNCATE {ENTRIES_TABLE}, {IDEMPOTENCY_TABLE}")
+        """Empty the journal tables (each test starts from nothing on the shared server)."""
+        await self.execute(f"TRUNCATE {ENTRIES_TABLE}, {IDEMPOTENCY_TABLE}, {HEADS_TABLE}")

@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ClaimStatus = Literal["claimed", "done", "conflict", "in_progress"]
+from tools.journal.records import record_fields
+
+ClaimStatus = Literal["claimed", "done", "conflict", "in_progress", "tampered"]
 RecordStatus = Literal["in_progress", "succeeded", "failed"]
 FinalStatus = Literal["succeeded", "failed"]
 
@@ -27,7 +29,8 @@ class Claim:
     ``claimed``: you own the key, run the tool. ``done``: it already ran with the same
     arguments; serve ``result`` (``outcome`` says whether it succeeded or failed).
     ``conflict``: the key was used with different arguments. ``in_progress``: ``owner``
-    is running it right now; wait and claim again.
+    is running it right now; wait and claim again. ``tampered``: the record says it
+    finished, but its signature does not match: serve nothing, run nothing.
     """
 
     status: ClaimStatus
@@ -49,14 +52,24 @@ class IdempotencyRecord:
     owner: str | None
     created_at: float
     expires_at: float
+    signature: str | None = None
 
     def expired(self, now: float) -> bool:
         """Expired records behave exactly as if they were absent."""
         return self.expires_at <= now
 
+    def signed_fields(self) -> dict[str, Any]:
+        """What a finished record's signature covers."""
+        return record_fields(self.scope, self.key, self.tool, self.args_hash, self.status, self.result)
 
-def decide_claim(record: IdempotencyRecord | None, args_hash: str, owner: str, now: float) -> Claim:
+
+def decide_claim(
+    record: IdempotencyRecord | None, args_hash: str, owner: str, now: float, authentic: bool = True
+) -> Claim:
     """The answer to ``claim`` given the current record (``None`` when there is none).
+
+    ``authentic``: whether a finished record's signature matches (the store checks it); a
+    finished record that is not is ``tampered``: its result is never served.
 
     A ``claimed`` answer means the caller must (atomically, in the same transaction)
     write a fresh in-progress record for ``owner``. Not re-entrant: while a claim is in
@@ -69,10 +82,14 @@ def decide_claim(record: IdempotencyRecord | None, args_hash: str, owner: str, n
         return Claim("conflict", owner=record.owner)
     if record.status == "in_progress":
         return Claim("in_progress", owner=record.owner)
+    if not authentic:
+        return Claim("tampered", owner=record.owner)
     return Claim("done", result=record.result, owner=record.owner, outcome=record.status)
 
 
-def decide_reclaim(record: IdempotencyRecord | None, now: float, owner_dead: bool) -> Claim | None:
+def decide_reclaim(
+    record: IdempotencyRecord | None, now: float, owner_dead: bool, authentic: bool = True
+) -> Claim | None:
     """The answer to ``reclaim_stale`` before any write; ``claimed`` means take it over.
 
     Only a claim nobody owns is taken over: its lease ran out (then it is "absent": ``None``,
@@ -82,6 +99,8 @@ def decide_reclaim(record: IdempotencyRecord | None, now: float, owner_dead: boo
     if record is None or record.expired(now):
         return None
     if record.status != "in_progress":
+        if not authentic:
+            return Claim("tampered", owner=record.owner)
         return Claim("done", result=record.result, owner=record.owner, outcome=record.status)
     if not owner_dead:
         return Claim("in_progress", owner=record.owner)

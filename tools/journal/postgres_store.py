@@ -25,11 +25,12 @@ import asyncpg
 
 from tools.journal.idempotency import Claim, IdempotencyRecord, decide_claim, decide_reclaim
 from tools.journal.owners import owner_is_dead
-from tools.journal.records import GENESIS_HASH, JournalEntry
-from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row
+from tools.journal.records import GENESIS_HASH, JournalEntry, JournalHead
+from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row, head_from_row
 from tools.journal.signing import Signer
 from tools.journal.store import (
     ENTRIES_TABLE,
+    HEADS_TABLE,
     IDEMPOTENCY_TABLE,
     MAX_APPEND_ATTEMPTS,
     INTERRUPTED_SQL,
@@ -74,18 +75,35 @@ SCHEMA: Final[tuple[str, ...]] = (
         owner text,
         created_at double precision NOT NULL,
         expires_at double precision NOT NULL,
+        signature text,
         PRIMARY KEY (scope, key)
+    )""",
+    f"ALTER TABLE {IDEMPOTENCY_TABLE} ADD COLUMN IF NOT EXISTS signature text",  # journals from before signing
+    f"""CREATE TABLE IF NOT EXISTS {HEADS_TABLE} (
+        call_id text PRIMARY KEY,
+        seq bigint NOT NULL,
+        last_signature text NOT NULL,
+        signature text NOT NULL
     )""",
 )
 
 _COLUMNS = ", ".join(ENTRY_COLUMNS)
-_INSERT_ENTRY = (
-    f"INSERT INTO {ENTRIES_TABLE} ({_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, len(ENTRY_COLUMNS) + 1))})"
-)
+_N = len(ENTRY_COLUMNS)
+# One statement, so atomic: the entry, and the call's head moved forward to it (never back).
+_INSERT_ENTRY = f"""WITH placed AS (
+        INSERT INTO {ENTRIES_TABLE} ({_COLUMNS}) VALUES ({', '.join(f'${i}' for i in range(1, _N + 1))})
+        RETURNING call_id, seq, signature)
+    INSERT INTO {HEADS_TABLE} AS h (call_id, seq, last_signature, signature)
+        SELECT call_id, seq, signature, ${_N + 1} FROM placed
+    ON CONFLICT (call_id) DO UPDATE SET
+        seq = EXCLUDED.seq, last_signature = EXCLUDED.last_signature, signature = EXCLUDED.signature
+    WHERE EXCLUDED.seq > h.seq"""
+_HEAD = f"SELECT call_id, seq, last_signature, signature FROM {HEADS_TABLE} WHERE call_id = $1"
+_HEAD_CALL_IDS = f"SELECT call_id FROM {HEADS_TABLE} ORDER BY call_id"
 _LAST_ENTRY = f"SELECT seq, signature FROM {ENTRIES_TABLE} WHERE call_id = $1 ORDER BY seq DESC LIMIT 1"
 _ENTRIES = f"SELECT {_COLUMNS} FROM {ENTRIES_TABLE} WHERE call_id = $1 ORDER BY seq"
 _CALL_IDS = f"SELECT DISTINCT call_id FROM {ENTRIES_TABLE} ORDER BY call_id"
-_RECORD = f"""SELECT scope, key, tool, args_hash, status, result, owner, created_at, expires_at
+_RECORD = f"""SELECT scope, key, tool, args_hash, status, result, owner, created_at, expires_at, signature
     FROM {IDEMPOTENCY_TABLE} WHERE scope = $1 AND key = $2"""
 # Insert a fresh claim, or replace an expired record (expired records behave as absent).
 _CLAIM = f"""INSERT INTO {IDEMPOTENCY_TABLE} AS r
@@ -96,8 +114,11 @@ _CLAIM = f"""INSERT INTO {IDEMPOTENCY_TABLE} AS r
         owner = EXCLUDED.owner, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
     WHERE r.expires_at <= EXCLUDED.created_at
     RETURNING true"""
-_FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = $1, result = $2, expires_at = COALESCE($3, expires_at)
-    WHERE scope = $4 AND key = $5 AND owner = $6 AND status = 'in_progress' RETURNING true"""
+_HELD = f"""SELECT tool, args_hash FROM {IDEMPOTENCY_TABLE}
+    WHERE scope = $1 AND key = $2 AND owner = $3 AND status = 'in_progress' FOR UPDATE"""
+_FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = $1, result = $2, signature = $3,
+        expires_at = COALESCE($4, expires_at)
+    WHERE scope = $5 AND key = $6 AND owner = $7 AND status = 'in_progress' RETURNING true"""
 _RELEASE = f"""DELETE FROM {IDEMPOTENCY_TABLE}
     WHERE scope = $1 AND key = $2 AND owner = $3 AND status = 'in_progress' RETURNING true"""
 _TAKE_OVER = f"""UPDATE {IDEMPOTENCY_TABLE} SET owner = $1, expires_at = $2
@@ -132,7 +153,10 @@ class KeyedLocks:
 def _record(row: asyncpg.Record | None) -> IdempotencyRecord | None:
     if row is None:
         return None
-    result = None if row["result"] is None else json.loads(row["result"])
+    try:
+        result = None if row["result"] is None else json.loads(row["result"])
+    except ValueError:  # edited into something that is not JSON: its signature will not match
+        result = {"__corrupt_result__": str(row["result"])}
     return IdempotencyRecord(
         row["scope"],
         row["key"],
@@ -143,6 +167,7 @@ def _record(row: asyncpg.Record | None) -> IdempotencyRecord | None:
         row["owner"],
         row["created_at"],
         row["expires_at"],
+        row["signature"],
     )
 
 
@@ -182,8 +207,9 @@ class PostgresJournalStore(JournalStore):
                     tail = (0, GENESIS_HASH) if row is None else (row["seq"], row["signature"])
                 seq, prev_hash = tail[0] + 1, tail[1]
                 signature = draft.sign(self.signer, seq, prev_hash)
+                head_signature = self.signer.sign_head(draft.call_id, seq, signature)
                 try:
-                    await self._pool.execute(_INSERT_ENTRY, *draft.row(seq, prev_hash, signature))
+                    await self._pool.execute(_INSERT_ENTRY, *draft.row(seq, prev_hash, signature), head_signature)
                 except asyncpg.UniqueViolationError:
                     # Another process appended to this call: re-read its tail and try again.
                     tail = None
@@ -207,6 +233,13 @@ class PostgresJournalStore(JournalStore):
     async def call_ids(self) -> list[str]:
         return [row[0] for row in await self._pool.fetch(_CALL_IDS)]
 
+    async def head(self, call_id: str) -> JournalHead | None:
+        row = await self._pool.fetchrow(_HEAD, call_id)
+        return None if row is None else head_from_row(tuple(row))
+
+    async def head_call_ids(self) -> list[str]:
+        return [row[0] for row in await self._pool.fetch(_HEAD_CALL_IDS)]
+
     async def unfinished(self) -> list[tuple[str, str]]:
         return [(row[0], row[1]) for row in await self._pool.fetch(UNFINISHED_SQL)]
 
@@ -223,12 +256,19 @@ class PostgresJournalStore(JournalStore):
                     return Claim("claimed", owner=owner)
                 record = _record(await conn.fetchrow(_RECORD, scope, key))
                 if record is not None:
-                    return decide_claim(record, args_hash, owner, now)
+                    return decide_claim(record, args_hash, owner, now, self.authentic(record))
                 # Released between our two statements: the key is free again, try once more.
         raise JournalError(f"could not claim {scope!r}/{key!r}: it kept changing under us")
 
-    async def _finish(self, params: tuple[Any, ...]) -> bool:
-        return bool(await self._pool.fetchval(_FINISH, *params))
+    async def _finish(
+        self, scope: str, key: str, owner: str, status: str, result_json: str | None, expires: float | None
+    ) -> bool:
+        async with self._pool.acquire() as conn, conn.transaction():
+            held = await conn.fetchrow(_HELD, scope, key, owner)
+            if held is None:
+                return False
+            signature = self.record_signature(scope, key, held["tool"], held["args_hash"], status, result_json)
+            return bool(await conn.fetchval(_FINISH, status, result_json, signature, expires, scope, key, owner))
 
     async def renew(self, scope: str, key: str, owner: str, lease_s: float) -> bool:
         return bool(await self._pool.fetchval(_RENEW, self.clock() + lease_s, scope, key, owner))
@@ -240,7 +280,8 @@ class PostgresJournalStore(JournalStore):
         now = self.clock()
         async with self._pool.acquire() as conn, conn.transaction():
             record = _record(await conn.fetchrow(_RECORD + " FOR UPDATE", scope, key))
-            decision = decide_reclaim(record, now, record is not None and owner_is_dead(record.owner))
+            dead = record is not None and owner_is_dead(record.owner)
+            decision = decide_reclaim(record, now, dead, self.authentic(record))
             if decision is None or decision.status != "claimed":
                 return decision
             await conn.execute(_TAKE_OVER, new_owner, now + lease_s, scope, key)

@@ -37,6 +37,7 @@ class EntryKind(StrEnum):
     call_replayed = "call_replayed"  # a duplicate served from the stored result
     call_interrupted = "call_interrupted"  # resume: a call_requested whose process died while preparing
     event = "event"  # a state-machine event or decision, for replay
+    journal_sealed = "journal_sealed"  # the conversation ended: its chain was this long (tool lines may follow)
 
 
 #: Kinds that close a tool call started with ``call_started`` (see ``JournalStore.unfinished``).
@@ -76,6 +77,34 @@ class JournalEntry(BaseModel):
         fields = self.model_dump(mode="json")
         fields.pop("signature")
         return fields
+
+
+class JournalHead(BaseModel):
+    """Where a call's chain ends, kept outside the chain (its own table), signed.
+
+    Why: a hash chain cannot show that its *last* entries were deleted: what remains is a
+    valid, shorter chain. The head is rewritten with every append (in the same transaction),
+    so a chain that ends before its head, or a head that is missing, edited or deleted with
+    the whole call, is caught; a call id that never existed has neither.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    call_id: str
+    seq: int = Field(ge=1, description="The seq of the call's last entry.")
+    last_signature: str = Field(description="The signature of that entry.")
+    signature: str = Field(description="HMAC-SHA256 over head_fields(call_id, seq, last_signature).")
+
+
+def head_fields(call_id: str, seq: int, last_signature: str) -> dict[str, Any]:
+    """What a head's signature covers; ``kind`` keeps it from ever equalling an entry's fields."""
+    return {"kind": "journal_head", "call_id": call_id, "seq": seq, "last_signature": last_signature}
+
+
+def record_fields(scope: str, key: str, tool: str, args_hash: str, status: str, result: Any) -> dict[str, Any]:
+    """What a finished idempotency record's signature covers (the outcome served to duplicates)."""
+    return {"kind": "idempotency_record", "scope": scope, "key": key, "tool": tool, "args_hash": args_hash,
+            "status": status, "result": result}
 
 
 def _to_json_value(obj: Any) -> Any:

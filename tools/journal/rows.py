@@ -15,7 +15,7 @@ from typing import Any, Final
 from loguru import logger
 from pydantic import ValidationError
 
-from tools.journal.records import EntryKind, JournalEntry, canonical_json
+from tools.journal.records import EntryKind, JournalEntry, JournalHead, canonical_json
 from tools.journal.signing import ChainTemplate, Signer, chain_template
 
 #: Column order shared by both backends' ``journal_entries`` tables.
@@ -182,3 +182,12 @@ def entry_from_row(row: Sequence[Any]) -> JournalEntry:
     except ValidationError as exc:
         logger.warning("journal row {}#{} does not validate: {}", fields["call_id"], fields["seq"], exc.errors()[0])
         return JournalEntry.model_construct(**fields)
+
+
+def head_from_row(row: Sequence[Any]) -> JournalHead:
+    """A head as stored, even one edited into something invalid (it then fails verification)."""
+    fields = dict(zip(("call_id", "seq", "last_signature", "signature"), row, strict=True))
+    try:
+        return JournalHead.model_validate(fields)
+    except ValidationError:
+        return JournalHead.model_construct(**fields)

@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 from loguru import logger
 
-from tools.journal.records import JournalEntry, canonical_json
+from tools.journal.records import JournalEntry, JournalHead, canonical_json, head_fields
 
 KEY_ENV: Final[str] = "MB_JOURNAL_KEY"
 KEY_FILE_NAME: Final[str] = "journal.key"
@@ -73,6 +73,20 @@ class Signer:
     def verify(self, entry: JournalEntry) -> bool:
         """True when ``entry.signature`` was made with this key over exactly these fields."""
         return hmac.compare_digest(self.sign(entry.signed_fields()), entry.signature)
+
+    def sign_head(self, call_id: str, seq: int, last_signature: str) -> str:
+        """The signature of a call's head (``records.JournalHead``)."""
+        return self.sign_canonical(canonical_json(head_fields(call_id, seq, last_signature)))
+
+    def verify_head(self, head: JournalHead) -> bool:
+        return hmac.compare_digest(self.sign_head(head.call_id, head.seq, head.last_signature), head.signature)
+
+    def sign_record(self, fields: Mapping[str, Any]) -> str:
+        """The signature of a finished idempotency record (``records.record_fields``)."""
+        return self.sign_canonical(canonical_json(dict(fields)))
+
+    def verify_record(self, fields: Mapping[str, Any], signature: str | None) -> bool:
+        return signature is not None and hmac.compare_digest(self.sign_record(fields), signature)
 
 
 @dataclass(frozen=True, slots=True)

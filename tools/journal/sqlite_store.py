@@ -26,13 +26,14 @@ from typing import Any, Final, TypeVar
 
 from tools.journal.idempotency import Claim, IdempotencyRecord, decide_claim, decide_reclaim
 from tools.journal.owners import owner_is_dead
-from tools.journal.records import GENESIS_HASH, JournalEntry
-from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row
+from tools.journal.records import GENESIS_HASH, JournalEntry, JournalHead
+from tools.journal.rows import ENTRY_COLUMNS, Draft, entry_from_row, head_from_row
 from tools.journal.signing import Signer
 from tools.journal.sqlite_checkpoint import Checkpointer
 from tools.journal.sqlite_worker import SQLiteWorker
 from tools.journal.store import (
     ENTRIES_TABLE,
+    HEADS_TABLE,
     IDEMPOTENCY_TABLE,
     MAX_APPEND_ATTEMPTS,
     INTERRUPTED_SQL,
@@ -75,17 +76,36 @@ SCHEMA: Final[tuple[str, ...]] = (
         owner TEXT,
         created_at REAL NOT NULL,
         expires_at REAL NOT NULL,
+        signature TEXT,
         PRIMARY KEY (scope, key)
     )""",
+    # One row per call: where its chain ends, signed (see records.JournalHead).
+    f"""CREATE TABLE IF NOT EXISTS {HEADS_TABLE} (
+        call_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        last_signature TEXT NOT NULL,
+        signature TEXT NOT NULL
+    )""",
 )
+#: Columns added to tables of older journals: (table, column, declaration).
+ADDED_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = ((IDEMPOTENCY_TABLE, "signature", "TEXT"),)
 
 _COLUMNS = ", ".join(ENTRY_COLUMNS)
 _INSERT_ENTRY = f"INSERT INTO {ENTRIES_TABLE} ({_COLUMNS}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})"
 _LAST_ENTRY = f"SELECT seq, signature FROM {ENTRIES_TABLE} WHERE call_id = ? ORDER BY seq DESC LIMIT 1"
 _ENTRIES = f"SELECT {_COLUMNS} FROM {ENTRIES_TABLE} WHERE call_id = ? ORDER BY seq"
 _CALL_IDS = f"SELECT DISTINCT call_id FROM {ENTRIES_TABLE} ORDER BY call_id"
-_RECORD = f"""SELECT scope, key, tool, args_hash, status, result, owner, created_at, expires_at
+_RECORD = f"""SELECT scope, key, tool, args_hash, status, result, owner, created_at, expires_at, signature
     FROM {IDEMPOTENCY_TABLE} WHERE scope = ? AND key = ?"""
+# The head moves forward only: a late writer of an older seq never rolls it back.
+_PUT_HEAD = f"""INSERT INTO {HEADS_TABLE} (call_id, seq, last_signature, signature) VALUES (?, ?, ?, ?)
+    ON CONFLICT (call_id) DO UPDATE SET
+        seq = excluded.seq, last_signature = excluded.last_signature, signature = excluded.signature
+    WHERE excluded.seq > {HEADS_TABLE}.seq"""
+_HEAD = f"SELECT call_id, seq, last_signature, signature FROM {HEADS_TABLE} WHERE call_id = ?"
+_HEAD_CALL_IDS = f"SELECT call_id FROM {HEADS_TABLE} ORDER BY call_id"
+_HELD = f"""SELECT tool, args_hash FROM {IDEMPOTENCY_TABLE}
+    WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"""
 # Insert a fresh claim, or replace an expired record (expired records behave as absent).
 _CLAIM = f"""INSERT INTO {IDEMPOTENCY_TABLE}
         (scope, key, tool, args_hash, status, result, owner, created_at, expires_at)
@@ -95,7 +115,8 @@ _CLAIM = f"""INSERT INTO {IDEMPOTENCY_TABLE}
         owner = excluded.owner, created_at = excluded.created_at, expires_at = excluded.expires_at
     WHERE expires_at <= excluded.created_at
     RETURNING 1"""
-_FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = ?, result = ?, expires_at = COALESCE(?, expires_at)
+_FINISH = f"""UPDATE {IDEMPOTENCY_TABLE} SET status = ?, result = ?, signature = ?,
+        expires_at = COALESCE(?, expires_at)
     WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"""
 _RELEASE = f"DELETE FROM {IDEMPOTENCY_TABLE} WHERE scope = ? AND key = ? AND owner = ? AND status = 'in_progress'"
 _TAKE_OVER = f"""UPDATE {IDEMPOTENCY_TABLE} SET owner = ?, expires_at = ?
@@ -118,6 +139,9 @@ def connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
         conn.execute("BEGIN IMMEDIATE")
         for sql in SCHEMA:
             conn.execute(sql)
+        for table, column, declaration in ADDED_COLUMNS:
+            if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         conn.execute("COMMIT")
     except BaseException:
         conn.close()
@@ -129,8 +153,11 @@ def _record(conn: sqlite3.Connection, scope: str, key: str) -> IdempotencyRecord
     row = conn.execute(_RECORD, (scope, key)).fetchone()
     if row is None:
         return None
-    result = None if row[5] is None else json.loads(row[5])
-    return IdempotencyRecord(row[0], row[1], row[2], row[3], row[4], result, row[6], row[7], row[8])
+    try:
+        result = None if row[5] is None else json.loads(row[5])
+    except ValueError:  # edited into something that is not JSON: its signature will not match
+        result = {"__corrupt_result__": str(row[5])}
+    return IdempotencyRecord(row[0], row[1], row[2], row[3], row[4], result, row[6], row[7], row[8], row[9])
 
 
 class _Tails:
@@ -213,6 +240,8 @@ class SQLiteJournalStore(JournalStore):
                 # Only this statement is undone. Our memory of the tail was stale: read it.
                 self._tails.by_call.pop(call_id, None)
                 continue
+            # Same transaction; an upsert on a primary key, so it cannot fail on a constraint.
+            conn.execute(_PUT_HEAD, (call_id, seq, signature, self.signer.sign_head(call_id, seq, signature)))
             self._tails.put(call_id, (seq, signature))
             return seq, prev_hash, signature
         raise JournalError(f"could not append to call {call_id!r}: lost {MAX_APPEND_ATTEMPTS} races")
@@ -223,6 +252,14 @@ class SQLiteJournalStore(JournalStore):
 
     async def call_ids(self) -> list[str]:
         rows = await self._read(lambda conn: conn.execute(_CALL_IDS).fetchall())
+        return [row[0] for row in rows]
+
+    async def head(self, call_id: str) -> JournalHead | None:
+        row = await self._read(lambda conn: conn.execute(_HEAD, (call_id,)).fetchone())
+        return None if row is None else head_from_row(row)
+
+    async def head_call_ids(self) -> list[str]:
+        rows = await self._read(lambda conn: conn.execute(_HEAD_CALL_IDS).fetchall())
         return [row[0] for row in rows]
 
     async def unfinished(self) -> list[tuple[str, str]]:
@@ -241,12 +278,23 @@ class SQLiteJournalStore(JournalStore):
             if conn.execute(_CLAIM, (scope, key, tool, args_hash, owner, now, now + lease_s)).fetchone():
                 return Claim("claimed", owner=owner)
             # A live record exists (we hold the write lock, so it cannot change meanwhile).
-            return decide_claim(_record(conn, scope, key), args_hash, owner, now)
+            record = _record(conn, scope, key)
+            return decide_claim(record, args_hash, owner, now, self.authentic(record))
 
         return await self._write(work)
 
-    async def _finish(self, params: tuple[Any, ...]) -> bool:
-        return await self._write(lambda conn: conn.execute(_FINISH, params).rowcount == 1)
+    async def _finish(
+        self, scope: str, key: str, owner: str, status: str, result_json: str | None, expires: float | None
+    ) -> bool:
+        def work(conn: sqlite3.Connection) -> bool:
+            held = conn.execute(_HELD, (scope, key, owner)).fetchone()
+            if held is None:
+                return False
+            signature = self.record_signature(scope, key, held[0], held[1], status, result_json)
+            params = (status, result_json, signature, expires, scope, key, owner)
+            return bool(conn.execute(_FINISH, params).rowcount == 1)
+
+        return await self._write(work)
 
     async def renew(self, scope: str, key: str, owner: str, lease_s: float) -> bool:
         return await self._write(
@@ -260,7 +308,8 @@ class SQLiteJournalStore(JournalStore):
         def work(conn: sqlite3.Connection) -> Claim | None:
             now = self.clock()
             record = _record(conn, scope, key)
-            decision = decide_reclaim(record, now, record is not None and owner_is_dead(record.owner))
+            dead = record is not None and owner_is_dead(record.owner)
+            decision = decide_reclaim(record, now, dead, self.authentic(record))
             if decision is None or decision.status != "claimed":
                 return decision
             conn.execute(_TAKE_OVER, (new_owner, now + lease_s, scope, key))

@@ -8,9 +8,10 @@ commits, and only then resolves the callers' futures, with one loop wake-up for 
 group. Nothing is acknowledged before its commit, so grouping loses no durability; a
 failed COMMIT fails every job of the group.
 
-Contract for write jobs: at most ONE modifying statement each. SQLite undoes a failed
-statement on its own and keeps the transaction, so a failing job leaves nothing behind
-and does not affect the others (no savepoints needed). If SQLite instead aborts the
+Contract for write jobs: at most ONE modifying statement that can fail on a constraint, and
+it comes first; any later one must not be able to (an append's head upsert on its primary
+key). SQLite undoes a failed statement on its own and keeps the transaction, so a failing
+job leaves nothing behind and does not affect the others (no savepoints needed). If SQLite instead aborts the
 whole transaction (disk full, I/O error), the group stops and every job fails.
 """
 

@@ -8,14 +8,15 @@ byte-identical, identically signed entries. Backends only decide *how* to assign
 
 from __future__ import annotations
 
+import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
 
-from tools.journal.idempotency import Claim, FinalStatus
-from tools.journal.records import EntryKind, JournalEntry, canonical_json
+from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord
+from tools.journal.records import EntryKind, JournalEntry, JournalHead, canonical_json, record_fields
 from tools.journal.rows import Draft, make_draft
 from tools.journal.signing import Signer
 
@@ -23,6 +24,7 @@ Clock = Callable[[], float]
 
 ENTRIES_TABLE: Final[str] = "journal_entries"
 IDEMPOTENCY_TABLE: Final[str] = "journal_idempotency"
+HEADS_TABLE: Final[str] = "journal_heads"
 #: ``unfinished()``: the last ``call_started`` of a (call, key) with no terminal entry after it.
 UNFINISHED_SQL: Final[str] = f"""
     SELECT s.call_id, s.idempotency_key FROM {ENTRIES_TABLE} AS s
@@ -112,6 +114,22 @@ class JournalStore(ABC):
         """Every call that has at least one entry, sorted."""
 
     @abstractmethod
+    async def head(self, call_id: str) -> JournalHead | None:
+        """The call's head as stored (verify before trusting); ``None`` if it has none."""
+
+    @abstractmethod
+    async def head_call_ids(self) -> list[str]:
+        """Every call that has a head, sorted (a call whose entries were all deleted keeps its head)."""
+
+    async def seal(self, call_id: str, **payload: Any) -> JournalEntry:
+        """Mark the end of a conversation in its own chain: a signed ``journal_sealed`` entry.
+
+        Tool lines may still follow (a call ``resume`` finishes later); verification then
+        says so. What catches deleted *last* entries is the head, kept outside the chain.
+        """
+        return await self.append(call_id, EntryKind.journal_sealed, payload=payload or None)
+
+    @abstractmethod
     async def unfinished(self) -> list[tuple[str, str]]:
         """``(call_id, idempotency_key)`` of tool calls started but neither succeeded nor failed.
 
@@ -149,19 +167,35 @@ class JournalStore(ABC):
         *,
         ttl_s: float | None = None,
     ) -> bool:
-        """Store the outcome of a claimed key; ``False`` if ``owner`` no longer holds it.
+        """Store the signed outcome of a claimed key; ``False`` if ``owner`` no longer holds it.
 
-        The record keeps the claim's expiry unless ``ttl_s`` sets a new one from now.
+        The record keeps the claim's expiry unless ``ttl_s`` sets a new one from now. The
+        outcome is signed (over scope, key, tool, args hash, status and result) because it is
+        served to duplicates: an edited record is answered ``tampered``, never served.
         """
         if status not in ("succeeded", "failed"):
             raise ValueError(f"finish status must be 'succeeded' or 'failed', not {status!r}")
         stored = None if result is None else canonical_json(result).decode("utf-8")
         expires = None if ttl_s is None else self.clock() + ttl_s
-        return await self._finish((status, stored, expires, scope, key, owner))
+        return await self._finish(scope, key, owner, status, stored, expires)
 
     @abstractmethod
-    async def _finish(self, params: tuple[Any, ...]) -> bool:
-        """Run the backend's finish statement with (status, result JSON, expires, scope, key, owner)."""
+    async def _finish(
+        self, scope: str, key: str, owner: str, status: str, result_json: str | None, expires: float | None
+    ) -> bool:
+        """Atomically: if ``owner`` holds the in-progress record, store the outcome and its
+        signature (``self.record_signature``); report whether it did."""
+
+    def record_signature(self, scope: str, key: str, tool: str, args_hash: str, status: str,
+                         result_json: str | None) -> str:
+        result = None if result_json is None else json.loads(result_json)
+        return self.signer.sign_record(record_fields(scope, key, tool, args_hash, status, result))
+
+    def authentic(self, record: IdempotencyRecord | None) -> bool:
+        """Whether a finished record's signature matches (in-progress records carry no outcome)."""
+        if record is None or record.status == "in_progress":
+            return True
+        return self.signer.verify_record(record.signed_fields(), record.signature)
 
     @abstractmethod
     async def release(self, scope: str, key: str, owner: str) -> bool:

@@ -1,9 +1,14 @@
-"""Check a call's journal: every entry signed, numbered 1..n without gaps, and chained.
+"""Check a call's journal: every entry signed, numbered 1..n without gaps, chained, and
+ending where the call's signed head (kept outside the chain) says it ends.
 
 Why report only the *first* bad entry: once one link is broken nothing after it can be
 trusted to mean what it says, and the first break is where an investigation starts.
-Known limit of any hash chain: dropping entries from the *end* of a call leaves a valid,
-shorter chain; only an outside record of the last seq (e.g. the trace) can show it.
+Why the head: dropping entries from the *end* of a call leaves a valid, shorter chain; the
+head, rewritten with every append, shows it. A call whose entries were all deleted keeps
+its head ("deleted"), which tells it from a call id that never existed ("unknown").
+Known limit: someone with write access who deletes a call's entries *and* its head, or puts
+back an older head they copied, leaves nothing here to compare with: that needs an anchor
+outside the database (e.g. heads shipped elsewhere periodically, as CloudTrail digests are).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
-from tools.journal.records import GENESIS_HASH, JournalEntry
+from tools.journal.records import GENESIS_HASH, EntryKind, JournalEntry, JournalHead
 from tools.journal.signing import Signer
 from tools.journal.store import JournalStore
 
@@ -21,6 +26,11 @@ SIGNATURE_MISMATCH: Final[str] = "signature mismatch (edited or forged)"
 SEQUENCE_GAP: Final[str] = "sequence gap (deleted entry)"
 PREV_HASH_MISMATCH: Final[str] = "prev_hash does not match (reordered or inserted)"
 DUPLICATE_SEQUENCE: Final[str] = "duplicate sequence"
+TRUNCATED: Final[str] = "truncated (last entries deleted)"
+CALL_DELETED: Final[str] = "every entry deleted"
+HEAD_MISSING: Final[str] = "head missing (deleted, or the call predates journal heads)"
+HEAD_MISMATCH: Final[str] = "head signature mismatch (edited or forged)"
+BEYOND_HEAD: Final[str] = "entries beyond the head (head rolled back)"
 
 
 class VerifyReport(BaseModel):
@@ -37,6 +47,8 @@ class VerifyReport(BaseModel):
     bad_seq: int | None = None
     reason: str | None = None
     detail: str | None = None
+    sealed: bool = False
+    """The chain holds an end-of-call seal (``journal_sealed``): the conversation ended normally."""
 
 
 def verify_chain(entries: Iterable[JournalEntry], signer: Signer) -> VerifyReport:
@@ -73,11 +85,40 @@ def verify_chain(entries: Iterable[JournalEntry], signer: Signer) -> VerifyRepor
     return VerifyReport(call_id=call_id, ok=True, checked=checked)
 
 
+def verify_call(entries: list[JournalEntry], head: JournalHead | None, signer: Signer,
+                call_id: str | None = None) -> VerifyReport:
+    """Verify one call's chain and that it ends where its head says (see the module docstring)."""
+    report = verify_chain(entries, signer)
+    call_id = report.call_id or call_id or (head.call_id if head is not None else None)
+    report = report.model_copy(update={"call_id": call_id})
+    if not report.ok:
+        return report
+
+    def bad(bad_seq: int | None, reason: str, detail: str) -> VerifyReport:
+        return report.model_copy(update={"ok": False, "bad_seq": bad_seq, "reason": reason, "detail": detail})
+
+    if head is None:
+        if not entries:
+            return report  # no entries and no head: the journal never held this call
+        return bad(None, HEAD_MISSING, f"{len(entries)} entries but no head to check their end against")
+    if not signer.verify_head(head):
+        return bad(None, HEAD_MISMATCH, "the call's head was not signed with this key as stored")
+    if not entries:
+        return bad(1, CALL_DELETED, f"the head says the call has {head.seq} entries; none are left")
+    last = entries[-1]
+    if head.seq > last.seq:
+        return bad(last.seq + 1, TRUNCATED, f"the head says the chain ends at entry {head.seq}; it ends at "
+                   f"{last.seq}: entries {last.seq + 1}..{head.seq} were deleted")
+    if head.seq < last.seq:
+        return bad(head.seq + 1, BEYOND_HEAD, f"the head says the chain ends at entry {head.seq}; it goes on to "
+                   f"{last.seq}")
+    if head.last_signature != last.signature:
+        return bad(last.seq, TRUNCATED, f"entry {last.seq} is not the one the head names: the end was replaced")
+    return report.model_copy(update={"sealed": any(e.kind == EntryKind.journal_sealed for e in entries)})
+
+
 async def verify_store(store: JournalStore, call_id: str | None = None) -> list[VerifyReport]:
-    """Verify one call, or every call in the store, with the store's own signer."""
-    call_ids = [call_id] if call_id is not None else await store.call_ids()
-    reports = []
-    for one in call_ids:
-        report = verify_chain(await store.entries(one), store.signer)
-        reports.append(report if report.call_id is not None else report.model_copy(update={"call_id": one}))
-    return reports
+    """Verify one call, or every call the store knows (by entries or by head), with its own signer."""
+    call_ids = [call_id] if call_id is not None else sorted(set(await store.call_ids())
+                                                              | set(await store.head_call_ids()))
+    return [verify_call(await store.entries(one), await store.head(one), store.signer, one) for one in call_ids]
