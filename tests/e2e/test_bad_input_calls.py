@@ -117,7 +117,7 @@ def test_a_line_that_made_no_turn_does_not_shift_later_expectations(tmp_path: Pa
     from worker.simulate.expectations import check_expectations
     from worker.trace.collector import summarize
     from worker.trace.records import CallerPart, PlannerPart, StatePart, ToolRun
-    from worker.transport.simulated import CallerUtterance
+    from worker.transport import CallerUtterance
 
     path = tmp_path / "junk.yaml"
     path.write_text(

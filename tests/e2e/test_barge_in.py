@@ -19,10 +19,9 @@ from worker.settings import load_settings
 from worker.simulate.runner import CallResult, SimulatedCall
 from worker.simulate.scenario import load_scenario
 from worker.trace.records import TurnTrace
+from worker.transport.levels import AUDIBLE_RMS, BLOCK_S, rms_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
-BLOCK = 0.01  # seconds per RMS block
-QUIET = 0.005  # RMS (fraction of full scale) below which a block counts as silence (~ -46 dBFS)
 
 
 def run(name: str, out: Path, **overrides: object) -> CallResult:
@@ -31,19 +30,16 @@ def run(name: str, out: Path, **overrides: object) -> CallResult:
 
 
 def agent_rms_blocks(path: Path) -> np.ndarray:
-    """RMS per 10 ms block of the agent (right) channel of call.wav, as a fraction of full scale."""
+    """RMS per level block (10 ms) of the agent (right) channel of call.wav, as a fraction of full scale."""
     with wave.open(str(path)) as w:
         assert w.getnchannels() == 2 and w.getsampwidth() == 2
         rate = w.getframerate()
         data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)
-    agent = data[:, 1].astype(np.float64) / 32768.0
-    step = int(rate * BLOCK)
-    n = len(agent) // step
-    return np.sqrt((agent[: n * step].reshape(n, step) ** 2).mean(axis=1))
+    return rms_blocks(data[:, 1], rate)
 
 
 def window(rms: np.ndarray, t0: float, t1: float) -> np.ndarray:
-    return rms[int(t0 / BLOCK): int(t1 / BLOCK)]
+    return rms[int(t0 / BLOCK_S): int(t1 / BLOCK_S)]
 
 
 def words(text: str) -> list[str]:
@@ -81,8 +77,8 @@ def test_barge_in_stops_the_listing_readout_and_the_call_pivots(tmp_path: Path) 
     rms = agent_rms_blocks(result.wav_path)
     assert window(rms, barge.start - 3.0, barge.start).max() > 0.02
     after = window(rms, barge.start, barge.end)
-    loud = np.flatnonzero(after > QUIET)
-    stopped_after = (loud[-1] + 1) * BLOCK if len(loud) else 0.0
+    loud = np.flatnonzero(after > AUDIBLE_RMS)
+    stopped_after = (loud[-1] + 1) * BLOCK_S if len(loud) else 0.0
     assert stopped_after < 1.5, f"agent audio went on {stopped_after:.2f} s into the barge-in"
     assert barge.end - barge.start > stopped_after + 0.5
 

@@ -71,7 +71,7 @@ class RoomCaller:
     async def say(self, pcm: np.ndarray, rate: int) -> float:
         """Play an utterance in real time; returns the monotonic time its audio ended."""
         assert self._source is not None
-        from worker.transport.recording import resample_mono
+        from worker.transport.pcm import resample_mono
 
         data = resample_mono(pcm, rate, 48000)
         self._speaking = True

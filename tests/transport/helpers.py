@@ -1,4 +1,4 @@
-"""Small audio helpers shared by the transport tests."""
+"""Small audio helpers shared by the transport tests: tones, frames, and driving the ends."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ from collections.abc import AsyncIterator
 
 import numpy as np
 from livekit import rtc
+from livekit.agents.voice.io import PlaybackFinishedEvent
+
+from worker.transport import CallRecorder, CapturingAgentOutput
+
+SR = 24000
+"""The agent output's (and the recording's) sample rate in these tests."""
 
 
 def tone(seconds: float, sample_rate: int, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
@@ -39,3 +45,21 @@ async def drain(it: AsyncIterator[rtc.AudioFrame], sink: list[rtc.AudioFrame]) -
             sink.append(frame)
     except asyncio.CancelledError:
         pass
+
+
+def make_output() -> tuple[CapturingAgentOutput, list[PlaybackFinishedEvent], list[float]]:
+    """An agent output recording at :data:`SR`, with the playback events it reports."""
+    out = CapturingAgentOutput(recorder=CallRecorder(sample_rate=SR), sample_rate=SR)
+    finished: list[PlaybackFinishedEvent] = []
+    started: list[float] = []
+    out.on("playback_finished", finished.append)
+    out.on("playback_started", lambda ev: started.append(ev.created_at))
+    return out, finished, started
+
+
+async def push(out: CapturingAgentOutput, seconds: float, *, flush: bool = True) -> None:
+    """Push TTS audio as livekit does: faster than real time, then flush."""
+    for f in frames_of(tone(seconds, SR), SR, frame_ms=10):
+        await out.capture_frame(f)
+    if flush:
+        out.flush()

@@ -1,14 +1,16 @@
-"""CallRecorder: chunks land at their timestamps, caller left, agent right."""
+"""CallRecorder: chunks land at their timestamps, caller left, agent right; both ends of a
+simulated line write what was heard into it."""
 
 from __future__ import annotations
 
+import asyncio
 import wave
 
 import numpy as np
 import pytest
 
-from tests.transport.helpers import frames_of, tone
-from worker.transport.recording import AGENT, CALLER, CallClock, CallRecorder
+from tests.transport.helpers import SR, drain, frames_of, push, tone
+from worker.transport import AGENT, CALLER, CallClock, CallRecorder, CapturingAgentOutput, SimulatedCallerInput
 
 
 def test_chunks_are_placed_at_their_timestamps_on_their_channel() -> None:
@@ -66,13 +68,46 @@ def test_unknown_channel_is_rejected() -> None:
         rec.add("middle", tone(0.1, 16000), 16000, at=rec.clock.t0)
 
 
-def test_resampled_silence_stays_digital_silence() -> None:
-    """soxr dithers int16 output; gaps between turns must still be exact zeros."""
-    from worker.transport.recording import resample_mono
+async def test_stereo_call_wav_layout(tmp_path) -> None:
+    """Caller left, agent right, each at the time it was heard, barge-in overlap visible."""
+    rec = CallRecorder(sample_rate=SR)
+    inp = SimulatedCallerInput(recorder=rec)
+    out = CapturingAgentOutput(recorder=rec, sample_rate=SR)
+    consumer = asyncio.create_task(drain(inp, []))
+    try:
+        await asyncio.sleep(0.2)
+        utt = await inp.say(tone(0.5, 16000, freq=300), 16000)
+        await push(out, 1.5)
+        agent_start = await out.speech.wait_started(after=utt.end, timeout=1.0)
+        await asyncio.sleep(0.6)
+        barge = await inp.say(tone(0.3, 16000, freq=300), 16000)  # caller talks over agent
+        out.clear_buffer()
+        ev = await out.wait_for_playout()
+        await asyncio.sleep(0.2)
+    finally:
+        await inp.aclose()
+        await consumer
+        await out.aclose()
 
-    src = np.concatenate([np.zeros(8000, np.int16), tone(0.5, 16000), np.zeros(8000, np.int16)])
-    out = resample_mono(src, 16000, 24000)
-    assert len(out) == 36000
-    assert not out[: int(0.49 * 24000)].any()
-    assert not out[int(1.01 * 24000) :].any()
-    assert np.abs(out[int(0.55 * 24000) : int(0.95 * 24000)]).max() > 10000
+    stop = out.speech.timeline[-1].at
+    assert ev.interrupted and ev.playback_position == pytest.approx(stop - agent_start.at, abs=0.01)
+    path = rec.write(tmp_path / "call.wav")
+    with wave.open(str(path), "rb") as wf:
+        assert (wf.getnchannels(), wf.getsampwidth(), wf.getframerate()) == (2, 2, SR)
+        data = np.frombuffer(wf.readframes(wf.getnframes()), dtype="<i2").reshape(-1, 2)
+
+    def rms(ch: int, t0: float, t1: float) -> float:
+        seg = data[int(t0 * SR) : int(t1 * SR), ch].astype(float)
+        return float(np.sqrt(np.mean(seg**2)) / 32768)
+
+    assert rms(0, utt.start + 0.03, utt.end - 0.03) > 0.3  # caller, left
+    assert rms(1, utt.start + 0.03, utt.end - 0.03) == 0.0  # agent silent meanwhile
+    assert rms(1, agent_start.at + 0.03, barge.start - 0.03) > 0.3  # agent, right
+    assert rms(0, agent_start.at + 0.05, barge.start - 0.05) == 0.0
+    # the barge-in overlap: both channels loud at once
+    assert rms(0, barge.start + 0.03, barge.end - 0.03) > 0.3
+    assert rms(1, barge.start + 0.03, min(barge.end, stop) - 0.03) > 0.3
+    assert rms(1, stop + 0.02, len(data) / SR) == 0.0
+    assert rec.energy_in_window(CALLER, utt.start + 0.03, utt.end - 0.03) == pytest.approx(
+        rms(0, utt.start + 0.03, utt.end - 0.03), rel=0.05
+    )

@@ -163,7 +163,7 @@ async def _barge_in(
     await session.start(Agent(instructions="You greet people."))
     t = rec.clock.now()
     session.say(LONG_LINE)
-    start = await speaker.wait_speaking_started(after=t, timeout=5)
+    start = await speaker.speech.wait_started(after=t, timeout=5)
     await asyncio.sleep(max(start.at + at - rec.clock.now(), 0))
     utt = await caller.say(*caller_speech)
     return rec, caller, speaker, utt.start
@@ -178,7 +178,7 @@ async def test_barge_in_truncates_agent_audio(caller_speech, synchronized: bool)
             session, caller_speech, at=1.0, synchronized=synchronized
         )
         # the reply to the barge-in (LLM → 1 s... 4 s tone) starts after the caller stops
-        reply = await speaker.wait_speaking_started(after=barge_at + 0.5, timeout=10)
+        reply = await speaker.speech.wait_started(after=barge_at + 0.5, timeout=10)
         interrupted = [s.interrupted for s in speaker.segments]
     finally:
         await session.aclose()
@@ -221,7 +221,7 @@ async def test_false_interruption_pauses_then_resumes(caller_speech) -> None:
         await caller.aclose()
         await speaker.aclose()
 
-    kinds = [(e.kind, e.reason) for e in speaker.timeline]
+    kinds = [(e.kind, e.reason) for e in speaker.speech.timeline]
     assert ("stopped", "paused") in kinds
     assert ("started", "resumed") in kinds
     assert false_interruptions == [True]
@@ -229,7 +229,7 @@ async def test_false_interruption_pauses_then_resumes(caller_speech) -> None:
     assert not seg.interrupted
     assert seg.played == pytest.approx(4.0, abs=0.02)  # nothing lost across the pause
     assert fake_llm.calls == 0
-    paused = next(e for e in speaker.timeline if e.reason == "paused")
-    resumed = next(e for e in speaker.timeline if e.reason == "resumed")
+    paused = next(e for e in speaker.speech.timeline if e.reason == "paused")
+    resumed = next(e for e in speaker.speech.timeline if e.reason == "resumed")
     assert paused.at > barge_at
     assert rec.energy_in_window(AGENT, paused.at + 0.02, resumed.at - 0.02) == 0.0

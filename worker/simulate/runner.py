@@ -32,8 +32,7 @@ from worker.settings import Settings
 from worker.simulate.expectations import check_expectations
 from worker.simulate.scenario import CallerLine, Scenario
 from worker.trace.records import CallerPart, TurnTrace
-from worker.transport.recording import CallClock, CallRecorder
-from worker.transport.simulated import CallerUtterance, CapturingAgentOutput, SimulatedCallerInput
+from worker.transport import CallClock, CallerUtterance, CallRecorder, CapturingAgentOutput, SimulatedCallerInput
 
 
 @dataclass
@@ -87,21 +86,8 @@ class SimulatedCall:
     # ------------------------------------------------------------ timing helpers
     async def _agent_quiet(self, quiet: float, spoke_after: float | None, session: AgentSession, timeout: float) -> None:
         """Wait until the agent has been neither speaking nor thinking for `quiet` seconds."""
-        deadline = self.clock.now() + timeout
-        if spoke_after is not None:
-            await self.speaker.wait_speaking_started(after=spoke_after, timeout=timeout)
-        idle_since: float | None = None
-        while self.clock.now() < deadline:
-            idle = not self.speaker.speaking and session.agent_state in ("listening", "idle")
-            now = self.clock.now()
-            if not idle:
-                idle_since = None
-            elif idle_since is None:
-                idle_since = max(self.speaker.last_stopped_at or now, now - 0.02) if self.speaker.last_stopped_at else now
-            if idle_since is not None and now - idle_since >= quiet:
-                return
-            await asyncio.sleep(0.02)
-        raise TimeoutError
+        await self.speaker.speech.wait_quiet(quiet, spoke_after=spoke_after, timeout=timeout,
+                                             agent_state=lambda: session.agent_state)
 
     def _true_eos(self, caller: CallerPart) -> float | None:
         vad_end = caller.speech_ended_at
@@ -131,7 +117,7 @@ class SimulatedCall:
                 return
             try:
                 if line.barge_in is not None:
-                    started = await self.speaker.wait_speaking_started(after=last_end, timeout=30)
+                    started = await self.speaker.speech.wait_started(after=last_end, timeout=30)
                     await asyncio.sleep(max(0.0, started.at + line.barge_in - self.clock.now()))
                 else:
                     await self._agent_quiet(line.after_agent or 0.0, last_end, session, timeout=45)

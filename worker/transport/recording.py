@@ -15,7 +15,6 @@ resampler with its own latency); resampling whole runs with soxr avoids both.
 
 from __future__ import annotations
 
-import time
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,15 +24,11 @@ import numpy as np
 from livekit import rtc
 from loguru import logger
 
-__all__ = [
-    "CALLER",
-    "AGENT",
-    "Channel",
-    "CallClock",
-    "CallRecorder",
-    "frame_to_mono",
-    "resample_mono",
-]
+from .clock import CallClock
+from .levels import AUDIBLE_RMS, audible_spans, rms
+from .pcm import frame_to_mono, resample_mono
+
+__all__ = ["AGENT", "CALLER", "CallRecorder", "Channel"]
 
 Channel = Literal["caller", "agent"]
 CALLER: Channel = "caller"
@@ -45,43 +40,6 @@ _CHANNEL_INDEX: dict[str, int] = {"caller": 0, "agent": 1, "left": 0, "right": 1
 # Both sides stamp frames from a schedule (not from wake-up times), so real boundaries
 # line up to floating-point error; this only absorbs rounding.
 _CONTIGUITY_TOLERANCE_S = 0.002
-
-
-class CallClock:
-    """The one clock every timestamp of a simulated call is measured on.
-
-    Scenario timing (``after_agent``, ``barge_in``), the recording and the trace all have
-    to agree on "when", so they share a monotonic origin instead of each calling
-    ``time.monotonic()`` and hoping. Call time is seconds since ``t0``.
-    """
-
-    def __init__(self, t0: float | None = None) -> None:
-        self.t0: float = time.monotonic() if t0 is None else t0
-
-    def now(self) -> float:
-        """Seconds since the call started."""
-        return time.monotonic() - self.t0
-
-    def to_call_time(self, monotonic_t: float) -> float:
-        """Convert a ``time.monotonic()`` reading to call time."""
-        return monotonic_t - self.t0
-
-    def to_monotonic(self, call_t: float) -> float:
-        """Convert call time back to a ``time.monotonic()`` reading."""
-        return call_t + self.t0
-
-
-def frame_to_mono(frame: rtc.AudioFrame) -> np.ndarray:
-    """Return a frame's samples as a mono int16 array (averaging channels).
-
-    The recording and the energy checks only care about what a listener hears per side,
-    so multi-channel TTS output is folded to mono rather than rejected.
-    """
-    data = np.frombuffer(frame.data, dtype=np.int16)
-    if frame.num_channels <= 1:
-        return data.copy()
-    data = data.reshape(-1, frame.num_channels).astype(np.int32)
-    return np.clip(data.mean(axis=1), -32768, 32767).astype(np.int16)
 
 
 @dataclass
@@ -98,53 +56,6 @@ class _Chunk:
 @dataclass
 class _Track:
     chunks: list[_Chunk] = field(default_factory=list)
-
-
-def resample_mono(samples: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
-    """Resample a whole mono run with soxr (via livekit rtc), flushing the tail."""
-    if in_rate == out_rate or len(samples) == 0:
-        return samples
-    resampler = rtc.AudioResampler(in_rate, out_rate, num_channels=1)
-    frame = rtc.AudioFrame(
-        data=np.ascontiguousarray(samples, dtype=np.int16).tobytes(),
-        sample_rate=in_rate,
-        num_channels=1,
-        samples_per_channel=len(samples),
-    )
-    parts = [np.frombuffer(f.data, dtype=np.int16) for f in resampler.push(frame)]
-    parts += [np.frombuffer(f.data, dtype=np.int16) for f in resampler.flush()]
-    if not parts:
-        return np.zeros(0, dtype=np.int16)
-    out = np.concatenate(parts)
-    _restore_silence(samples, out, in_rate, out_rate)
-    return out
-
-
-def _restore_silence(
-    src: np.ndarray, out: np.ndarray, in_rate: int, out_rate: int, margin_s: float = 0.004
-) -> None:
-    """Zero the output where the input was digital silence (in place).
-
-    soxr (as wrapped by livekit) always dithers its int16 output, which turns the
-    silence between turns into ±1 LSB noise. Inaudible, but it would make "the agent
-    was silent here" impossible to assert exactly; so stretches of true silence are
-    restored, keeping a small margin at their edges for the filter's ringing.
-    """
-    zero = src == 0
-    if not zero.any():
-        return
-    edges = np.diff(np.concatenate(([0], zero.astype(np.int8), [0])))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    ratio = out_rate / in_rate
-    margin = int(margin_s * out_rate)
-    min_len = 2 * margin_s * in_rate
-    for s, e in zip(starts, ends, strict=True):
-        if e - s <= min_len:
-            continue
-        o0 = int(np.ceil(s * ratio)) + (margin if s > 0 else 0)
-        o1 = int(np.floor(e * ratio)) - (margin if e < len(src) else 0)
-        if o1 > o0:
-            out[o0 : min(o1, len(out))] = 0
 
 
 class CallRecorder:
@@ -253,37 +164,18 @@ class CallRecorder:
         data = self.channel_samples(channel)
         i0 = max(int(round(t0 * self.sample_rate)), 0)
         i1 = max(int(round(t1 * self.sample_rate)), i0)
-        window = data[i0:i1].astype(np.float64)
-        if len(window) == 0:
-            return 0.0
-        return float(np.sqrt(np.mean(window**2)) / 32768.0)
-
-    def energy_dbfs(self, channel: Channel | str, t0: float, t1: float) -> float:
-        """Same as :meth:`energy_in_window` in dBFS (``-inf`` for digital silence)."""
-        rms = self.energy_in_window(channel, t0, t1)
-        return float("-inf") if rms <= 0 else float(20 * np.log10(rms))
+        return rms(data[i0:i1])
 
     def active_spans(
-        self, channel: Channel | str, *, threshold: float = 0.01, min_gap: float = 0.1
+        self, channel: Channel | str, *, threshold: float = AUDIBLE_RMS, min_gap: float = 0.1
     ) -> list[tuple[float, float]]:
-        """Call-time spans where ``channel`` is louder than ``threshold`` (10 ms RMS blocks).
+        """Call-time spans where ``channel`` is audible (:func:`~worker.transport.levels.audible_spans`).
 
         Useful to check overlap and gaps from the audio itself rather than from events.
         """
-        data = self.channel_samples(channel).astype(np.float64) / 32768.0
-        block = max(self.sample_rate // 100, 1)
-        n_blocks = len(data) // block
-        if n_blocks == 0:
-            return []
-        rms = np.sqrt(np.mean(data[: n_blocks * block].reshape(n_blocks, block) ** 2, axis=1))
-        spans: list[tuple[float, float]] = []
-        for i in np.flatnonzero(rms > threshold):
-            s, e = i * block / self.sample_rate, (i + 1) * block / self.sample_rate
-            if spans and s - spans[-1][1] <= min_gap:
-                spans[-1] = (spans[-1][0], e)
-            else:
-                spans.append((s, e))
-        return spans
+        return audible_spans(
+            self.channel_samples(channel), self.sample_rate, threshold=threshold, min_gap=min_gap
+        )
 
 
 def _channel_index(channel: Channel | str) -> int:

@@ -1,4 +1,5 @@
-"""CapturingAgentOutput: real-time playout, exactly-once playback_finished, pause/resume."""
+"""CapturingAgentOutput: real-time playout, exactly-once playback_finished, pause/resume,
+and what it reports to ``out.speech`` (the started/stopped timeline)."""
 
 from __future__ import annotations
 
@@ -6,29 +7,9 @@ import asyncio
 import time
 
 import pytest
-from livekit.agents.voice.io import PlaybackFinishedEvent, PlaybackStartedEvent
 
-from tests.transport.helpers import drain, frames_of, tone
-from worker.transport import AGENT, CALLER, CallRecorder, CapturingAgentOutput, SimulatedCallerInput
-
-SR = 24000
-
-
-def make_output() -> tuple[CapturingAgentOutput, list[PlaybackFinishedEvent], list[float]]:
-    out = CapturingAgentOutput(recorder=CallRecorder(sample_rate=SR), sample_rate=SR)
-    finished: list[PlaybackFinishedEvent] = []
-    started: list[float] = []
-    out.on("playback_finished", finished.append)
-    out.on("playback_started", lambda ev: started.append(ev.created_at))
-    return out, finished, started
-
-
-async def push(out: CapturingAgentOutput, seconds: float, *, flush: bool = True) -> None:
-    """Push TTS audio as livekit does: faster than real time, then flush."""
-    for f in frames_of(tone(seconds, SR), SR, frame_ms=10):
-        await out.capture_frame(f)
-    if flush:
-        out.flush()
+from tests.transport.helpers import make_output, push
+from worker.transport import AGENT
 
 
 async def test_segment_plays_in_real_time_and_finishes_once() -> None:
@@ -46,10 +27,10 @@ async def test_segment_plays_in_real_time_and_finishes_once() -> None:
     assert ev.playback_position == pytest.approx(1.0, abs=1e-6)
     assert ev.synchronized_transcript is None
     assert len(started) == 1 and abs(started[0] - wall0) < 0.1
-    assert [e.kind for e in out.timeline] == ["started", "stopped"]
-    assert out.timeline[1].reason == "finished"
-    assert out.timeline[1].at - out.timeline[0].at == pytest.approx(1.0, abs=1e-3)
-    assert not out.speaking
+    assert [e.kind for e in out.speech.timeline] == ["started", "stopped"]
+    assert out.speech.timeline[1].reason == "finished"
+    assert out.speech.timeline[1].at - out.speech.timeline[0].at == pytest.approx(1.0, abs=1e-3)
+    assert not out.speech.speaking
     await out.aclose()
 
 
@@ -58,7 +39,7 @@ async def test_clear_buffer_mid_segment_truncates_what_was_heard() -> None:
     rec = out.recorder
     assert rec is not None
     await push(out, 2.0)
-    start = await out.wait_speaking_started(timeout=1.0)
+    start = await out.speech.wait_started(timeout=1.0)
     await asyncio.sleep(0.5)
     out.clear_buffer()
     out.clear_buffer()  # a second clear must not finish the segment again
@@ -68,7 +49,7 @@ async def test_clear_buffer_mid_segment_truncates_what_was_heard() -> None:
     assert len(finished) == 1
     assert ev.interrupted is True
     assert 0.45 <= ev.playback_position <= 0.6
-    stop = out.timeline[-1]
+    stop = out.speech.timeline[-1]
     assert stop.kind == "stopped" and stop.reason == "interrupted"
     assert stop.at - start.at == pytest.approx(ev.playback_position, abs=0.01)
     # the recording holds exactly the heard part
@@ -126,7 +107,7 @@ async def test_pause_holds_the_playhead_and_resume_continues() -> None:
     out.pause()
     paused_at = out.clock.now()
     await asyncio.sleep(0.5)
-    assert not out.speaking
+    assert not out.speech.speaking
     out.resume()
     ev = await asyncio.wait_for(out.wait_for_playout(), 2.0)
     elapsed = time.monotonic() - t0
@@ -135,7 +116,7 @@ async def test_pause_holds_the_playhead_and_resume_continues() -> None:
     assert not ev.interrupted
     assert ev.playback_position == pytest.approx(1.0, abs=1e-6)
     assert 1.45 <= elapsed <= 1.7
-    assert [(e.kind, e.reason) for e in out.timeline] == [
+    assert [(e.kind, e.reason) for e in out.speech.timeline] == [
         ("started", "segment_start"),
         ("stopped", "paused"),
         ("started", "resumed"),
@@ -160,7 +141,7 @@ async def test_pause_then_clear_reports_interrupted_at_pause_point() -> None:
     assert len(finished) == 1
     out.resume()  # livekit resumes before the next reply; nothing stale may play
     await asyncio.sleep(0.1)
-    assert not out.speaking
+    assert not out.speech.speaking
     await out.aclose()
 
 
@@ -170,56 +151,11 @@ async def test_pause_before_audio_arrives_delays_the_segment() -> None:
     out.pause()
     await push(out, 0.3)
     await asyncio.sleep(0.3)
-    assert not started and not out.speaking
+    assert not started and not out.speech.speaking
     out.resume()
     ev = await asyncio.wait_for(out.wait_for_playout(), 1.0)
     assert not ev.interrupted and ev.playback_position == pytest.approx(0.3)
     assert len(started) == 1 and len(finished) == 1
-    await out.aclose()
-
-
-async def test_wait_helpers_for_scenario_timing() -> None:
-    out, _, _ = make_output()
-    clock = out.clock
-    waiter = asyncio.create_task(out.wait_speaking_started(after=clock.now()))
-    await asyncio.sleep(0.1)
-    assert not waiter.done()
-    await push(out, 0.3)
-    started = await asyncio.wait_for(waiter, 0.5)
-    assert started.reason == "segment_start"
-    # already speaking: returns the current start at once
-    assert await asyncio.wait_for(out.wait_speaking_started(), 0.05) is started
-
-    stopped = await out.wait_speaking_stopped(timeout=1.0)
-    assert stopped.at - started.at == pytest.approx(0.3, abs=1e-3)
-
-    # two segments with a short gap count as one turn when quiet > gap
-    async def reply_in_two_parts() -> None:
-        await push(out, 0.3)
-        await out.wait_for_playout()
-        await asyncio.sleep(0.2)
-        await push(out, 0.3)
-
-    t = clock.now()
-    task = asyncio.create_task(reply_in_two_parts())
-    silent_since = await out.wait_idle(quiet=0.4, spoke_after=t, timeout=3.0)
-    assert len(out.segments) == 3
-    assert silent_since == pytest.approx(out.segments[-1].ended_at, abs=1e-6)
-    assert clock.now() - silent_since >= 0.4
-    await task
-    with pytest.raises(TimeoutError):
-        await out.wait_speaking_started(after=clock.now(), timeout=0.1)
-    await out.aclose()
-
-
-async def test_events_emitter_reports_started_and_stopped() -> None:
-    out, _, _ = make_output()
-    seen: list[tuple[str, float]] = []
-    out.events.on("agent_audio_started", lambda ev: seen.append(("started", ev.at)))
-    out.events.on("agent_audio_stopped", lambda ev: seen.append(("stopped", ev.at)))
-    await push(out, 0.2)
-    await out.wait_for_playout()
-    assert [k for k, _ in seen] == ["started", "stopped"]
     await out.aclose()
 
 
@@ -234,55 +170,6 @@ async def test_aclose_finishes_pending_segments() -> None:
     await push(out, 0.2)
     ev = await asyncio.wait_for(out.wait_for_playout(), 0.2)
     assert ev.interrupted and len(finished) == 2
-
-
-async def test_stereo_call_wav_layout(tmp_path) -> None:
-    """Caller left, agent right, each at the time it was heard, barge-in overlap visible."""
-    import wave
-
-    import numpy as np
-
-    rec = CallRecorder(sample_rate=SR)
-    inp = SimulatedCallerInput(recorder=rec)
-    out = CapturingAgentOutput(recorder=rec, sample_rate=SR)
-    consumer = asyncio.create_task(drain(inp, []))
-    try:
-        await asyncio.sleep(0.2)
-        utt = await inp.say(tone(0.5, 16000, freq=300), 16000)
-        await push(out, 1.5)
-        agent_start = await out.wait_speaking_started(after=utt.end, timeout=1.0)
-        await asyncio.sleep(0.6)
-        barge = await inp.say(tone(0.3, 16000, freq=300), 16000)  # caller talks over agent
-        out.clear_buffer()
-        ev = await out.wait_for_playout()
-        await asyncio.sleep(0.2)
-    finally:
-        await inp.aclose()
-        await consumer
-        await out.aclose()
-
-    stop = out.timeline[-1].at
-    assert ev.interrupted and ev.playback_position == pytest.approx(stop - agent_start.at, abs=0.01)
-    path = rec.write(tmp_path / "call.wav")
-    with wave.open(str(path), "rb") as wf:
-        assert (wf.getnchannels(), wf.getsampwidth(), wf.getframerate()) == (2, 2, SR)
-        data = np.frombuffer(wf.readframes(wf.getnframes()), dtype="<i2").reshape(-1, 2)
-
-    def rms(ch: int, t0: float, t1: float) -> float:
-        seg = data[int(t0 * SR) : int(t1 * SR), ch].astype(float)
-        return float(np.sqrt(np.mean(seg**2)) / 32768)
-
-    assert rms(0, utt.start + 0.03, utt.end - 0.03) > 0.3  # caller, left
-    assert rms(1, utt.start + 0.03, utt.end - 0.03) == 0.0  # agent silent meanwhile
-    assert rms(1, agent_start.at + 0.03, barge.start - 0.03) > 0.3  # agent, right
-    assert rms(0, agent_start.at + 0.05, barge.start - 0.05) == 0.0
-    # the barge-in overlap: both channels loud at once
-    assert rms(0, barge.start + 0.03, barge.end - 0.03) > 0.3
-    assert rms(1, barge.start + 0.03, min(barge.end, stop) - 0.03) > 0.3
-    assert rms(1, stop + 0.02, len(data) / SR) == 0.0
-    assert rec.energy_in_window(CALLER, utt.start + 0.03, utt.end - 0.03) == pytest.approx(
-        rms(0, utt.start + 0.03, utt.end - 0.03), rel=0.05
-    )
 
 
 async def test_playback_progressed_reports_each_heard_stretch() -> None:
