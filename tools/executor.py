@@ -12,7 +12,6 @@ can never repeat an effect. (`worker/replay.py` re-drives a call from the journa
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 import traceback
@@ -28,7 +27,7 @@ from tools.journal.owners import new_owner, owner_state
 from tools.journal.records import JournalEntry, args_hash
 from tools.journal.store import JournalStore
 from tools.journal.verify import verify_call
-from tools.redact import mask_card_numbers, redact_args, scrub
+from tools.redact import mask_card_numbers, redact_args, scrubbed
 from tools.registry import TOOLS, ToolOutcome
 from tools.spec import InvalidArguments, RetryPolicy
 from tools.steps import StepContext, StepPlan, step_key
@@ -366,7 +365,7 @@ class ToolExecutor:
         self._boundary("before_finish")
         held = True
         if effect:  # the claim first: a crash before the journal line is then healed by resume
-            held = await self.store.finish(call_id, key, self.owner, "succeeded", _scrub(result), ttl_s=self.ttl_s)
+            held = await self.store.finish(call_id, key, self.owner, "succeeded", scrubbed(result), ttl_s=self.ttl_s)
         self._boundary("after_finish_claim")
         if not held:  # our lease ran out and another owner took over: it journals the outcome, not us
             logger.warning("{} {}: the claim was taken over while running; the new owner records the outcome",
@@ -388,7 +387,7 @@ class ToolExecutor:
                        turn: int | None, step: str | None = None, attempt: int | None = None,
                        payload: dict[str, Any] | None = None, a_hash: str | None = None) -> JournalEntry:
         return await self.store.append(call_id, kind, tool=tool, tool_call_id=tool_call_id, idempotency_key=key,
-                                       step=step, attempt=attempt, turn=turn, payload=_scrub(payload or {}),
+                                       step=step, attempt=attempt, turn=turn, payload=scrubbed(payload or {}),
                                        args_hash=a_hash)
 
     @staticmethod
@@ -421,11 +420,6 @@ def _classify(exc: BaseException, tool: str) -> tuple[str, str, bool]:
     trace = mask_card_numbers("".join(traceback.format_exception(exc)))  # no loguru diagnose: it prints locals
     logger.error("tool {} crashed: {}\n{}", tool, type(exc).__name__, trace)
     return "internal_error", f"{tool} failed unexpectedly ({type(exc).__name__}: {exc})", False
-
-
-def _scrub(payload: dict[str, Any]) -> dict[str, Any]:
-    """Nothing in clear that looks like a card number, whatever field it hides in."""
-    return scrub(json.loads(json.dumps(payload, default=str)))
 
 
 def interrupted_requests(entries: list[JournalEntry]) -> list[JournalEntry]:

@@ -8,20 +8,18 @@ that `replay` can re-drive a call and `resume` can finish what a crash interrupt
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from loguru import logger
-from pydantic import BaseModel
 
 from tools.executor import ToolExecutor
 from tools.journal.signing import Signer, load_signing_key
 from tools.journal.open import default_journal_url, open_store
 from tools.journal.store import JournalStore
-from tools.redact import scrub
+from tools.redact import scrubbed  # noqa: F401 - re-exported: events are journaled scrubbed
 from worker.settings import Settings
 
 
@@ -57,11 +55,6 @@ def call_opened(flow: str, today: date, sandbox_path: Path | str | None) -> dict
     """
     return {"event": {"kind": "call_opened", "flow": flow, "today": today.isoformat(),
                       "sandbox": str(Path(sandbox_path).resolve()) if sandbox_path else None}}
-
-
-def scrubbed(model: BaseModel | dict[str, Any]) -> dict[str, Any]:
-    data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
-    return scrub(json.loads(json.dumps(data, default=str)))
 
 
 class EventLog:

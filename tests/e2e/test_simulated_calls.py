@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import wave
 from pathlib import Path
 
@@ -16,6 +17,9 @@ import numpy as np
 import pytest
 from loguru import logger
 
+from tests.support.card_leaks import assert_no_card, texts_of
+from worker.logs import setup_logging
+from worker.room.trace_publisher import TracePublisher
 from worker.settings import load_settings
 from worker.simulate.runner import SimulatedCall, summary
 from worker.simulate.scenario import load_scenario
@@ -70,11 +74,12 @@ def test_tour_booking_books_exactly_once(tmp_path: Path) -> None:
 
 def test_insurance_renewal_charges_once_and_never_leaks_the_card(tmp_path: Path) -> None:
     log_lines: list[str] = []
-    sink = logger.add(lambda m: log_lines.append(str(m)), level="DEBUG")
+    setup_logging("DEBUG", sink=log_lines.append)  # the process's own log output, as the CLI sets it up
     try:
         result = run("insurance_renewal", tmp_path)
     finally:
-        logger.remove(sink)
+        logger.remove()
+        logger.add(sys.stderr)
     assert result.failures == []
     assert result.effects["charges"] == 1
     turns = _assert_traced(result)
@@ -86,3 +91,43 @@ def test_insurance_renewal_charges_once_and_never_leaks_the_card(tmp_path: Path)
     for blob in blobs:
         assert CARD.encode() not in blob
         assert b"4539 1488 0343 6467" not in blob
+    # in any form (words, spaced digits, split across partials): every sink, read by the oracle
+    trace_texts = [s for line in result.trace_path.read_text().splitlines() for s in texts_of(json.loads(line))]
+    assert_no_card(trace_texts, CARD, "trace.jsonl")
+    assert_no_card(log_lines, CARD, "log output")  # the caller lines are logged too, in words
+    assert any("caller line 3: •••• 6467" in line for line in log_lines)
+    assert_no_card([b.decode("utf-8", "replace") for b in journal], CARD, "journal")
+    room = FakeRoom()
+    publisher = TracePublisher(room, "caller")  # type: ignore[arg-type]
+    asyncio.run(_publish_all(publisher, turns))
+    assert len(room.payloads) == len(turns)
+    assert_no_card([s for p in room.payloads for s in texts_of(json.loads(p))], CARD, "data messages")
+    # the recording: owner-only, and the caller is silent where they read the card
+    assert result.wav_path.stat().st_mode & 0o777 == 0o600
+    said = [t.caller for t in turns if t.caller and "••••" in t.caller.final_transcript]
+    assert said, "the card turn was masked in the trace"
+    with wave.open(str(result.wav_path)) as w:
+        rate = w.getframerate()
+        left = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)[:, 0]
+    for c in said:
+        assert c.speech_started_at is not None and c.speech_ended_at is not None
+        span = left[int((c.speech_started_at - 0.4) * rate) : int((c.speech_ended_at + 0.4) * rate)]
+        assert len(span) > rate and not span.any(), "the caller's card is audible in call.wav"
+    assert np.abs(left).max() > 1000  # the rest of the caller is still there
+
+
+class FakeRoom:
+    """Just enough of `rtc.Room` for `TracePublisher`: records every payload."""
+
+    def __init__(self) -> None:
+        self.payloads: list[str] = []
+        self.local_participant = self
+
+    async def publish_data(self, payload: str, **_: object) -> None:
+        self.payloads.append(payload)
+
+
+async def _publish_all(publisher: TracePublisher, turns: list[TurnTrace]) -> None:
+    for t in turns:
+        publisher.publish(t)
+    await publisher.drain()

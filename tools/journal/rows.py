@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from tools.journal.records import EntryKind, JournalEntry, JournalHead, canonical_json
 from tools.journal.signing import ChainTemplate, Signer, chain_template
+from tools.redact import scrub
 
 #: Column order shared by both backends' ``journal_entries`` tables.
 ENTRY_COLUMNS: Final[tuple[str, ...]] = (
@@ -125,7 +126,7 @@ def make_draft(
     if payload is None:
         payload_text, stored_payload = None, None
     else:
-        payload_text = canonical_json(dict(payload)).decode("utf-8")
+        payload_text = canonical_json(scrub(dict(payload))).decode("utf-8")  # the journal's redaction point
         stored_payload = json.loads(payload_text)
     fields: dict[str, Any] = {
         "call_id": call_id,

@@ -19,6 +19,7 @@ from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord
 from tools.journal.records import EntryKind, JournalEntry, JournalHead, canonical_json, record_fields
 from tools.journal.rows import Draft, make_draft
 from tools.journal.signing import Signer
+from tools.redact import scrub
 
 Clock = Callable[[], float]
 
@@ -175,7 +176,7 @@ class JournalStore(ABC):
         """
         if status not in ("succeeded", "failed"):
             raise ValueError(f"finish status must be 'succeeded' or 'failed', not {status!r}")
-        stored = None if result is None else canonical_json(result).decode("utf-8")
+        stored = None if result is None else canonical_json(scrub(result)).decode("utf-8")  # redaction point
         expires = None if ttl_s is None else self.clock() + ttl_s
         return await self._finish(scope, key, owner, status, stored, expires)
 

@@ -16,7 +16,7 @@ from livekit.agents import llm
 from livekit.agents.voice import RunContext
 from loguru import logger
 
-from tools.redact import mask_card_numbers, redact_args
+from tools.redact import mask_card_numbers, redact_args, redact_validated
 from tools.executor import ToolExecutor
 from tools.registry import TOOLS, run_tool
 from tools.spec import InvalidArguments
@@ -81,7 +81,7 @@ class ToolGate:
         duration = (time.time() - started) * 1000
         result = outcome.result if outcome.ok else None
         self.trace.on_tool_run(ToolRun(
-            call_id=call_id, name=name, arguments=self._redacted(spec, args, raw_args), ok=outcome.ok,
+            call_id=call_id, name=name, arguments=redact_validated(spec, args, raw_args), ok=outcome.ok,
             result=json.loads(mask_card_numbers(json.dumps(result))) if result is not None else None,
             error_code=outcome.error_code, error=mask_card_numbers(outcome.error_message or "") or None,
             attempts=outcome.attempts, started_at=round(started - self.trace.t0, 4),
@@ -97,12 +97,6 @@ class ToolGate:
                                             "reason": mask_card_numbers(outcome.error_message or ""),
                                             "transient": outcome.transient}))
         return json.dumps(result, default=str)
-
-    @staticmethod
-    def _redacted(spec: Any, args: dict[str, Any], raw_args: dict[str, Any]) -> dict[str, Any]:
-        """Normalized arguments for the trace, secrets masked from their clear value (last four kept)."""
-        clear = {f: raw_args[f] for f in spec.secret_fields if f in raw_args}
-        return redact_args(spec, {**args, **clear})
 
     def function_tools(self) -> list[llm.Tool]:
         """Every registered tool as a livekit-agents raw function tool routed through the gate."""

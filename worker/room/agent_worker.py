@@ -9,10 +9,8 @@ ignored. Scale-out is LiveKit's job (Cloud or a self-hosted cluster dispatching 
 
 from __future__ import annotations
 
-import json
 from functools import partial
 
-from livekit import rtc
 from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
 from livekit.agents.voice import room_io
 from loguru import logger
@@ -23,27 +21,10 @@ from worker.call.conversation import CallOptions, Conversation
 from worker.call.session_options import build_session
 from worker.call.engine_catalog import build_engines
 from worker.journaling import open_journal
+from worker.room.data_channel import mask_room_transcripts, on_caller_data
 from worker.room.telemetry import setup_telemetry
 from worker.room.trace_publisher import TracePublisher
 from worker.settings import Settings, load_settings
-
-CALLER_TOPICS_IGNORED = {"lk.chat", "lk.transcription", "lk.agent.request", "lk.rpc"}
-
-
-def _on_data(packet: rtc.DataPacket, call_id: str) -> None:
-    """Callers may send data; nothing they send can crash the job."""
-    if packet.topic in CALLER_TOPICS_IGNORED:
-        return
-    who = packet.participant.identity if packet.participant else "?"
-    try:
-        message = json.loads(packet.data.decode("utf-8"))
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise ValueError("not an object with a string `type`")
-        logger.bind(call_id=call_id).info("data from {} on {!r} ignored: type {}", who, packet.topic, message["type"])
-    except (UnicodeDecodeError, ValueError) as exc:
-        logger.bind(call_id=call_id).warning("malformed data from {} on {!r} ignored ({} bytes): {}",
-                                             who, packet.topic, len(packet.data), exc)
-
 
 def arm_faults(sandbox: Sandbox, spec: str) -> None:
     """Arm sandbox faults from `backend.op:kind,...` (the sandbox is a test double: this lets a
@@ -87,7 +68,7 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
     publisher = TracePublisher(ctx.room, caller.identity)
     conv.trace.sinks += [lambda t: (trace_file.write(t.model_dump_json() + "\n"), trace_file.flush()),
                          publisher.publish]
-    ctx.room.on("data_received", lambda packet: _on_data(packet, call_id))
+    ctx.room.on("data_received", lambda packet: on_caller_data(packet, call_id))
 
     async def cleanup(reason: str = "") -> None:
         await publisher.drain()
@@ -105,6 +86,7 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
         room_options=room_io.RoomOptions(participant_identity=caller.identity, close_on_disconnect=True),
         record=False,
     )
+    mask_room_transcripts(session)  # the caller's words on lk.transcription, masked like every sink
 
 
 def build_server(settings: Settings) -> AgentServer:

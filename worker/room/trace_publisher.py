@@ -1,16 +1,20 @@
 """Publishes each finished turn's trace to the caller on the data channel, topic
 `mediabloom.trace`: reliable JSON packets, or a text stream on the same topic when a record is
 too large for one packet. Only the caller's participant receives it (traces can hold their
-details), and a failed publish is logged, never fatal to the call.
+details), and a failed publish is logged, never fatal to the call. What goes out is scrubbed
+here once more (`tools.redact`), whatever the collector already did: the data channel is a sink,
+and every sink masks what reaches it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 
 from livekit import rtc
 from loguru import logger
 
+from tools.redact import scrubbed
 from worker.trace.records import TurnTrace
 
 TOPIC = "mediabloom.trace"
@@ -30,7 +34,7 @@ class TracePublisher:
         task.add_done_callback(self._tasks.discard)
 
     async def _send(self, turn: TurnTrace) -> None:
-        payload = turn.model_dump_json()
+        payload = json.dumps(scrubbed(turn), ensure_ascii=False, separators=(",", ":"))
         try:
             if len(payload.encode()) <= MAX_PACKET:
                 await self.room.local_participant.publish_data(

@@ -21,6 +21,7 @@ from livekit.agents import AgentSession
 from livekit.agents.voice.transcription import TranscriptSynchronizer
 from loguru import logger
 
+from tools.redact import mask_card_numbers
 from tools.sandbox.core import Sandbox
 from worker.call.session_options import build_session
 from worker.call.conversation import CallOptions, Conversation, new_call_id
@@ -135,7 +136,7 @@ class SimulatedCall:
             if conv.machine.s.ended or conv.ended.is_set():  # the agent hung up while we waited
                 self.failures.append(f"line {line.line}: the call ended before this caller line")
                 return
-            self.log.info("caller line {}: {}", i + 1, line.say or line.wav)
+            self.log.info("caller line {}: {}", i + 1, mask_card_numbers(line.say or str(line.wav)))
             # once the session is closed nothing reads the microphone, so say() would never finish
             saying = asyncio.ensure_future(self.mic.say(pcm, rate))
             hung_up = asyncio.ensure_future(conv.ended.wait())
@@ -192,7 +193,7 @@ class SimulatedCall:
             if conv.events is not None:
                 await conv.events.flush()
             await journal.store.close()
-        wav_path = self.recorder.write(self.dir / "call.wav")
+        wav_path = self.recorder.write(self.dir / "call.wav", silence=conv.trace.secret_speech)
         effects = {
             "bookings": sandbox.calendar.count_bookings(),
             "charges": sandbox.payments.count_charges(),

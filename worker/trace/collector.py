@@ -4,6 +4,12 @@ Timings come from the framework (message metrics, `metrics_collected`) rather th
 measured twice; the runtime adds only what the framework cannot know: the state machine's
 decisions, tool runs with redacted arguments, and (in simulated calls) the true end of the
 caller's speech taken from the audio. Finished turns go to every sink (file, data channel).
+
+Redaction happens here, once, before any sink sees a turn (`tools.redact`): the whole record
+is scrubbed, partial transcripts are masked as interim text, and when the caller's final words
+held a card (or a number that runs on from the previous turn's), every number in that turn's
+partials is hidden too, so no partial reveals what the final's mask hides. The spans where the
+caller said such a number are kept (`secret_speech`) so a recording can silence them.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any, Callable
 from livekit.agents import metrics as lk_metrics
 from livekit.agents.voice import events as ev
 
-from tools.redact import mask_card_numbers
+from tools.redact import hide_numbers, holds_secret_number, joins_long_number, mask_interim, scrubbed
 from worker.flow.machine import ConversationState, Transition
 from worker.trace.records import (
     CallerPart,
@@ -51,6 +57,10 @@ class TraceCollector:
         self.sinks: list[Sink] = []
         self.turns: list[TurnTrace] = []
         self._partials: list[Partial] = []
+        self._last_caller_text = ""  # the previous final, in clear, in memory only
+        self._secret_turns: set[int] = set()
+        self.secret_speech: list[tuple[float, float]] = []
+        """Call-time spans (seconds) where the caller said a card or another long number."""
         self._language: str | None = None
         self._current = self._new_turn(0, state, None)
         self.true_eos: Callable[[CallerPart], float | None] | None = None
@@ -68,11 +78,22 @@ class TraceCollector:
 
     def caller_turn(self, msg: Any, state_before: ConversationState) -> None:
         """The caller's words were committed: close the previous turn, open a new one."""
+        text = msg.text_content or ""
+        secret = holds_secret_number(text)
+        prev = self._current.caller if self._current is not None else None
+        if prev is not None and joins_long_number(self._last_caller_text, text):
+            # a number read on across two turns: neither half may show (the previous is still open)
+            prev.final_transcript = hide_numbers(self._last_caller_text)
+            prev.partials = [Partial(text=hide_numbers(p.text), at=p.at) for p in prev.partials]
+            self._secret_turns.add(self._current.turn)
+            text, secret = hide_numbers(text), True
+        self._last_caller_text = msg.text_content or ""
         self.finish_turn(state_before)
         m = msg.metrics or {}
+        partials = [Partial(text=hide_numbers(p.text), at=p.at) for p in self._partials] if secret else self._partials
         caller = CallerPart(
-            final_transcript=mask_card_numbers(msg.text_content or ""),
-            partials=self._partials,
+            final_transcript=text,
+            partials=partials,
             language=self._language,
             confidence=msg.transcript_confidence,
             speech_started_at=self._rel(m.get("started_speaking_at")),
@@ -80,6 +101,8 @@ class TraceCollector:
         )
         self._partials = []
         self._current = self._new_turn(state_before.turn + 1, state_before, caller)
+        if secret:
+            self._secret_turns.add(self._current.turn)
         self._current.latencies.eos_to_final_transcript = m.get("transcription_delay")
         self._current.latencies.end_of_turn_delay = m.get("end_of_turn_delay")
 
@@ -92,6 +115,9 @@ class TraceCollector:
         if self.true_eos and cur.caller is not None:
             cur.caller.true_speech_ended_at = self.true_eos(cur.caller)
         self._fill_latency(cur)
+        if cur.turn in self._secret_turns:
+            self._note_secret_speech(cur)
+        cur = TurnTrace.model_validate(scrubbed(cur))  # the one redaction point for every sink
         self.turns.append(cur)
         self._current = None  # type: ignore[assignment]
         for sink in self.sinks:
@@ -103,7 +129,7 @@ class TraceCollector:
         if e.language:
             self._language = str(e.language)
         if not e.is_final and e.transcript.strip():
-            self._partials.append(Partial(text=mask_card_numbers(e.transcript), at=self._rel(e.created_at) or 0.0))
+            self._partials.append(Partial(text=mask_interim(e.transcript), at=self._rel(e.created_at) or 0.0))
 
     def on_agent_message(self, msg: Any) -> None:
         """An agent reply ended (played out or cut off)."""
@@ -114,7 +140,7 @@ class TraceCollector:
         m = msg.metrics or {}
         r = cur.reply
         r.segments += 1
-        r.spoken_text = (r.spoken_text + " " + mask_card_numbers(text)).strip()
+        r.spoken_text = (r.spoken_text + " " + text).strip()
         r.interrupted = r.interrupted or bool(msg.interrupted)
         if r.segments == 1:
             cur.planner.ttft = m.get("llm_node_ttft")
@@ -125,7 +151,7 @@ class TraceCollector:
     def on_planned_text(self, text: str) -> None:
         cur = self._current
         if cur is not None and text:
-            cur.reply.planned_text = (cur.reply.planned_text + " " + mask_card_numbers(text)).strip()
+            cur.reply.planned_text = (cur.reply.planned_text + " " + text).strip()
             cur.planner.output_text = cur.reply.planned_text
 
     def on_metrics(self, e: ev.MetricsCollectedEvent) -> None:
@@ -141,7 +167,7 @@ class TraceCollector:
 
     def on_rejected(self, call_id: str, tool: str, reason: str, by: str, state: str) -> None:
         if self._current is not None:
-            self._current.planner.rejections.append(Rejection(call_id=call_id, tool=tool, reason=mask_card_numbers(reason),
+            self._current.planner.rejections.append(Rejection(call_id=call_id, tool=tool, reason=reason,
                                                               by=by, state=state))  # type: ignore[arg-type]
 
     def on_tool_run(self, run: ToolRun) -> None:
@@ -151,6 +177,14 @@ class TraceCollector:
     def on_transitions(self, transitions: list[Transition]) -> None:
         if self._current is not None:
             self._current.state.transitions.extend(t.model_dump() for t in transitions)
+
+    # ------------------------------------------------------------ redaction
+    def _note_secret_speech(self, cur: TurnTrace) -> None:
+        c = cur.caller
+        if c is None or c.speech_started_at is None:
+            return
+        ends = [t for t in (c.speech_ended_at, c.true_speech_ended_at) if t is not None]
+        self.secret_speech.append((c.speech_started_at, max(ends, default=c.speech_started_at)))
 
     # ------------------------------------------------------------ latency
     def _fill_latency(self, cur: TurnTrace) -> None:

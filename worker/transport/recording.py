@@ -11,11 +11,20 @@ Chunks are kept at their native sample rate and resampled only when the call is
 rendered, one contiguous run at a time. Resampling each 20 ms frame on its own would
 either click at every boundary (stateless) or smear timestamps (stateful streaming
 resampler with its own latency); resampling whole runs with soxr avoids both.
+
+A card read aloud is in the recording as surely as in the transcript, so the file is protected
+like the number: the caller's channel is silenced over every span the trace masked a card (or
+another long number) in (`silence=`, with a margin for the VAD's late start), and the file is
+created readable by its owner only (mode 0600), because a number the recogniser misheard
+beyond recognition is never masked but is still audible. Only simulated calls record (the
+LiveKit worker does not), so no real caller's voice is ever written here.
 """
 
 from __future__ import annotations
 
+import os
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -40,6 +49,9 @@ _CHANNEL_INDEX: dict[str, int] = {"caller": 0, "agent": 1, "left": 0, "right": 1
 # Both sides stamp frames from a schedule (not from wake-up times), so real boundaries
 # line up to floating-point error; this only absorbs rounding.
 _CONTIGUITY_TOLERANCE_S = 0.002
+#: Silence this much more on each side of a secret span (VAD edges lag the speech).
+SECRET_MARGIN_S = 0.5
+RECORDING_MODE = 0o600
 
 
 @dataclass
@@ -131,12 +143,24 @@ class CallRecorder:
         self._rendered = np.clip(mix, -32768, 32767).astype(np.int16)
         return self._rendered
 
-    def write(self, path: str | Path) -> Path:
-        """Write ``call.wav``: 16-bit PCM, stereo, caller left, agent right."""
+    def write(self, path: str | Path, silence: Sequence[tuple[float, float]] = ()) -> Path:
+        """Write ``call.wav``: 16-bit PCM, stereo, caller left, agent right, mode 0600.
+
+        ``silence`` lists call-time spans where the caller said a secret: the caller's channel
+        is zero there (``SECRET_MARGIN_S`` wider on each side).
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         pcm = self.render()
-        with wave.open(str(path), "wb") as wf:
+        if silence:
+            pcm = pcm.copy()
+            for t0, t1 in silence:
+                i0 = max(int((t0 - SECRET_MARGIN_S) * self.sample_rate), 0)
+                i1 = min(int(np.ceil((t1 + SECRET_MARGIN_S) * self.sample_rate)), len(pcm))
+                pcm[i0:i1, _CHANNEL_INDEX[CALLER]] = 0
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, RECORDING_MODE)
+        os.fchmod(fd, RECORDING_MODE)  # an older file keeps its mode through O_CREAT
+        with os.fdopen(fd, "wb") as raw, wave.open(raw, "wb") as wf:
             wf.setnchannels(2)
             wf.setsampwidth(2)
             wf.setframerate(self.sample_rate)
