@@ -13,6 +13,8 @@ type checks produce the standard error.
 
 from __future__ import annotations
 
+import math
+
 import re
 import unicodedata
 from datetime import date, datetime
@@ -129,6 +131,8 @@ def parse_dollars(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("amount must be a number of dollars")
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("amount must be a finite number of dollars")
         return round(value)
     if not isinstance(value, str):
         return value

@@ -60,7 +60,7 @@ def test_dollars(raw: Any, expected: int) -> None:
     assert fields.parse_dollars(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["a lot", "nine hundred k", True])
+@pytest.mark.parametrize("raw", ["a lot", "nine hundred k", True, float("inf"), float("-inf"), float("nan")])
 def test_dollars_rejects(raw: Any) -> None:
     with pytest.raises(ValueError):
         fields.parse_dollars(raw)
