@@ -84,8 +84,17 @@ export class LiveKitTransport implements CallTransport {
       }
       this.events.transcript({ id, role, text, final: attrs["lk.transcription_final"] === "true" || role === "agent" });
     });
+    room.on(RoomEvent.ParticipantDisconnected, (p: Participant) => {
+      // the agent leaving is the end of the call (it said goodbye), not a lost connection
+      if (p.isAgent && !this.hangingUp) {
+        this.hangingUp = true;
+        this.events.closed("ended", "the agent ended the call");
+        void room.disconnect();
+      }
+    });
     room.on(RoomEvent.Disconnected, (reason?: DisconnectReason) => {
       if (this.hangingUp) return;
+      if (reason === DisconnectReason.ROOM_DELETED) return this.events.closed("ended", "the call ended");
       this.events.closed("lost", reason === undefined ? "disconnected" : DisconnectReason[reason]);
     });
   }

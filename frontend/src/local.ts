@@ -9,12 +9,14 @@ import { CallError, type LocalMessage } from "./types";
 import { reach, type CallTransport, type TransportEvents } from "./transport";
 
 const GATHER_TIMEOUT_MS = 3000;
+const HANGUP_WAIT_MS = 3000;
 
 export class LocalTransport implements CallTransport {
   private pc: RTCPeerConnection | null = null;
   private channel: RTCDataChannel | null = null;
   private hangingUp = false;
   private closedOnce = false;
+  private ended: (() => void) | null = null;
 
   constructor(private offerUrl: string, private events: TransportEvents) {}
 
@@ -52,12 +54,20 @@ export class LocalTransport implements CallTransport {
     this.channel.send(JSON.stringify({ type: "text", text }));
   }
 
+  /** Ask the worker to end the call and wait (briefly) for its `ended`: the last turn's trace comes first. */
   async hangup(): Promise<void> {
     this.hangingUp = true;
-    try {
-      if (this.channel?.readyState === "open") this.channel.send(JSON.stringify({ type: "hangup" }));
-    } catch {
-      /* closing anyway */
+    if (this.channel?.readyState === "open") {
+      const ended = new Promise<void>((resolve) => {
+        this.ended = resolve;
+        setTimeout(resolve, HANGUP_WAIT_MS);
+      });
+      try {
+        this.channel.send(JSON.stringify({ type: "hangup" }));
+        await ended;
+      } catch {
+        /* closing anyway */
+      }
     }
     this.channel?.close();
     this.pc?.close();
@@ -74,6 +84,7 @@ export class LocalTransport implements CallTransport {
     else if (msg.type === "transcript") this.events.transcript(msg);
     else if (msg.type === "trace") this.events.trace(msg.record);
     else if (msg.type === "ended") {
+      if (this.ended) return this.ended();
       this.hangingUp = true;
       this.events.closed("ended", msg.reason);
       this.pc?.close();

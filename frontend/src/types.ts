@@ -49,7 +49,7 @@ export interface TurnTrace {
   };
   tools: ToolRun[];
   reply: { planned_text: string; spoken_text: string; interrupted: boolean };
-  state: { before: { state: string }; after: { state: string }; transitions: Transition[] };
+  state: { before: { state: string }; after: { state: string; ended?: boolean }; transitions: Transition[] };
   latencies: Latencies;
 }
 

@@ -22,6 +22,8 @@ export interface WidgetOptions {
 
 type Phase = "idle" | "connecting" | "in_call" | "error";
 
+const ENDED_HANGUP_DELAY_MS = 2500;
+
 const ERROR_TITLES: Record<string, string> = {
   no_microphone: "No microphone",
   mic_denied: "Microphone blocked",
@@ -274,6 +276,13 @@ export class CallWidget {
   private onTrace(t: TurnTrace): void {
     this.traces.push(t);
     this.tracePanel.add(t);
+    if (t.state.after.ended && this.phase === "in_call") {
+      // the flow ended the call (goodbye said): hang up once the agent's last words have played
+      const transport = this.transport;
+      setTimeout(() => {
+        if (this.transport === transport && this.phase === "in_call") void this.hangup();
+      }, ENDED_HANGUP_DELAY_MS);
+    }
     if (t.reply.interrupted) {
       const agentSegs = [...this.segments.values()].filter((s) => s.role === "agent" && !s.interrupted);
       const last = agentSegs[agentSegs.length - 1];
