@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 
 CARD_MIN_DIGITS = 13
 CARD_MAX_DIGITS = 19
@@ -55,11 +56,21 @@ def masked(last_four: str) -> str:
     return f"•••• {last_four}"
 
 
-def tokenize(digits: str, key: bytes) -> str:
-    """Derive a stable, non-reversible token for a card number.
+def new_card_token() -> str:
+    """A fresh vault token: random, so nothing about the card can be computed from it.
 
-    HMAC (not a bare hash) because the PAN space is small enough to brute-force a plain
-    SHA-256; with a per-sandbox secret the token is useless without the key.
+    A token derived from the number (a hash, even a keyed one) can be reversed by anyone who
+    holds what derived it: the PAN space is small (a known brand prefix and the last four
+    leave about 10^5 candidates). A processor's vault hands out random tokens instead.
     """
-    mac = hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()
-    return "tok_" + mac[:24]
+    return "tok_" + secrets.token_hex(12)
+
+
+def card_fingerprint(digits: str, key: bytes) -> str:
+    """What a vault looks a card up by, to give the same card the same token.
+
+    Keyed (HMAC-SHA256), like a processor's card fingerprint: an unkeyed hash of a PAN is
+    brute-forced in seconds. Only as safe as ``key``, which must never be stored with the
+    fingerprints (see ``tools.sandbox.payments``).
+    """
+    return "fp_" + hmac.new(key, digits.encode("ascii"), hashlib.sha256).hexdigest()

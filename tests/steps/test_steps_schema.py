@@ -64,6 +64,6 @@ async def test_version_1_file_is_upgraded_and_keeps_its_rows(tmp_path: Path, tom
         assert sb.calendar.count_bookings() == 2 and sb.payments.count_charges() == 2
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
     finally:
         conn.close()

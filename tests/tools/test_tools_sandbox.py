@@ -61,15 +61,18 @@ def test_reopen_keeps_state_and_does_not_reseed(db_path: Path, today: date) -> N
         assert sb.payments.count_charges() == 2
 
 
-def test_tokens_differ_between_sandboxes(tmp_path: Path, today: date) -> None:
-    with Sandbox.open(tmp_path / "a.db", today) as a, Sandbox.open(tmp_path / "b.db", today) as b:
+def test_tokens_are_random_never_derived_from_the_card(tmp_path: Path, today: date) -> None:
+    """Two vaults, even with the same fingerprint key, give the same card different tokens: the
+    token carries nothing of the number; only a vault's own lookup maps the card back to it."""
+    key = bytes(32)
+    with Sandbox.open(tmp_path / "a.db", today, vault_key=key) as a, \
+            Sandbox.open(tmp_path / "b.db", today, vault_key=key) as b:
         ta = a.payments.charge("POL-4821", 128_400, "4242424242424242").card_token
         tb = b.payments.charge("POL-4821", 128_400, "4242424242424242").card_token
-    assert ta != tb
-    with Sandbox.open(tmp_path / "c.db", today, token_key=b"fixed") as c:
-        tc = c.payments.charge("POL-4821", 128_400, "4242424242424242").card_token
-    with Sandbox.open(tmp_path / "d.db", today, token_key=b"fixed") as d:
-        assert d.payments.charge("POL-4821", 128_400, "4242424242424242").card_token == tc
+        assert a.payments.tokenize("4242424242424242") == (ta, "4242")  # one card, one token per vault
+    assert ta != tb and ta.startswith("tok_") and "4242" not in ta[4:]
+    with Sandbox.open(tmp_path / "a.db", today, vault_key=bytes([1]) * 32) as again:
+        assert again.payments.tokenize("4242424242424242")[0] != ta  # another key: a new payment method
 
 
 def test_other_connection_sees_committed_writes(sb: Sandbox, db_path: Path, tomorrow: date) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from tools.sandbox.base import Backend
 from tools.sandbox.calendar import CalendarBackend
 from tools.sandbox.cases import CasesBackend
 from tools.sandbox.crm import CrmBackend
-from tools.sandbox.db import SCHEMA_VERSION, Database
+from tools.sandbox.db import Database
 from tools.sandbox.faults import FaultInjector
 from tools.sandbox.listings import ListingsBackend
 from tools.sandbox.payments import PaymentsBackend
@@ -72,15 +71,15 @@ class Sandbox:
         today: date,
         *,
         clock: Callable[[], datetime] | None = None,
-        token_key: bytes | None = None,
+        vault_key: bytes | None = None,
     ) -> Sandbox:
         """Open (creating and seeding if needed) the sandbox database at ``path``.
 
         Reopening an existing file keeps its bookings, charges and cases; seeding only
         fills what is missing. ``clock`` stamps created_at columns (inject one for
-        byte-identical runs). ``token_key`` keys card tokenization; by default a random
-        key is generated once per database file and kept in it, so tokens are stable
-        across reopen but differ between sandboxes.
+        byte-identical runs). ``vault_key`` keys the card vault's fingerprints (see
+        ``tools.sandbox.payments``); it is never written to the file. By default a random
+        key of this process: the same card keeps its token while the process runs.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +87,7 @@ class Sandbox:
         db = Database(path)
         try:
             db.create_schema()
-            key = token_key or cls._stored_token_key(db)
+            cls._forget_stored_token_key(db)
             faults = FaultInjector({c.name: c.OPS for c in _BACKEND_CLASSES}, clock=clock)
             common = (db, faults, clock, today)
             sandbox = cls(
@@ -99,7 +98,7 @@ class Sandbox:
                 calendar=CalendarBackend(*common),
                 crm=CrmBackend(*common),
                 policies=PoliciesBackend(*common),
-                payments=PaymentsBackend(*common, token_key=key),
+                payments=PaymentsBackend(*common, vault_key=vault_key),
                 cases=CasesBackend(*common),
             )
             sandbox.listings.seed()
@@ -112,14 +111,15 @@ class Sandbox:
         return sandbox
 
     @staticmethod
-    def _stored_token_key(db: Database) -> bytes:
+    def _forget_stored_token_key(db: Database) -> None:
+        """Older sandboxes kept the key their card tokens were derived from in this file, which
+        made every token reversible: erase it (overwritten, not just unlinked from the page)."""
         with db.write() as conn:
-            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('card_token_key', ?)", (secrets.token_hex(32),)
-            )
-            value = conn.execute("SELECT value FROM meta WHERE key = 'card_token_key'").fetchone()[0]
-        return bytes.fromhex(value)
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'card_token_key'").fetchone() is None:
+                return
+            conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("DELETE FROM meta WHERE key = 'card_token_key'")
+        logger.warning("sandbox {}: erased the card token key older versions stored in it", db.path)
 
     @property
     def path(self) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from loguru import logger
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -129,10 +129,13 @@ CREATE TABLE IF NOT EXISTS charges (
     authorization_id TEXT
 );
 
+-- card_token is random; fingerprint (keyed, the key is never stored here) gives one card one token.
 CREATE TABLE IF NOT EXISTS vault (
-    card_token TEXT PRIMARY KEY CHECK (card_token LIKE 'tok\\_%' ESCAPE '\\'),
-    card_last4 TEXT NOT NULL CHECK (length(card_last4) = 4),
-    created_at TEXT NOT NULL
+    card_token  TEXT PRIMARY KEY CHECK (card_token LIKE 'tok\\_%' ESCAPE '\\'),
+    card_last4  TEXT NOT NULL CHECK (length(card_last4) = 4),
+    created_at  TEXT NOT NULL,
+    fingerprint TEXT,
+    declined    INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE IF NOT EXISTS authorizations (
@@ -177,6 +180,8 @@ CREATE TABLE IF NOT EXISTS cases (
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("bookings", "hold_id", "TEXT"),
     ("charges", "authorization_id", "TEXT"),
+    ("vault", "fingerprint", "TEXT"),
+    ("vault", "declined", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 #: Run after the tables (and the column migration) exist. The triggers make "a slot is
@@ -187,6 +192,7 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 INDEXES = """
 CREATE UNIQUE INDEX IF NOT EXISTS bookings_hold_id ON bookings (hold_id);
 CREATE UNIQUE INDEX IF NOT EXISTS charges_authorization_id ON charges (authorization_id);
+CREATE UNIQUE INDEX IF NOT EXISTS vault_fingerprint ON vault (fingerprint);
 CREATE INDEX IF NOT EXISTS receipts_charge_id ON receipts (charge_id);
 CREATE INDEX IF NOT EXISTS outbox_booking_id ON outbox (booking_id);
 

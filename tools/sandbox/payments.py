@@ -1,8 +1,15 @@
 """Payments backend: a card processor that never stores card numbers.
 
-The full card number exists only in memory for the duration of :meth:`charge`: it is
-validated (shape, Luhn), turned into an HMAC token, and only the token and the last four
-digits reach the database, the logs, the return value or any error message.
+The full card number exists only in memory for the duration of :meth:`charge` or
+:meth:`tokenize`: it is validated (shape, Luhn) and exchanged for a vault token, and only the
+token and the last four digits reach the database, the logs, the return value or any error.
+
+The vault works as a processor's does: tokens are random, so nothing in this database can be
+turned back into a number (an HMAC token with its key in the same file fell to a 10^5-guess
+brute force in two seconds). The same card gets the same token again through a keyed
+fingerprint, whose key (``vault_key``) is never written anywhere: by default a random key held
+in this process's memory only (so a card tokenized by another process gets a new token, as a
+new payment method would), or one the deployment passes in from its own secret store.
 
 Two ways to take money: ``charge`` does it in one call; the step-wise path is
 ``tokenize`` (card number → vault token + last four) → ``authorize`` (reserve the amount on
@@ -18,13 +25,15 @@ that hid the problem would make that work untestable.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import cache
 
 from loguru import logger
 
-from tools.cards import card_digits, is_card_shaped, last4, luhn_ok, tokenize
+from tools.cards import card_digits, card_fingerprint, is_card_shaped, last4, luhn_ok, new_card_token
 from tools.errors import Conflict, NotFound, PermanentToolError
 from tools.sandbox.base import Backend, key_reused, require_key
 from tools.sandbox.db import Database
@@ -33,6 +42,12 @@ from tools.sandbox.records import Authorization, Charge, Receipt, VaultCard
 
 #: Test cards that pass validation but are declined (Stripe's convention).
 DECLINED_CARDS: frozenset[str] = frozenset({"4000000000000002"})
+
+
+@cache
+def process_vault_key() -> bytes:
+    """The fingerprint key of vaults opened without one: random, in this process's memory only."""
+    return secrets.token_bytes(32)
 
 
 def _charge(row: sqlite3.Row) -> Charge:
@@ -101,12 +116,27 @@ class PaymentsBackend(Backend):
         clock: Callable[[], datetime],
         today: date,
         *,
-        token_key: bytes,
+        vault_key: bytes | None = None,
     ) -> None:
         super().__init__(db, faults, clock, today)
-        self._token_key = token_key
-        # Declines are decided on the token, as a processor would; the numbers stay here.
-        self._declined_tokens = frozenset(tokenize(card, token_key) for card in DECLINED_CARDS)
+        self._vault_key = vault_key or process_vault_key()
+
+    def _vault(self, conn: sqlite3.Connection, digits: str) -> str:
+        """The card's vault token, vaulting it on first sight (inside the caller's transaction).
+
+        Whether the card will be declined is decided here, on the number, and kept as a flag:
+        later steps only ever see the token.
+        """
+        fingerprint = card_fingerprint(digits, self._vault_key)
+        row = conn.execute("SELECT card_token FROM vault WHERE fingerprint = ?", (fingerprint,)).fetchone()
+        if row is not None:
+            return str(row[0])
+        token = new_card_token()
+        conn.execute(
+            "INSERT INTO vault (card_token, card_last4, created_at, fingerprint, declined) VALUES (?, ?, ?, ?, ?)",
+            (token, last4(digits), self._now(), fingerprint, int(digits in DECLINED_CARDS)),
+        )
+        return token
 
     def charge(
         self, policy_number: str, amount_cents: int, card_number: str, idempotency_key: str | None = None
@@ -119,8 +149,8 @@ class PaymentsBackend(Backend):
         digits = _valid_digits(card_number)
         if digits in DECLINED_CARDS:
             raise PermanentToolError(f"The card ending in {last4(digits)} was declined.", code="card_declined")
-        token = tokenize(digits, self._token_key)
         with self._db.write() as conn:
+            token = self._vault(conn, digits)
             existing = None
             if idempotency_key is not None:
                 row = conn.execute("SELECT * FROM charges WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
@@ -154,18 +184,15 @@ class PaymentsBackend(Backend):
         """Vault a card: returns ``(token, last4)``. Invalid numbers fail permanently
         (``invalid_card``) and write nothing.
 
-        Deterministic (HMAC with the sandbox key), so tokenizing the same card again
-        returns the same token and adds no row; the ``vault`` keeps the token and last four
-        digits only.
+        The token is random; tokenizing the same card again (with the same vault key)
+        returns the same token and adds no row. The ``vault`` keeps the token, the last four
+        digits and the keyed fingerprint only.
         """
         self._faults.before(self.name, "tokenize")
         digits = _valid_digits(card_number)
-        token, four = tokenize(digits, self._token_key), last4(digits)
+        four = last4(digits)
         with self._db.write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO vault (card_token, card_last4, created_at) VALUES (?, ?, ?)",
-                (token, four, self._now()),
-            )
+            token = self._vault(conn, digits)
         logger.debug("payments.tokenize: card {} -> {}", four, token)
         self._faults.after(self.name, "tokenize")
         return token, four
@@ -199,7 +226,7 @@ class PaymentsBackend(Backend):
                     raise PermanentToolError(
                         "That card isn't on file; please give the number again.", code="invalid_card"
                     )
-                if card_token in self._declined_tokens:
+                if card["declined"]:
                     raise PermanentToolError(
                         f"The card ending in {card['card_last4']} was declined.", code="card_declined"
                     )
