@@ -16,13 +16,13 @@ from typing import Any
 from livekit.agents.llm import ToolError
 
 from tests.support.dates import SCENARIO_TODAY
-
 from tools.executor import ToolExecutor
+from tools.redact import scrubbed
 from tools.sandbox.core import Sandbox
 from worker.call.tool_gate import ToolGate
 from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, ConversationMachine, Transition
-from worker.journaling import EventLog, call_opened, scrubbed
+from worker.journaling import EventLog, call_opened
 from worker.planner.policy import AgentSaid, Called, Item, Output, UserSaid, plan
 from worker.reading.turn import read_caller_turn
 from worker.trace.collector import TraceCollector
