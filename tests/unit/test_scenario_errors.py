@@ -7,6 +7,7 @@ line 1 for everything) sends them hunting. Each case below puts the mistake on a
 from __future__ import annotations
 
 import re
+import wave
 from pathlib import Path
 
 import pytest
@@ -117,7 +118,11 @@ def test_an_unreadable_file_is_a_scenario_error(tmp_path: Path) -> None:
 
 def test_wav_paths_resolve_beside_the_scenario(tmp_path: Path) -> None:
     (tmp_path / "clips").mkdir()
-    (tmp_path / "clips" / "hello.wav").write_bytes(b"RIFF")
+    with wave.open(str(tmp_path / "clips" / "hello.wav"), "wb") as w:  # checked at load: a real clip
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x00\x01" * 160)
     path = tmp_path / "ok.yaml"
     path.write_text("name: x\nflow: insurance\ncaller:\n  - wav: clips/hello.wav\n    barge_in: 0.3\n")
 

@@ -2,17 +2,34 @@
 
 A scenario is YAML (format in the README). Each caller line is spoken text (voiced by the
 offline TTS) or a WAV file, timed either after the agent stops speaking or as a barge-in into
-the agent's next reply. A bad file stops with one clear error that names the line.
+the agent's next reply. A bad file stops at load time with one clear error that names the file
+and the line, and loading costs bounded time and memory whatever the file holds: the YAML is
+read within limits (`bounded_yaml`: size, UTF-8, nesting, alias expansion), every field has a
+range (a `say:` line a speech engine can voice, finite non-negative timings), and every WAV is
+opened and checked (16-bit PCM, complete) before the call starts rather than mid-call.
 """
 
 from __future__ import annotations
 
+import wave
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tools.redact import escape_control
+from worker.simulate.bounded_yaml import YamlLimitError, YamlLimits, line_of, load_with_lines, read_text, strip_lines
+
+LIMITS = YamlLimits()
+MAX_SAY_CHARS = 1_000
+"""About a minute of speech: a caller line, not a speech (Piper voices it in one go)."""
+MAX_LINES = 200
+MAX_WAV_SECONDS = 120.0
+WAV_RATES = (8_000, 48_000)
+
+Seconds = Annotated[float, Field(ge=0.0, le=120.0, allow_inf_nan=False)]
+"""A pause or an offset: finite, never negative, at most two minutes."""
 
 
 class ScenarioError(ValueError):
@@ -21,33 +38,34 @@ class ScenarioError(ValueError):
 
 class ToolExpectation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: str = Field(max_length=100)
     args: dict[str, Any] = Field(default_factory=dict)
     """Arguments that must match (a subset of the call's arguments)."""
     ok: bool = True
-    count: int | None = None
+    count: int | None = Field(None, ge=0, le=1_000)
     """Exact number of successful calls, when given."""
 
 
 class Expectations(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tools: list[ToolExpectation] = Field(default_factory=list)
-    state: str | None = None
+    tools: list[ToolExpectation] = Field(default_factory=list, max_length=100)
+    state: str | None = Field(None, max_length=100)
     ended: bool | None = None
-    effects: dict[Literal["bookings", "charges", "cases", "opportunities"], int] = Field(default_factory=dict)
-    rejections: int | None = None
+    effects: dict[Literal["bookings", "charges", "cases", "opportunities"], Annotated[int, Field(ge=0, le=1_000)]] = (
+        Field(default_factory=dict))
+    rejections: int | None = Field(None, ge=0, le=1_000)
     interrupted: bool | None = None
     """For a line: the agent reply it barged into was cut off."""
 
 
 class CallerLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    say: str | None = None
+    say: str | None = Field(None, min_length=1, max_length=MAX_SAY_CHARS)
     wav: Path | None = None
-    silence: float | None = None
+    silence: Seconds | None = None
     """Say nothing for this many seconds (tests silence handling)."""
-    after_agent: float | None = None
-    barge_in: float | None = None
+    after_agent: Seconds | None = None
+    barge_in: Seconds | None = None
     expect: Expectations | None = None
     line: int = 0
 
@@ -65,67 +83,29 @@ class CallerLine(BaseModel):
 
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: str = Field(min_length=1, max_length=200)
     flow: Literal["real_estate", "insurance"]
     today: date | None = None
-    description: str = ""
-    caller: list[CallerLine]
+    description: str = Field("", max_length=5_000)
+    caller: list[CallerLine] = Field(max_length=MAX_LINES)
     expect: Expectations = Field(default_factory=Expectations)
-    max_seconds: float = 240.0
+    max_seconds: float = Field(240.0, gt=0.0, le=3_600.0, allow_inf_nan=False)
     path: Path | None = None
 
 
-class _LineLoader(yaml.SafeLoader):
-    pass
-
-
-def _mapping_with_line(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    # the line of each key, so an error in a scalar value (`flow: mortgage`) names its own line
-    mapping["__keys__"] = {loader.construct_object(k, deep=True): k.start_mark.line + 1 for k, _ in node.value}
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
-
-
-def _strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k not in ("__line__", "__keys__")}
-    if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
-    return value
-
-
-def _line_of(raw: Any, loc: tuple[Any, ...]) -> int | None:
-    line = raw.get("__line__") if isinstance(raw, dict) else None
-    cur = raw
-    for part in loc:
-        keys = cur.get("__keys__") if isinstance(cur, dict) else None
-        if isinstance(keys, dict) and part in keys:
-            line = keys[part]
-        try:
-            cur = cur[part]
-        except (KeyError, IndexError, TypeError):
-            break
-        if isinstance(cur, dict) and "__line__" in cur:
-            line = cur["__line__"]
-    return line
+def _one_line(text: str) -> str:
+    return escape_control(" ".join(text.split("\n")))
 
 
 def load_scenario(path: Path) -> Scenario:
     """Parse and validate a scenario file; WAV paths resolve relative to the file."""
     try:
-        text = path.read_text()
+        text = read_text(path, LIMITS)
+        raw = load_with_lines(text, LIMITS)
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read the scenario ({exc.strerror})") from None
-    try:
-        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "somewhere"
-        raise ScenarioError(f"{path}, {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except YamlLimitError as exc:
+        raise ScenarioError(f"{path}, line {exc.line or 1}: {_one_line(exc.message)}") from None
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}, line 1: a scenario is a mapping with `name`, `flow` and `caller`")
     lines = raw.get("caller")
@@ -134,17 +114,62 @@ def load_scenario(path: Path) -> Scenario:
             if isinstance(entry, dict):
                 entry["line"] = entry.get("__line__", 0)
     try:
-        scenario = Scenario.model_validate({**_strip_lines(raw), "path": path})
+        scenario = Scenario.model_validate({**strip_lines(raw), "path": path})
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = exc.errors(include_url=False, include_input=False)[0]
         loc = tuple(p for p in err["loc"] if not isinstance(p, str) or not p.startswith("function-"))
-        line = _line_of(raw, loc) or 1
+        line = line_of(raw, loc) or 1
         field = ".".join(str(p) for p in loc) or "scenario"
-        raise ScenarioError(f"{path}, line {line}: {field}: {err['msg']}") from None
+        raise ScenarioError(f"{path}, line {line}: {_one_line(field)}: {_one_line(err['msg'])}") from None
     for entry in scenario.caller:
         if entry.wav is not None:
             wav = entry.wav if entry.wav.is_absolute() else path.parent / entry.wav
-            if not wav.exists():
-                raise ScenarioError(f"{path}, line {entry.line}: wav file {entry.wav} does not exist")
+            problem = wav_problem(wav)
+            if problem is not None:
+                raise ScenarioError(f"{path}, line {entry.line}: wav file {_one_line(str(entry.wav))} {problem}")
             entry.wav = wav
     return scenario
+
+
+def wav_problem(path: Path) -> str | None:
+    """Why the runner could not play ``path`` (None when it can): checked from the header and
+    the data's size, so a bad clip stops the load, not the call."""
+    try:
+        if not path.exists():
+            return "does not exist"
+        if not path.is_file():
+            return "is not a regular file"
+        with wave.open(str(path), "rb") as w:
+            channels, width, rate, frames = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+            problem = _format_problem(channels, width, rate, frames)
+            if problem is None and _frames_present(w, frames) < frames:
+                problem = f"is truncated: it announces {frames} frames but holds fewer"
+            return problem
+    except (wave.Error, EOFError) as exc:
+        detail = str(exc) or "it ends inside its header"
+        return f"is not a PCM WAV file ({_one_line(detail)}); only 16-bit PCM WAV is supported"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+
+
+def _format_problem(channels: int, width: int, rate: int, frames: int) -> str | None:
+    if width != 2:
+        return f"is {8 * width}-bit; only 16-bit PCM WAV is supported"
+    if channels not in (1, 2):
+        return f"has {channels} channels; only mono or stereo is supported"
+    if not WAV_RATES[0] <= rate <= WAV_RATES[1]:
+        return f"has a sample rate of {rate} Hz; {WAV_RATES[0]}–{WAV_RATES[1]} Hz is supported"
+    if frames / rate > MAX_WAV_SECONDS:
+        return f"lasts {frames / rate:.0f} s; a caller line is at most {MAX_WAV_SECONDS:.0f} s"
+    return None
+
+
+def _frames_present(w: wave.Wave_read, wanted: int, block: int = 65_536) -> int:
+    """How many of the announced frames the file really holds (read in blocks: bounded memory)."""
+    got = 0
+    while got < wanted:
+        chunk = w.readframes(min(block, wanted - got))
+        if not chunk:
+            break
+        got += len(chunk) // (w.getsampwidth() * w.getnchannels())
+    return got
