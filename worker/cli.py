@@ -162,6 +162,35 @@ def _trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sip(args: argparse.Namespace) -> int:
+    """Create or update the inbound trunk and the dispatch rule (idempotent): one line each."""
+    from worker.phone.setup import PhoneLine, setup_line
+
+    settings = load_settings()
+    if not settings.livekit_api_key or not settings.livekit_api_secret:
+        raise ConfigError("sip setup needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET (see .env.example).")
+    line = PhoneLine()
+    if args.number:
+        line.numbers = list(args.number)
+    if args.allow:
+        line.allowed_addresses = list(args.allow)
+    http_url = settings.livekit_url.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+    done = asyncio.run(setup_line(http_url, settings.livekit_api_key, settings.livekit_api_secret.get_secret_value(),
+                                  line, settings.agent_name))
+    if args.json:
+        print(done.model_dump_json())
+        return 0
+
+    def status(created: bool, part: str) -> str:
+        return "created" if created else "updated" if part in done.updated else "unchanged"
+
+    print(f"trunk {done.trunk_id} ({status(done.trunk_created, 'trunk')}): numbers {', '.join(line.numbers)}, "
+          f"from {', '.join(line.allowed_addresses)}")
+    print(f"dispatch rule {done.rule_id} ({status(done.rule_created, 'dispatch rule')}): a room per call "
+          f"({line.room_prefix}*), agent {settings.agent_name!r} dispatched")
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     from worker.room.agent_worker import run_worker
 
@@ -207,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     wrk = sub.add_parser("worker", help="run the LiveKit agent worker (explicit dispatch by agent name)")
     wrk.add_argument("mode", choices=["dev", "start"], help="dev: reload and debug logs; start: production")
     wrk.set_defaults(func=_worker)
+
+    sip = sub.add_parser("sip", help="phone calls through LiveKit SIP (see sip.yaml)")
+    sip_sub = sip.add_subparsers(dest="sip_command", required=True)
+    sip_setup = sip_sub.add_parser("setup", help="create or update the inbound trunk and the dispatch rule (idempotent)")
+    sip_setup.add_argument("--number", action="append", help="a number callers dial (repeat; default MB_SIP_NUMBERS)")
+    sip_setup.add_argument("--allow", action="append", help="an address or CIDR calls may come from (repeat)")
+    sip_setup.add_argument("--json", action="store_true", help="print the trunk and rule ids as JSON")
+    sip.set_defaults(func=_sip)
 
     trc = sub.add_parser("trace", help="one call turn by turn: tools, transitions, latency waterfall (--html: one page)")
     trc.add_argument("call_id")

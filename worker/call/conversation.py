@@ -148,10 +148,10 @@ class Conversation:
         s.on("user_state_changed", self._on_user_state)
         s.on("close", self._on_close)
 
-    async def caller_turn(self, msg: llm.ChatMessage) -> None:
+    async def caller_turn(self, msg: llm.ChatMessage, keyed: bool = False) -> None:
         text = msg.text_content or ""
         before = self.machine.snapshot()
-        self.trace.caller_turn(msg, before)
+        self.trace.caller_turn(msg, before, keyed=keyed)
         reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
         transitions = self._apply(reading)
         if transitions:
@@ -193,6 +193,17 @@ class Conversation:
 
     def on_planned_text(self, text: str) -> None:
         self.trace.on_planned_text(text)
+
+    async def keyed_turn(self, text: str) -> None:
+        """Words that did not come through the microphone (digits from the phone keypad): read
+        them as a caller turn, then let the planner answer, exactly as after a spoken turn."""
+        try:
+            self.session.interrupt()
+        except RuntimeError:  # the agent's current line cannot be interrupted: answer after it
+            pass
+        await self.caller_turn(llm.ChatMessage(role="user", content=[text]), keyed=True)
+        await self.agent.update_instructions(self.instructions())
+        self.session.generate_reply(user_input=text)
 
     def say(self, text: str, **kwargs: Any) -> Any:
         """Speak a fixed line (greeting, reprompt); traced as planned like a planner reply."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from livekit import rtc
 from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
 from livekit.agents.voice import room_io
 from loguru import logger
@@ -21,6 +22,7 @@ from worker.call.conversation import CallOptions, Conversation
 from worker.call.session_options import build_session
 from worker.call.engine_catalog import build_engines
 from worker.journaling import open_journal
+from worker.phone.line import PhoneLine, phone_part
 from worker.room.data_channel import mask_room_transcripts, on_caller_data
 from worker.room.telemetry import setup_telemetry
 from worker.room.trace_publisher import TracePublisher
@@ -69,8 +71,11 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
     conv.trace.sinks += [lambda t: (trace_file.write(t.model_dump_json() + "\n"), trace_file.flush()),
                          publisher.publish]
     ctx.room.on("data_received", lambda packet: on_caller_data(packet, call_id))
+    line = _phone_line(ctx, caller, conv, call_id)
 
     async def cleanup(reason: str = "") -> None:
+        if line is not None:
+            await line.aclose()
         await publisher.drain()
         if conv.events is not None:
             await conv.events.flush()
@@ -83,10 +88,24 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
     log.info("joined room {} for caller {}", ctx.room.name, caller.identity)
     await session.start(
         agent=conv.agent, room=ctx.room,
-        room_options=room_io.RoomOptions(participant_identity=caller.identity, close_on_disconnect=True),
+        room_options=room_io.RoomOptions(participant_identity=caller.identity, close_on_disconnect=True,
+                                         # a phone call: when the agent ends the call, hang up the line
+                                         delete_room_on_close=line is not None),
         record=False,
     )
     mask_room_transcripts(session)  # the caller's words on lk.transcription, masked like every sink
+
+
+def _phone_line(ctx: JobContext, caller: rtc.RemoteParticipant, conv: Conversation, call_id: str) -> PhoneLine | None:
+    """A caller that came through LiveKit SIP: caller id into the trace, keypad digits into the
+    conversation, and the caller hanging up ends the job (its shutdown closes the journal)."""
+    phone = phone_part(caller)
+    if phone is None:
+        return None
+    conv.trace.on_phone_line(phone)
+    logger.bind(call_id=call_id, turn="-").info("phone call to {} (caller id {})", phone.dialed_number or "?",
+                                                "present" if phone.caller_number else "withheld")
+    return PhoneLine(ctx.room, caller, call_id, keyed_turn=conv.keyed_turn, hung_up=ctx.shutdown)
 
 
 def build_server(settings: Settings) -> AgentServer:

@@ -27,6 +27,7 @@ from worker.trace.records import (
     Latencies,
     Partial,
     PlannerPart,
+    PhonePart,
     ProposedCall,
     Rejection,
     ReplyPart,
@@ -55,6 +56,8 @@ class TraceCollector:
         self.model = model
         self.t0 = started_wall or time.time()
         self.sinks: list[Sink] = []
+        self.phone: PhonePart | None = None
+        """Set by a phone call (`on_phone_line`); copied into every turn from then on."""
         self.turns: list[TurnTrace] = []
         self._partials: list[Partial] = []
         self._last_caller_text = ""  # the previous final, in clear, in memory only
@@ -73,10 +76,16 @@ class TraceCollector:
     def _new_turn(self, n: int, state: ConversationState, caller: CallerPart | None) -> TurnTrace:
         summary = summarize(state)
         return TurnTrace(call_id=self.call_id, turn=n, started_at=self._rel(time.time()) or 0.0, caller=caller,
-                         planner=PlannerPart(engine=self.engine, model=self.model),
+                         phone=self.phone, planner=PlannerPart(engine=self.engine, model=self.model),
                          state=StatePart(before=summary, after=summary))
 
-    def caller_turn(self, msg: Any, state_before: ConversationState) -> None:
+    def on_phone_line(self, phone: PhonePart) -> None:
+        """The call came in on a phone line: every turn from the current one on carries it."""
+        self.phone = phone
+        if self._current is not None:
+            self._current.phone = phone
+
+    def caller_turn(self, msg: Any, state_before: ConversationState, keyed: bool = False) -> None:
         """The caller's words were committed: close the previous turn, open a new one."""
         text = msg.text_content or ""
         secret = holds_secret_number(text)
@@ -98,6 +107,7 @@ class TraceCollector:
             confidence=msg.transcript_confidence,
             speech_started_at=self._rel(m.get("started_speaking_at")),
             speech_ended_at=self._rel(m.get("stopped_speaking_at")),
+            keyed=keyed,
         )
         self._partials = []
         self._current = self._new_turn(state_before.turn + 1, state_before, caller)

@@ -29,6 +29,15 @@ class CallerPart(BaseModel):
     speech_started_at: float | None = Field(None, description="seconds since call start (VAD)")
     speech_ended_at: float | None = Field(None, description="seconds since call start (VAD)")
     true_speech_ended_at: float | None = Field(None, description="from the audio itself, when known")
+    keyed: bool = Field(False, description="entered on the phone keypad (DTMF), not spoken")
+
+
+class PhonePart(BaseModel):
+    """The phone line of a call that came in through LiveKit SIP (absent for room and simulated calls)."""
+
+    caller_number: str | None = Field(None, description="caller id: the SIP participant's sip.phoneNumber")
+    dialed_number: str | None = Field(None, description="the number the caller dialed (sip.trunkPhoneNumber)")
+    sip_call_id: str | None = Field(None, description="LiveKit's id of the SIP call (sip.callID)")
 
 
 class ProposedCall(BaseModel):
@@ -111,6 +120,7 @@ class TurnTrace(BaseModel):
     started_at: float = Field(description="seconds since call start")
     ended_at: float | None = None
     caller: CallerPart | None = None
+    phone: PhonePart | None = None
     planner: PlannerPart
     tools: list[ToolRun] = Field(default_factory=list)
     reply: ReplyPart = Field(default_factory=ReplyPart)
