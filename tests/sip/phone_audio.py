@@ -6,6 +6,9 @@ above 300 on 16-bit audio.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from livekit import rtc
 
 from worker.engines.piper_tts import synthesize_pcm
 
+REPO = Path(__file__).resolve().parents[2]
 LOUD = 300
 WINDOW_S = 0.005
 
@@ -68,3 +72,15 @@ def last_sound(pcm: np.ndarray, rate: int, before: float) -> float | None:
     loud = loud_windows(pcm, rate)
     hits = loud[loud < before]
     return float(hits[-1]) + WINDOW_S if len(hits) else None
+
+
+def run_caller(plan: dict, out: Path, timeout: float = 240.0) -> dict:
+    """Run the SIP caller process (tests/sip/phone_caller.py) with `plan`; returns its caller.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    plan = {**plan, "out": str(out)}
+    (out / "plan.json").write_text(json.dumps(plan))
+    with (out / "caller.log").open("wb") as log:
+        done = subprocess.run([sys.executable, "-m", "tests.sip.phone_caller", str(out / "plan.json")], cwd=REPO,
+                              stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+    assert done.returncode == 0, (out / "caller.log").read_text(errors="replace")[-3000:]
+    return json.loads((out / "caller.json").read_text())

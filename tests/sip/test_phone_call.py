@@ -9,9 +9,6 @@ phone number on the keypad (RFC 2833). What the caller heard is checked against 
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +17,7 @@ import pytest
 
 from tests.livekit.test_room_call import TOUR, Worker, _start_worker, _stop_worker
 from tests.sip.conftest import CALLER_ID, NUMBER, PhoneStack
-from tests.sip.phone_audio import caller_line, first_sound, last_sound, read_wav
-from tests.sip.stack import REPO
+from tests.sip.phone_audio import caller_line, first_sound, last_sound, read_wav, run_caller
 from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
 from worker.trace.records import TurnTrace
@@ -30,18 +26,6 @@ RATE = 8000
 CODEC = "PCMU/8000"
 PHONE_KEYS = "5104827391#"
 """The tour's phone number, keyed instead of said (TOUR[1] says the same digits)."""
-
-
-def run_caller(plan: dict, out: Path, timeout: float = 240.0) -> dict:
-    """Run the SIP caller process with `plan`; returns its caller.json."""
-    out.mkdir(parents=True, exist_ok=True)
-    plan = {**plan, "out": str(out)}
-    (out / "plan.json").write_text(json.dumps(plan))
-    with (out / "caller.log").open("wb") as log:
-        done = subprocess.run([sys.executable, "-m", "tests.sip.phone_caller", str(out / "plan.json")], cwd=REPO,
-                              stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
-    assert done.returncode == 0, (out / "caller.log").read_text(errors="replace")[-3000:]
-    return json.loads((out / "caller.json").read_text())
 
 
 @pytest.fixture(scope="module")
