@@ -6,7 +6,9 @@ returns the stored result without touching a backend; with different arguments i
 conflict; a concurrent duplicate waits for the first and returns its result. Transient
 failures are retried with exponential backoff and jitter; only the failed step re-runs, and
 each step passes its own key to its backend, so a retry, a resume after a crash, or a duplicate
-can never repeat an effect. (`worker/replay.py` re-drives a call from the journal alone.)
+can never repeat an effect. Resume after a crash is `tools/recovery.py` (mixed in); each running
+call's claim is leased and renewed (`tools/journal/lease.py`). (`worker/replay.py` re-drives a
+call from the journal alone.)
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from pydantic import BaseModel
 
 from tools.errors import ToolFailure
 from tools.journal.lease import DEFAULT_LEASE_S, Lease
-from tools.journal.owners import new_owner, owner_state
-from tools.journal.records import JournalEntry, args_hash
+from tools.journal.owners import new_owner
+from tools.journal.records import EntryKind, JournalEntry, args_hash
 from tools.journal.store import JournalStore
-from tools.journal.verify import verify_call
+from tools.recovery import Recovery
 from tools.redact import mask_card_numbers, redact_args, scrubbed
 from tools.registry import TOOLS, ToolOutcome
 from tools.spec import InvalidArguments, RetryPolicy
@@ -44,7 +46,7 @@ class _Running:
 
 
 @dataclass
-class ToolExecutor:
+class ToolExecutor(Recovery):
     """Executes tools for any number of calls of one process against one sandbox and journal."""
 
     sandbox: Any
@@ -106,107 +108,6 @@ class ToolExecutor:
                                 payload={"reason": "concurrent duplicate"})
             return outcome.model_copy(update={"replayed": True})
         return await self._claim_and_run(call_id, tool, plan, prepared, key, turn, tool_call_id, started, on_retry)
-
-    async def resume(self, call_id: str | None = None) -> list[ToolOutcome]:
-        """Continue every unfinished tool call (of one call, or all) from its first incomplete step.
-
-        Only calls nobody owns are taken over (lease run out, or owner process dead); one
-        still running elsewhere comes back as ``running_elsewhere`` and is left alone. What
-        resume journals is rebuilt from the call's verified journal entries only, never from
-        the (unsigned) idempotency table: a journal that fails verification is not resumed.
-        """
-        outcomes = []
-        for cid, key in await self.store.unfinished():
-            if call_id is not None and cid != call_id:
-                continue
-            all_entries = await self.store.entries(cid)
-            entries = [e for e in all_entries if e.idempotency_key == key]
-            start = next((e for e in reversed(entries) if e.kind == "call_started"), None)
-            if start is None or start.tool is None or start.tool not in TOOLS:
-                continue
-            began = time.perf_counter()
-            chain = verify_call(all_entries, await self.store.head(cid), self.store.signer, cid)
-            if not chain.ok:
-                logger.error("not resuming {} {}: its journal fails verification at entry {} ({})", cid, start.tool,
-                             chain.bad_seq, chain.reason)
-                outcomes.append(self._failed(start.tool, "journal_tampered", f"the journal of {cid} fails "
-                                             f"verification at entry {chain.bad_seq}: {chain.reason}", False, began))
-                continue
-            entries = [e for e in entries if e.seq >= start.seq]
-            done = {e.step: (e.payload or {}).get("output", {}) for e in entries if e.kind == "step_succeeded" and e.step}
-            prepared = dict((start.payload or {}).get("args", {}))
-            if TOOLS[start.tool].effect:
-                claim = await self.store.reclaim_stale(cid, key, self.owner, lease_s=self.lease_s)
-                if claim is None:
-                    claim = await self.store.claim(cid, key, start.tool, start.args_hash or "", self.owner,
-                                                   self.lease_s)
-                if claim.status == "tampered":
-                    logger.error("not resuming {} {}: its idempotency record was edited (signature mismatch)", cid,
-                                 start.tool)
-                    outcomes.append(self._failed(start.tool, "journal_tampered", f"the idempotency record of "
-                                                 f"{start.tool} in {cid} does not match its signature", False, began))
-                    continue
-                if claim.status in ("in_progress", "conflict"):
-                    logger.info("not resuming {} {}: still running in {}", cid, start.tool, claim.owner)
-                    outcomes.append(self._failed(start.tool, "running_elsewhere", f"{start.tool} is still running "
-                                                 f"in {claim.owner}; not taken over", True, began))
-                    continue
-                if claim.status == "done":  # finished, but the crash came before its journal line
-                    outcomes.append(await self._close_from_journal(cid, key, start, entries, done, began))
-                    continue
-            logger.info("resuming {} {} after steps {}", cid, start.tool, list(done) or "none")
-            outcomes.append(await self._execute(cid, start.tool, TOOLS[start.tool].plan, prepared, key, start.turn,
-                                                start.tool_call_id, began, done, resumed=True))
-        return outcomes
-
-    async def _close_from_journal(self, call_id: str, key: str, start: JournalEntry, entries: list[JournalEntry],
-                                  done: dict[str, dict[str, Any]], began: float) -> ToolOutcome:
-        """Journal the terminal line of a call whose claim says it finished, from signed entries alone."""
-        tool, plan = str(start.tool), TOOLS[str(start.tool)].plan
-        last_failure = next((e for e in reversed(entries) if e.kind == "step_failed"), None)
-        common = {"tool": tool, "tool_call_id": start.tool_call_id, "key": key, "turn": start.turn}
-        if all(step.name in done for step in plan.steps):
-            result = plan.finish(dict((start.payload or {}).get("args", {})), done)
-            await self._journal(call_id, "call_succeeded", **common, payload={"result": result})
-            return ToolOutcome(name=tool, ok=True, result=result, duration_ms=(time.perf_counter() - began) * 1000)
-        failure = (last_failure.payload or {}) if last_failure is not None else {}
-        if failure and not failure.get("will_retry"):
-            code, message = str(failure.get("error")), str(failure.get("message", ""))
-            await self._journal(call_id, "call_failed", **common,
-                                payload={"error": code, "message": message, "transient": bool(failure.get("transient"))})
-            return self._failed(tool, code, message, bool(failure.get("transient")), began)
-        logger.error("not resuming {} {}: the idempotency record says it finished but the signed journal "
-                     "does not show how", call_id, tool)
-        return self._failed(tool, "journal_tampered", f"the idempotency record of {tool} in {call_id} disagrees "
-                            "with the signed journal", False, began)
-
-    async def close_interrupted(self, call_id: str | None = None) -> list[ToolOutcome]:
-        """Close calls whose process died after ``call_requested`` and before ``call_started``.
-
-        They stopped while preparing (e.g. tokenizing a card): no step ran, so nothing is
-        finished here; each gets one ``call_interrupted`` line so the journal (and ``replay``)
-        says what happened, and comes back as an ``interrupted`` outcome for the operator.
-        A request whose owner still runs, or may (another host, younger than a lease), is left.
-        """
-        outcomes = []
-        call_ids = [call_id] if call_id is not None else await self.store.interrupted_calls()
-        for cid in call_ids:
-            for request in interrupted_requests(await self.store.entries(cid)):
-                requester = str((request.payload or {}).get("owner") or "")
-                state = owner_state(requester)
-                if state == "alive" or (state == "unknown" and self.store.clock() - request.at < self.lease_s):
-                    continue  # maybe still preparing: its owner runs, or may (another host, not long ago)
-                began = time.perf_counter()
-                await self._journal(cid, "call_interrupted", tool=str(request.tool),
-                                    tool_call_id=request.tool_call_id, key=None, turn=request.turn,
-                                    payload={"requested_seq": request.seq,
-                                             "message": "the process stopped while preparing the call; "
-                                                        "no step ran"})
-                logger.info("{}: {} was interrupted before it started (entry {}); nothing to finish", cid,
-                            request.tool, request.seq)
-                outcomes.append(self._failed(str(request.tool), "interrupted", f"{request.tool} was interrupted "
-                                             "before it started; no step ran", True, began))
-        return outcomes
 
     # ------------------------------------------------------------ idempotency
     async def _claim_and_run(self, call_id: str, tool: str, plan: StepPlan, prepared: dict[str, Any], key: str,
@@ -420,14 +321,3 @@ def _classify(exc: BaseException, tool: str) -> tuple[str, str, bool]:
     trace = mask_card_numbers("".join(traceback.format_exception(exc)))  # no loguru diagnose: it prints locals
     logger.error("tool {} crashed: {}\n{}", tool, type(exc).__name__, trace)
     return "internal_error", f"{tool} failed unexpectedly ({type(exc).__name__}: {exc})", False
-
-
-def interrupted_requests(entries: list[JournalEntry]) -> list[JournalEntry]:
-    """``call_requested`` entries nothing followed: the process died while preparing that call."""
-    return [e for e in entries if e.kind == "call_requested" and not _answered_after(entries, e)]
-
-
-def _answered_after(entries: list[JournalEntry], request: JournalEntry) -> bool:
-    """Whether anything about ``request``'s tool call was journaled after it."""
-    return any(e.seq > request.seq and e.kind not in ("event", "call_requested")
-               and e.tool == request.tool and e.tool_call_id == request.tool_call_id for e in entries)

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tools.journal.store import JournalStore
-from tools.journal.verify import VerifyReport, verify_chain, verify_store
+from tools.journal.verify import VerifyReport, verify_store
 
 EXIT_OK: Final[int] = 0
 EXIT_FAILED: Final[int] = 1

@@ -1,4 +1,4 @@
-"""Opens the process's journal and tool executor from settings, and records call events.
+"""Opens the process's journal from settings, and records call events (ending with the seal).
 
 The journal is where effects are accounted for: tool calls and their steps (written by
 `tools.executor`) and the state machine's events and decisions (written here, in order), so
@@ -15,7 +15,6 @@ from typing import Any
 
 from loguru import logger
 
-from tools.executor import ToolExecutor
 from tools.journal.signing import Signer, load_signing_key
 from tools.journal.open import default_journal_url, open_store
 from tools.journal.store import JournalStore

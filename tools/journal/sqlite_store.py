@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from tools.journal.idempotency import Claim, IdempotencyRecord, decide_claim, decide_reclaim
 from tools.journal.owners import owner_is_dead
