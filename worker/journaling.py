@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from loguru import logger
@@ -18,7 +16,6 @@ from loguru import logger
 from tools.journal.signing import Signer, load_signing_key
 from tools.journal.open import default_journal_url, open_store
 from tools.journal.store import JournalStore
-from tools.redact import scrubbed  # noqa: F401 - re-exported: events are journaled scrubbed
 from worker.settings import Settings
 
 
@@ -45,15 +42,6 @@ async def open_journal(settings: Settings, *, create: bool = True) -> Journal:
     store = await open_store(url, signer, create=create)
     logger.info("journal: {} (key fingerprint {})", url.split("@")[-1], signer.fingerprint)
     return Journal(store=store, signer=signer, url=url)
-
-
-def call_opened(flow: str, today: date, sandbox_path: Path | str | None) -> dict[str, Any]:
-    """The first event of a call's recording: what ``replay`` and ``resume`` need to find again.
-
-    The sandbox is recorded as an absolute path: ``resume`` may run from any directory.
-    """
-    return {"event": {"kind": "call_opened", "flow": flow, "today": today.isoformat(),
-                      "sandbox": str(Path(sandbox_path).resolve()) if sandbox_path else None}}
 
 
 class EventLog:

@@ -108,8 +108,3 @@ def setup_logging(level: str = "INFO", json: bool = False, sink: Any = None) -> 
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.INFO, force=True)
     for noisy in ("livekit", "livekit.agents", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING if level.upper() != "DEBUG" else logging.DEBUG)
-
-
-def call_logger(call_id: str, turn: int | str = "-") -> Any:
-    """A logger bound to one call (and turn); every line it writes carries them."""
-    return logger.bind(call_id=call_id, turn=turn)

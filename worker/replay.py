@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
 from tools.journal.store import JournalStore
+from worker.call.records import CallEventRecord, CallOpened
 from worker.flow.library import load_flow
-from worker.flow.machine import ConversationMachine, Event, ToolFinished, ToolProposed
-
-_EVENT = TypeAdapter(Event)
+from worker.flow.machine import ConversationMachine, ToolFinished, ToolProposed
 
 
 ReplayStatus = Literal["identical", "diverged", "interrupted", "unknown_call"]
@@ -70,20 +69,20 @@ async def replay_call(store: JournalStore, call_id: str) -> ReplayReport:
     if not events:
         report.divergence = f"no recorded events for call {call_id}"
         return report
-    opened = (events[0].payload or {}).get("event", {})
-    if opened.get("kind") != "call_opened":
+    opened = CallEventRecord.model_validate(events[0].payload or {}).event
+    if not isinstance(opened, CallOpened):
         report.divergence = f"entry #{events[0].seq}: the recording does not start with call_opened"
         return report
-    machine = ConversationMachine(load_flow(opened["flow"]))
+    machine = ConversationMachine(load_flow(opened.flow))
     served: dict[str, dict[str, Any]] = {}
     for index, entry in enumerate(events[1:], start=1):
-        payload = entry.payload or {}
+        record = CallEventRecord.model_validate(entry.payload or {})
         report.events += 1
-        event = _EVENT.validate_python(payload["event"])
+        event = record.event
         where = f"entry #{entry.seq} ({event.kind}, turn {entry.turn})"
         if isinstance(event, ToolProposed):
             decision = machine.propose(event)
-            want = payload.get("decision") or {}
+            want = record.decision.model_dump() if record.decision else {}
             report.decisions += 1
             if decision.accepted != want.get("accepted") or decision.reason != want.get("reason"):
                 report.divergence = (f"{where}: {event.tool} was {'accepted' if want.get('accepted') else 'rejected'} "
@@ -111,7 +110,7 @@ async def replay_call(store: JournalStore, call_id: str) -> ReplayReport:
             report.tool_results += 1
             event = ToolFinished(call_id=event.call_id, ok=mine["ok"], result=mine["result"], error=event.error)
         got = [t.model_dump() for t in machine.apply(event)]
-        want_t = payload.get("transitions") or []
+        want_t = [t.model_dump() for t in record.transitions]
         report.transitions += len(got)
         if got != want_t:
             report.divergence = f"{where}: transitions {_fmt(got)} now, {_fmt(want_t)} when recorded"

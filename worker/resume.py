@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from loguru import logger
 
 from tools.executor import ToolExecutor
 from tools.registry import ToolOutcome
 from tools.sandbox.core import Sandbox
+from worker.call.records import CallEventRecord, CallOpened
 from worker.journaling import Journal
 from worker.settings import Settings
 
@@ -29,27 +30,24 @@ NOT_FAILED: Final[frozenset[str]] = frozenset({"running_elsewhere", "interrupted
 BACKEND_MISSING: Final[str] = "backend_missing"
 
 
-async def _opened(journal: Journal, call_id: str) -> dict[str, Any]:
+async def _opened(journal: Journal, call_id: str) -> CallOpened | None:
     for e in await journal.store.entries(call_id):
-        event = (e.payload or {}).get("event", {}) if e.kind == "event" else {}
-        if event.get("kind") == "call_opened":
-            return dict(event)
-    return {}
+        event = CallEventRecord.model_validate(e.payload or {}).event if e.kind == "event" else None
+        if isinstance(event, CallOpened):
+            return event
+    return None
 
 
-def sandbox_location(opened: dict[str, Any], settings: Settings) -> Path:
+def sandbox_location(opened: CallOpened | None, settings: Settings) -> Path:
     """Where the call's sandbox is: as recorded (absolute), else the data directory's."""
-    recorded = opened.get("sandbox")
+    recorded = opened.sandbox if opened else None
     if not recorded:
         return (settings.data_dir / "sandbox.db").resolve()
     return Path(recorded).resolve()  # a relative path (older journals) can only mean "from here"
 
 
-def _today(opened: dict[str, Any], settings: Settings) -> date:
-    try:
-        return date.fromisoformat(str(opened["today"]))
-    except (KeyError, ValueError):
-        return settings.resolved_today()
+def _today(opened: CallOpened | None, settings: Settings) -> date:
+    return opened.today if opened else settings.resolved_today()
 
 
 async def _tools_of(journal: Journal, call_id: str) -> list[str]:

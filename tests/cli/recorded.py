@@ -1,6 +1,6 @@
 """A journaled text-level call: the production recording path, minus audio and LiveKit.
 
-The tool gate, the executor and the event log are the runtime's own; only the caller's
+The ledger, the tool gate, the executor and the event log are the runtime's own; only the caller's
 sentences come as text and the replies from the deterministic planner (as in
 ``tests/unit/driver.py``). What lands in the journal is what a live call writes, so
 ``replay``, ``resume`` and ``audit`` are tested on real recordings in milliseconds.
@@ -17,12 +17,13 @@ from livekit.agents.llm import ToolError
 
 from tests.support.dates import SCENARIO_TODAY
 from tools.executor import ToolExecutor
-from tools.redact import scrubbed
 from tools.sandbox.core import Sandbox
+from worker.call.ledger import Ledger
+from worker.call.records import CallOpened
 from worker.call.tool_gate import ToolGate
 from worker.flow.library import load_flow
-from worker.flow.machine import AgentSpoke, ConversationMachine, Transition
-from worker.journaling import EventLog, call_opened
+from worker.flow.machine import AgentSpoke, ConversationMachine
+from worker.journaling import EventLog
 from worker.planner.policy import AgentSaid, Called, Item, Output, UserSaid, plan
 from worker.reading.turn import read_caller_turn
 from worker.trace.collector import TraceCollector
@@ -42,33 +43,23 @@ class RecordedCall:
         self.today = today
         self.machine = ConversationMachine(load_flow(flow))
         self.events = EventLog(executor.store, call_id)
-        self._record(call_opened(flow, today, sandbox_path))
         trace = TraceCollector(call_id, engine="offline", model="m", state=self.machine.snapshot())
-        self.gate = ToolGate(self.machine, sandbox, trace, self._state_changed, call_id, executor=executor,
-                             record=self._record)
+        self.ledger = Ledger(self.machine, trace, self.events)
+        self.ledger.opened(CallOpened(flow=flow, today=today, sandbox=str(sandbox_path.resolve())))
+        self.gate = ToolGate(self.ledger, call_id, executor=executor, sandbox=sandbox)
         self.items: list[Item] = []
         self._n = 0
         self._speak(self.machine.flow.greeting)
 
-    def _record(self, payload: dict[str, Any]) -> None:
-        self.events.record(payload, turn=self.machine.s.turn)
-
-    def _apply(self, event: Any) -> None:
-        transitions = self.machine.apply(event)
-        self._record({"event": scrubbed(event), "transitions": [t.model_dump() for t in transitions]})
-
-    async def _state_changed(self, transitions: list[Transition]) -> None:
-        return None
-
     def _speak(self, text: str) -> None:
         if text:
             self.items.append(AgentSaid(text))
-            self._apply(AgentSpoke(text=text))
+            self.ledger.apply(AgentSpoke(text=text))
 
     async def say(self, text: str) -> None:
         """The caller says ``text``; the agent replies and calls tools until it waits again."""
         self.items.append(UserSaid(text))
-        self._apply(read_caller_turn(text, self.today))
+        self.ledger.apply(read_caller_turn(text, self.today))
         for _ in range(MAX_ROUNDS):
             step = plan(self.machine.directive() | {"today": self.today.isoformat()}, list(self.items), self.today)
             outputs = []

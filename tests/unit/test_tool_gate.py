@@ -22,6 +22,7 @@ from tests.planner.driver import effects
 from tests.support.dates import SCENARIO_TODAY
 from tools.registry import TOOLS
 from tools.sandbox.core import Sandbox
+from worker.call.ledger import Ledger
 from worker.call.tool_gate import ToolGate
 from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, CallerTurn, ConversationMachine, Transition
@@ -32,14 +33,16 @@ NO_EFFECTS = {"bookings": 0, "charges": 0, "cases": 0, "opportunities": 0}
 
 
 class Rig:
-    """A gate over a real sandbox, machine and collector, recording state-change callbacks."""
+    """A gate over a real sandbox, machine and collector (through a ledger), recording the
+    state changes the ledger reports after each tool outcome."""
 
     def __init__(self, flow: str, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.machine = ConversationMachine(load_flow(flow))
         self.trace = TraceCollector("call_test", engine="offline", model="m", state=self.machine.snapshot())
         self.changes: list[list[Transition]] = []
-        self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_state_change, "call_test")
+        ledger = Ledger(self.machine, self.trace, on_tool_outcome=self._on_state_change)
+        self.gate = ToolGate(ledger, "call_test", sandbox=sandbox)
         self._n = 0
 
     async def _on_state_change(self, transitions: list[Transition]) -> None:

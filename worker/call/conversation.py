@@ -1,20 +1,19 @@
 """One phone call: an AgentSession driven by the flow's state machine, with tools and traces.
 
 This is the glue between livekit-agents' session (audio, turns, interruptions, tool execution)
-and the runtime's deterministic core. Session events become state-machine events; the
-machine's directive becomes the agent's instructions; every tool call goes through the gate.
-The same class serves simulated calls and LiveKit rooms: only the audio I/O differs.
+and the runtime's deterministic core. Session events become state-machine events, recorded
+through the call's ledger; the machine's directive becomes the agent's instructions; every
+tool call goes through the gate. Every transport (simulated calls, LiveKit rooms) gets it from
+`worker.call.assembly`: only the audio I/O differs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 from livekit.agents import Agent, AgentSession, llm
 from livekit.agents.voice import events as ev
@@ -22,10 +21,10 @@ from livekit.agents.voice.generation import update_instructions as refresh_instr
 from loguru import logger
 
 from tools.executor import ToolExecutor
-from worker.call.silence import SilenceWatch
+from worker.call.ledger import EventJournal, Ledger
+from worker.call.records import CallOpened
+from worker.call.silence import GOODBYE, REPROMPT, SilenceWatch
 from worker.call.tool_gate import ToolGate
-from worker.flow.library import load_flow
-from worker.journaling import EventLog, call_opened, scrubbed
 from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
@@ -39,14 +38,12 @@ from worker.reading.turn import read_caller_turn
 from worker.trace.collector import TraceCollector
 
 
-def new_call_id() -> str:
-    return "call_" + uuid.uuid4().hex[:12]
-
-
 @dataclass
 class CallOptions:
     flow: str
     today: date
+    sandbox: Path | None = None
+    """The sandbox the call's tools act on (recorded in the journal so `resume` reopens it)."""
     silence_reprompt_after: float = 8.0
     silence_max_reprompts: int = 1
 
@@ -78,44 +75,34 @@ class FlowAgent(Agent):
 
 
 class Conversation:
-    """Everything one call owns: machine, trace collector, tool gate, agent and session hooks."""
+    """One call's conversation: session events in, the machine's directive out.
 
-    def __init__(self, session: AgentSession, sandbox: Any, options: CallOptions,
-                 call_id: str | None = None, engine: str = "offline", model: str = "",
-                 executor: ToolExecutor | None = None, sandbox_path: Any = None) -> None:
-        self.call_id = call_id or new_call_id()
+    Every event goes to the call's `Ledger` (machine → journal → trace); tool calls go through
+    the `ToolGate`. The parts it is given (machine, trace collector, journal, executor) are
+    opened and closed by `worker.call.assembly.CallAssembly`.
+    """
+
+    def __init__(self, session: AgentSession, machine: ConversationMachine, trace: TraceCollector,
+                 options: CallOptions, call_id: str, *, journal: EventJournal | None = None,
+                 executor: ToolExecutor | None = None, sandbox: Any = None) -> None:
+        self.call_id = call_id
         self.session = session
         self.options = options
-        self.flow = load_flow(options.flow)
-        self.machine = ConversationMachine(self.flow)
-        self.trace = TraceCollector(self.call_id, engine=engine, model=model, state=self.machine.snapshot())
-        self.events = EventLog(executor.store, self.call_id) if executor is not None else None
-        self._record(call_opened(options.flow, options.today, sandbox_path))
-        self.gate = ToolGate(self.machine, sandbox, self.trace, self._on_state_change, self.call_id,
-                             executor=executor, record=self._record)
-        self.gate.on_retry = self._still_working
+        self.machine = machine
+        self.flow = machine.flow
+        self.trace = trace
+        self.ledger = Ledger(machine, trace, journal, on_tool_outcome=self._after_tool)
+        self.ledger.opened(CallOpened(flow=options.flow, today=options.today,
+                                      sandbox=str(options.sandbox) if options.sandbox else None))
+        self.gate = ToolGate(self.ledger, call_id, executor=executor, sandbox=sandbox)
         self.agent = FlowAgent(self)
         self.ended = asyncio.Event()
         self.log = logger.bind(call_id=self.call_id, turn=0)
-        self.silence = SilenceWatch(self, options.silence_reprompt_after, options.silence_max_reprompts)
+        self.silence = SilenceWatch(options.silence_reprompt_after, options.silence_max_reprompts,
+                                    over=lambda: self.machine.s.ended, reprompt=self._reprompt,
+                                    give_up=self._give_up)
         self._closing = False
-        self._state_entered_at = 0.0
         self._wire()
-
-    # ------------------------------------------------------------ the machine, journaled
-    def _record(self, payload: dict[str, Any]) -> None:
-        if self.events is not None:
-            self.events.record(payload, turn=self.machine.s.turn)
-
-    def _apply(self, event: Any) -> list[Transition]:
-        """Apply an event to the state machine and journal it with the transitions it caused."""
-        transitions = self.machine.apply(event)
-        self._record({"event": scrubbed(event), "transitions": [t.model_dump() for t in transitions]})
-        return transitions
-
-    async def _still_working(self, tool: str, attempt: int, error: str) -> None:
-        """A tool is being retried (the gate's filler tells the caller if it drags on)."""
-        self.log.info("{} attempt {} failed ({}): retrying", tool, attempt, error)
 
     # ------------------------------------------------------------ instructions
     def instructions(self) -> str:
@@ -130,13 +117,22 @@ class Conversation:
         )
         return prose + "\n" + render_directive(d)
 
-    async def _on_state_change(self, transitions: list[Transition]) -> None:
+    async def _after_tool(self, transitions: list[Transition]) -> None:
         """After every tool outcome: log transitions and hand the model the new directive."""
-        if transitions:
-            self._state_entered_at = time.time()
         for t in transitions:
             self.log.info("state {} → {} ({})", t.from_state, t.to_state, t.because)
         await self.agent.update_instructions(self.instructions())
+
+    # ------------------------------------------------------------ silence
+    def _reprompt(self, n: int) -> None:
+        self.log.info("silence for {:.1f} s: reprompt {}", self.options.silence_reprompt_after, n)
+        self.say(REPROMPT)
+
+    async def _give_up(self, reprompts: int) -> None:
+        self.log.info("silence for {:.1f} s after {} reprompts: ending", self.options.silence_reprompt_after, reprompts)
+        handle = self.say(GOODBYE, allow_interruptions=False)
+        await handle.wait_for_playout()
+        await self.end("silence")
 
     # ------------------------------------------------------------ session events
     def _wire(self) -> None:
@@ -153,10 +149,7 @@ class Conversation:
         before = self.machine.snapshot()
         self.trace.caller_turn(msg, before, keyed=keyed)
         reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
-        transitions = self._apply(reading)
-        if transitions:
-            self._state_entered_at = time.time()
-        self.trace.on_transitions(transitions)
+        self.ledger.apply(reading)
         self.log = logger.bind(call_id=self.call_id, turn=self.machine.s.turn)
         self.log.info("caller: {}", text)
         self.silence.caller_spoke()
@@ -168,8 +161,8 @@ class Conversation:
         text = item.text_content or ""
         self.trace.on_agent_message(item)
         began = (item.metrics or {}).get("started_speaking_at")
-        in_state = began is None or began >= self._state_entered_at
-        self._apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
+        in_state = began is None or began >= self.ledger.state_entered_at
+        self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
         if self.machine.s.ended and not self._closing:
             self._closing = True
@@ -177,18 +170,18 @@ class Conversation:
 
     def _on_agent_state(self, e: ev.AgentStateChangedEvent) -> None:
         if e.new_state == "speaking":
-            self._apply(AgentSpeechStarted())
+            self.ledger.apply(AgentSpeechStarted())
         self.silence.agent_state(e.new_state)
 
     def _on_user_state(self, e: ev.UserStateChangedEvent) -> None:
         if e.new_state == "speaking":
-            self._apply(CallerSpeechStarted())
+            self.ledger.apply(CallerSpeechStarted())
             self.silence.caller_spoke()
 
     def _on_close(self, e: ev.CloseEvent) -> None:
         if not self.machine.s.ended:
-            self._apply(CallEnded(reason=str(getattr(e, "reason", "closed"))))
-        self._flush_trace()
+            self.ledger.apply(CallEnded(reason=str(getattr(e, "reason", "closed"))))
+        self.flush_trace()
         self.ended.set()
 
     def on_planned_text(self, text: str) -> None:
@@ -214,13 +207,13 @@ class Conversation:
     async def end(self, reason: str) -> None:
         """End the call from outside (silence, hang-up, operator)."""
         if not self.machine.s.ended:
-            self._apply(CallEnded(reason=reason))
+            self.ledger.apply(CallEnded(reason=reason))
         await self._finish(reason)
 
     async def _finish(self, reason: str) -> None:
         self.log.info("call ending: {}", reason)
         self.silence.stop()
-        self._flush_trace()  # the last turn goes out while the room is still connected
+        self.flush_trace()  # the last turn goes out while the room is still connected
         try:
             await asyncio.sleep(0.5)
             self.session.shutdown(drain=True)
@@ -228,6 +221,6 @@ class Conversation:
             pass
         await asyncio.sleep(0)
 
-    def _flush_trace(self) -> None:
-        if self.trace._current is not None:
-            self.trace.finish_turn(self.machine.snapshot())
+    def flush_trace(self) -> None:
+        """Close the turn in progress, if any, so it reaches the trace sinks (idempotent)."""
+        self.trace.finish_turn(self.machine.snapshot())

@@ -2,26 +2,30 @@
 
 Callers put the phone down, get distracted, or their audio dies. The agent must neither wait
 forever nor talk over them: the timer only runs while the agent is listening and nobody speaks.
+The watch only decides *when*; what is said and how the call ends belong to the conversation,
+which hands in three narrow callbacks (is the call over, reprompt, give up).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from worker.call.conversation import Conversation
+from typing import Awaitable, Callable
 
 REPROMPT = "Are you still there?"
 GOODBYE = "I haven't heard anything, so I'll end the call now. Please call back anytime. Goodbye!"
 
 
 class SilenceWatch:
-    def __init__(self, call: "Conversation", after: float, max_reprompts: int) -> None:
-        self.call = call
+    """Reprompts after `after` seconds of silence, up to `max_reprompts` times, then gives up."""
+
+    def __init__(self, after: float, max_reprompts: int, *, over: Callable[[], bool],
+                 reprompt: Callable[[int], None], give_up: Callable[[int], Awaitable[None]]) -> None:
         self.after = after
         self.max_reprompts = max_reprompts
         self.reprompts = 0
+        self._over = over
+        self._reprompt = reprompt
+        self._give_up = give_up
         self._task: asyncio.Task[None] | None = None
         self._stopped = after <= 0
 
@@ -31,7 +35,7 @@ class SilenceWatch:
 
     def agent_state(self, state: str) -> None:
         self._cancel()
-        if state == "listening" and not self._stopped and not self.call.machine.s.ended:
+        if state == "listening" and not self._stopped and not self._over():
             self._task = asyncio.get_event_loop().create_task(self._wait())
 
     def stop(self) -> None:
@@ -45,18 +49,14 @@ class SilenceWatch:
 
     async def _wait(self) -> None:
         await asyncio.sleep(self.after)
-        if self._stopped or self.call.machine.s.ended:
+        if self._stopped or self._over():
             return
         if self.reprompts < self.max_reprompts:
             self.reprompts += 1
-            self.call.log.info("silence for {:.1f} s: reprompt {}", self.after, self.reprompts)
-            self.call.say(REPROMPT)
+            self._reprompt(self.reprompts)
             return
-        self.call.log.info("silence for {:.1f} s after {} reprompts: ending", self.after, self.reprompts)
         self._stopped = True
         # from here on this task must finish: the goodbye itself moves the agent to "speaking",
-        # and agent_state() would otherwise cancel it mid-playout, before end() is reached
+        # and agent_state() would otherwise cancel it mid-playout, before the call is ended
         self._task = None
-        handle = self.call.say(GOODBYE, allow_interruptions=False)
-        await handle.wait_for_playout()
-        await self.call.end("silence")
+        await self._give_up(self.reprompts)

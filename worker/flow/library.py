@@ -20,7 +20,3 @@ def load_flow(name: str) -> FlowSpec:
         known = ", ".join(sorted(p.stem for p in FLOWS_DIR.glob("*.yaml")))
         raise ValueError(f"unknown flow {name!r} (known: {known})")
     return FlowSpec.model_validate(yaml.safe_load(path.read_text()))
-
-
-def flow_names() -> list[str]:
-    return sorted(p.stem for p in FLOWS_DIR.glob("*.yaml"))

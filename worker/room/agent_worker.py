@@ -1,4 +1,4 @@
-"""The LiveKit worker: LiveKit dispatches a job per room; each runs the same Conversation.
+"""The LiveKit worker: LiveKit dispatches a job per room; each runs a call from `CallAssembly`.
 
 In the room the session subscribes to the caller's microphone and publishes the agent's audio
 (duplex, so barge-in works as on a phone line), publishes agent state and transcriptions the
@@ -16,23 +16,14 @@ from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
 from livekit.agents.voice import room_io
 from loguru import logger
 
-from tools.executor import ToolExecutor
-from tools.sandbox.core import Sandbox
-from worker.call.conversation import CallOptions, Conversation
-from worker.call.session_options import build_session
+from worker.call.assembly import CallAssembly
+from worker.call.conversation import Conversation
 from worker.call.engine_catalog import build_engines
-from worker.journaling import open_journal
 from worker.phone.line import PhoneLine, phone_part
 from worker.room.data_channel import mask_room_transcripts, on_caller_data
 from worker.room.telemetry import setup_telemetry
 from worker.room.trace_publisher import TracePublisher
 from worker.settings import Settings, load_settings
-
-def arm_faults(sandbox: Sandbox, spec: str) -> None:
-    """Arm sandbox faults from `backend.op:kind,...` (the sandbox is a test double: this lets a
-    test make a real worker fail or die at an exact step)."""
-    for item in sandbox.faults.arm_spec(spec):
-        logger.warning("sandbox fault armed: {}", item)
 
 
 def _load(server: AgentServer, max_calls: int) -> float:
@@ -47,53 +38,34 @@ def _prewarm(proc: JobProcess) -> None:
 
 
 async def run_call(ctx: JobContext, settings: Settings) -> None:
-    engines = build_engines(settings)
+    """Join the room, wait for the caller, assemble the call; it is closed at job shutdown."""
     await ctx.connect()
     caller = await ctx.wait_for_participant()
     call_id = f"call_{ctx.room.name}_{ctx.job.id[-8:]}"
     log = logger.bind(call_id=call_id, turn="-")
-    today = settings.resolved_today()
-    sandbox_path = settings.data_dir / "sandbox.db"
-    sandbox = Sandbox.open(sandbox_path, today)
-    arm_faults(sandbox, settings.sandbox_faults)
-    journal = await open_journal(settings)
-    executor = ToolExecutor(sandbox=sandbox, store=journal.store)
-    session = build_session(engines, settings)
-    conv = Conversation(session, sandbox, CallOptions(
-        flow=settings.flow, today=today, silence_reprompt_after=settings.silence_reprompt_after,
-        silence_max_reprompts=settings.silence_max_reprompts),
-        call_id=call_id, engine=engines.names["llm"], model=engines.planner_model,
-        executor=executor, sandbox_path=sandbox_path)
-    traces_dir = settings.data_dir / "traces"
-    traces_dir.mkdir(parents=True, exist_ok=True)
-    trace_file = (traces_dir / f"{call_id}.jsonl").open("a")
     publisher = TracePublisher(ctx.room, caller.identity)
-    conv.trace.sinks += [lambda t: (trace_file.write(t.model_dump_json() + "\n"), trace_file.flush()),
-                         publisher.publish]
-    ctx.room.on("data_received", lambda packet: on_caller_data(packet, call_id))
-    line = _phone_line(ctx, caller, conv, call_id)
+    call = CallAssembly(settings, flow=settings.flow, today=settings.resolved_today(), data_dir=settings.data_dir,
+                        call_id=call_id, sinks=[publisher])
+    await call.open()
+    line = _phone_line(ctx, caller, call.conversation, call_id)
 
     async def cleanup(reason: str = "") -> None:
         if line is not None:
             await line.aclose()
-        await publisher.drain()
-        if conv.events is not None:
-            await conv.events.flush()
-        trace_file.close()
-        await journal.store.close()
-        sandbox.close()
+        await call.close()
         log.info("call closed ({} trace messages published)", publisher.sent)
 
     ctx.add_shutdown_callback(cleanup)
+    ctx.room.on("data_received", lambda packet: on_caller_data(packet, call_id))
     log.info("joined room {} for caller {}", ctx.room.name, caller.identity)
-    await session.start(
-        agent=conv.agent, room=ctx.room,
+    await call.start(
+        room=ctx.room,
         room_options=room_io.RoomOptions(participant_identity=caller.identity, close_on_disconnect=True,
                                          # a phone call: when the agent ends the call, hang up the line
                                          delete_room_on_close=line is not None),
         record=False,
     )
-    mask_room_transcripts(session)  # the caller's words on lk.transcription, masked like every sink
+    mask_room_transcripts(call.session)  # the caller's words on lk.transcription, masked like every sink
 
 
 def _phone_line(ctx: JobContext, caller: rtc.RemoteParticipant, conv: Conversation, call_id: str) -> PhoneLine | None:

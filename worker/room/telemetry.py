@@ -1,13 +1,11 @@
-"""OpenTelemetry for operators: livekit-agents' own spans plus the runtime's (tool calls,
-state transitions), exported over OTLP/HTTP when `MB_OTLP_ENDPOINT` is set; nothing otherwise.
+"""OpenTelemetry for operators: livekit-agents' own spans (session, LLM, TTS, tool calls),
+exported over OTLP/HTTP when `MB_OTLP_ENDPOINT` is set; nothing otherwise.
 """
 
 from __future__ import annotations
 
 from loguru import logger
 from opentelemetry import trace
-
-RUNTIME_TRACER = "mediabloom.runtime"
 
 
 def setup_telemetry(endpoint: str | None, service: str = "mediabloom-worker") -> bool:
@@ -25,7 +23,3 @@ def setup_telemetry(endpoint: str | None, service: str = "mediabloom-worker") ->
     trace.set_tracer_provider(provider)
     logger.info("OpenTelemetry traces → {}", endpoint)
     return True
-
-
-def tracer() -> trace.Tracer:
-    return trace.get_tracer(RUNTIME_TRACER)

@@ -18,17 +18,13 @@ from typing import Any
 
 import numpy as np
 from livekit.agents import AgentSession
-from livekit.agents.voice.transcription import TranscriptSynchronizer
 from loguru import logger
 
 from tools.redact import mask_card_numbers
 from tools.sandbox.core import Sandbox
-from worker.call.session_options import build_session
-from worker.call.conversation import CallOptions, Conversation, new_call_id
-from worker.call.engine_catalog import build_engines
-from tools.executor import ToolExecutor
+from worker.call.assembly import CallAssembly, new_call_id
+from worker.call.conversation import Conversation
 from worker.engines.piper_tts import synthesize_pcm
-from worker.journaling import open_journal
 from worker.settings import Settings
 from worker.simulate.expectations import check_expectations
 from worker.simulate.scenario import CallerLine, Scenario
@@ -152,61 +148,30 @@ class SimulatedCall:
 
     async def run(self) -> CallResult:
         started = time.monotonic()
-        engines = build_engines(self.settings)
-        sandbox_path = self.dir / "sandbox.db"
-        sandbox = Sandbox.open(sandbox_path, self.today)
-        sandbox.faults.arm_spec(self.settings.sandbox_faults)
-        journal = await open_journal(self.settings)
-        executor = ToolExecutor(sandbox=sandbox, store=journal.store)
-        session = build_session(engines, self.settings)
-        conv = Conversation(session, sandbox, CallOptions(
-            flow=self.scenario.flow, today=self.today,
-            silence_reprompt_after=self.settings.silence_reprompt_after,
-            silence_max_reprompts=self.settings.silence_max_reprompts),
-            call_id=self.call_id, engine=engines.names["llm"], model=engines.planner_model, executor=executor,
-            sandbox_path=sandbox_path)
-        conv.trace.t0 = self.clock.t0 + (time.time() - time.monotonic())
-        conv.trace.true_eos = self._true_eos
         trace_path = self.dir / "trace.jsonl"
-        trace_file = trace_path.open("w")
-        conv.trace.sinks.append(lambda t: (trace_file.write(t.model_dump_json() + "\n"), trace_file.flush()))
-
-        sync = TranscriptSynchronizer(next_in_chain_audio=self.speaker, next_in_chain_text=None)
-        session.input.audio = self.mic
-        session.output.audio = sync.audio_output
-        session.output.transcription = sync.text_output
-        await session.start(agent=conv.agent)
-        try:
-            await asyncio.wait_for(self._play_script(conv, session), timeout=self.scenario.max_seconds)
-            await self._wait_for_end(conv, session)
-        except asyncio.TimeoutError:
-            self.failures.append(f"the call did not finish within {self.scenario.max_seconds:.0f} s")
-        finally:
-            if not conv.ended.is_set():
-                try:
-                    await session.aclose()
-                except Exception as exc:  # noqa: BLE001 - closing must not hide the result
-                    self.log.warning("session close: {}", exc)
-            await self.mic.aclose()
-            await self.speaker.aclose()
-            trace_file.close()
-            if conv.events is not None:
-                await conv.events.flush()
-            await journal.store.close()
+        async with CallAssembly(self.settings, flow=self.scenario.flow, today=self.today, data_dir=self.dir,
+                                call_id=self.call_id, trace_path=trace_path,
+                                trace_t0=self.clock.t0 + (time.time() - time.monotonic()),
+                                true_eos=self._true_eos) as call:
+            conv = call.conversation
+            await call.start(audio_in=self.mic, audio_out=self.speaker)
+            try:
+                await asyncio.wait_for(self._play_script(conv, call.session), timeout=self.scenario.max_seconds)
+                await self._wait_for_end(conv, call.session)
+            except asyncio.TimeoutError:
+                self.failures.append(f"the call did not finish within {self.scenario.max_seconds:.0f} s")
+            finally:
+                await call.stop()
+                await self.mic.aclose()
+                await self.speaker.aclose()
+            effects = count_effects(call.sandbox)
         wav_path = self.recorder.write(self.dir / "call.wav", silence=conv.trace.secret_speech)
-        effects = {
-            "bookings": sandbox.calendar.count_bookings(),
-            "charges": sandbox.payments.count_charges(),
-            "cases": sandbox.cases.count_cases(),
-            "opportunities": sandbox.crm.count_opportunities(),
-        }
         final = conv.machine.snapshot()
         self.failures += check_expectations(self.scenario, conv.trace.turns, final, effects, self.utterances)
-        sandbox.close()
         result = CallResult(
             call_id=self.call_id, scenario=self.scenario.name, turns=conv.trace.turns,
             final_state=final.model_dump(mode="json", exclude={"in_flight_args"}), effects=effects,
-            failures=self.failures, trace_path=trace_path, wav_path=wav_path, sandbox_path=sandbox_path,
+            failures=self.failures, trace_path=trace_path, wav_path=wav_path, sandbox_path=call.sandbox_path,
             duration=time.monotonic() - started, utterances=self.utterances)
         (self.dir / "summary.json").write_text(json.dumps(summary(result), indent=2, default=str))
         return result
@@ -228,6 +193,16 @@ class SimulatedCall:
                 await asyncio.wait_for(conv.ended.wait(), timeout=10)
             except asyncio.TimeoutError:
                 pass
+
+
+def count_effects(sandbox: Sandbox) -> dict[str, int]:
+    """The rows the call's tools wrote: what expectations count as effects."""
+    return {
+        "bookings": sandbox.calendar.count_bookings(),
+        "charges": sandbox.payments.count_charges(),
+        "cases": sandbox.cases.count_cases(),
+        "opportunities": sandbox.crm.count_opportunities(),
+    }
 
 
 def summary(result: CallResult) -> dict[str, Any]:
