@@ -9,15 +9,14 @@ journaled absolutely; each armed fault is logged once; the trace file is never o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from livekit.agents import llm
-from loguru import logger
 
+from tests.support.dates import SCENARIO_TODAY
+from tests.support.fake_engines import ScriptedLLM
+from tests.support.logs import log_lines  # noqa: F401  (fixture)
 from tools.journal.sqlite_store import SQLiteJournalStore
 from tools.sandbox.core import Sandbox
 from worker.call.assembly import CallAssembly
@@ -28,17 +27,10 @@ from worker.settings import Settings, load_settings
 from worker.trace.records import TurnTrace
 from worker.trace.sinks import TraceFile
 
-TODAY = date(2026, 11, 26)
+TODAY = SCENARIO_TODAY
 
-
-class UnusedLLM(llm.LLM):
-    """The session is never started here: no engine is ever asked for anything."""
-
-    def chat(self, **kwargs: Any) -> Any:
-        raise AssertionError("the LLM must not be used")
-
-
-ENGINES = Engines(vad=None, stt=None, llm=UnusedLLM(), tts=None,  # type: ignore[arg-type]
+# the session is never started here: the engines only have to exist
+ENGINES = Engines(vad=None, stt=None, llm=ScriptedLLM(), tts=None,  # type: ignore[arg-type]
                   names={"vad": "none", "stt": "none", "llm": "offline", "tts": "none"})
 
 
@@ -81,14 +73,6 @@ def closes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-@pytest.fixture
-def log_lines() -> Iterator[list[str]]:
-    lines: list[str] = []
-    sink_id = logger.add(lambda m: lines.append(m.record["message"]), level="DEBUG")
-    yield lines
-    logger.remove(sink_id)
-
-
 def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
     return load_settings(data_dir=tmp_path / "data", **overrides)
 
@@ -108,7 +92,7 @@ async def journaled(settings: Settings, call_id: str) -> list[CallEventRecord]:
 
 
 async def test_everything_opened_is_closed_once_in_reverse_order(tmp_path: Path, closes: list[str],
-                                                                 log_lines: list[str]) -> None:
+                                                                 log_lines: list[str]) -> None:  # noqa: F811
     settings = settings_for(tmp_path, sandbox_faults="payments.capture:timeout*2, calendar.book:error_5xx")
     sink = Sink(closes)
     call = assembly(tmp_path, settings, sinks=[sink])
@@ -120,7 +104,7 @@ async def test_everything_opened_is_closed_once_in_reverse_order(tmp_path: Path,
 
     # stop the session → flush its events → drain the sinks → trace file → journal → sandbox
     assert closes == ["session", "events", "sink", "trace file", "journal", "sandbox"]
-    assert [line for line in log_lines if line.startswith("sandbox fault armed")] == [
+    assert [line.strip() for line in log_lines if line.startswith("sandbox fault armed")] == [
         "sandbox fault armed: payments.capture:timeout*2", "sandbox fault armed: calendar.book:error_5xx"]
     # the greeting turn still open at close reached the trace file and the transport's sink
     lines = call.trace_path.read_text().splitlines()

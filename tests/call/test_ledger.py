@@ -9,12 +9,12 @@ wrote.
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from tests.support.dates import SCENARIO_TODAY
 from tools.registry import ToolOutcome
 from worker.call.ledger import Ledger
 from worker.call.records import CallEventRecord, CallOpened
@@ -33,7 +33,7 @@ from worker.settings import load_settings
 from worker.trace.collector import TraceCollector
 from worker.trace.records import ToolRun
 
-TODAY = date(2026, 11, 26)
+TODAY = SCENARIO_TODAY
 CARD = "4539148803436467"
 DETAILS = {"name": "Dana Whitfield", "phone": "5104827391", "area": "Oakland", "budget": 900000}
 

@@ -1,4 +1,4 @@
-"""Shared fixtures of the unit tests: one real SQLite sandbox per test (``tests.support.sandbox``),
+"""Shared fixtures of the call tests: one real SQLite sandbox per test (``tests.support.sandbox``),
 pinned to the shipped scenarios' today."""
 
 from __future__ import annotations
