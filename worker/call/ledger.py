@@ -13,7 +13,6 @@ the model proposed it, and a call refused for its arguments before it reached th
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Awaitable, Callable, Protocol
 
@@ -96,7 +95,7 @@ class Ledger:
                                               error=outcome.error_message))
         self.trace.on_tool_run(ToolRun(
             call_id=call_id, name=tool, arguments=arguments, ok=outcome.ok,
-            result=json.loads(mask_card_numbers(json.dumps(result))) if result is not None else None,
+            result=scrubbed(result) if result is not None else None,
             error_code=outcome.error_code, error=mask_card_numbers(outcome.error_message or "") or None,
             attempts=outcome.attempts, started_at=round(started - self.trace.t0, 4),
             duration_ms=round(duration_ms, 2)))
