@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from tools.errors import ToolFailure
 from tools.journal.lease import DEFAULT_LEASE_S, Lease
 from tools.journal.owners import new_owner
-from tools.journal.records import EntryKind, JournalEntry, args_hash
+from tools.journal.records import JournalEntry, args_hash
 from tools.journal.store import JournalStore
 from tools.recovery import Recovery
 from tools.redact import mask_card_numbers, redact_args, scrubbed

@@ -2,7 +2,7 @@
 
 The ledger, the tool gate, the executor and the event log are the runtime's own; only the caller's
 sentences come as text and the replies from the deterministic planner (as in
-``tests/unit/driver.py``). What lands in the journal is what a live call writes, so
+``tests/planner/driver.py``). What lands in the journal is what a live call writes, so
 ``replay``, ``resume`` and ``audit`` are tested on real recordings in milliseconds.
 """
 

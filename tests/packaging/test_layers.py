@@ -8,7 +8,6 @@ and the floors below it; `TYPE_CHECKING` imports count too unless they are only 
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]

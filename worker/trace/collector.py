@@ -24,13 +24,11 @@ from tools.redact import hide_numbers, holds_secret_number, joins_long_number, m
 from worker.flow.machine import ConversationState, Transition
 from worker.trace.records import (
     CallerPart,
-    Latencies,
     Partial,
     PlannerPart,
     PhonePart,
     ProposedCall,
     Rejection,
-    ReplyPart,
     StatePart,
     StateSummary,
     ToolRun,
