@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from loguru import logger
 
+from tools.journal.anchors import AnchorDir
 from tools.journal.signing import Signer, load_signing_key
 from tools.journal.open import default_journal_url, open_store
 from tools.journal.store import JournalStore
@@ -40,8 +42,15 @@ async def open_journal(settings: Settings, *, create: bool = True) -> Journal:
     signer = Signer(key)
     url = settings.journal_url or default_journal_url(settings.data_dir)
     store = await open_store(url, signer, create=create)
+    # Anchors outside the database (docs/journal.md, "Journal anchor"); read-only commands never create the dir.
+    store.anchors = AnchorDir(anchor_dir(settings), signer, create=create)
     logger.info("journal: {} (key fingerprint {})", url.split("@")[-1], signer.fingerprint)
     return Journal(store=store, signer=signer, url=url)
+
+
+def anchor_dir(settings: Settings) -> Path:
+    """MB_JOURNAL_ANCHOR_DIR, else ``<data_dir>/journal_anchors`` (absolute: found from any directory)."""
+    return (settings.journal_anchor_dir or settings.data_dir / "journal_anchors").resolve()
 
 
 class EventLog:

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     journal_url: str | None = Field(None, validation_alias=_env("MB_JOURNAL_URL"))
     """sqlite:///path.db (default: <data_dir>/journal.db) or postgresql://user@host:port/db."""
     journal_key: SecretStr | None = Field(None, validation_alias=_env("MB_JOURNAL_KEY"))
+    journal_anchor_dir: Path | None = Field(None, validation_alias=_env("MB_JOURNAL_ANCHOR_DIR"))
+    """Signed per-call anchors kept outside the journal database (default: <data_dir>/journal_anchors)."""
     agent_name: str = Field("mediabloom", validation_alias=_env("MB_AGENT_NAME"))
     worker_host: str = Field("127.0.0.1", validation_alias=_env("MB_WORKER_HOST"))
     worker_port: int = Field(8081, validation_alias=_env("MB_WORKER_PORT"))
@@ -121,6 +123,11 @@ class Settings(BaseSettings):
         if lowered.startswith(("postgresql://", "postgres://")):
             return value
         raise ValueError("use sqlite:///path/to.db or postgresql://user@host:port/db")
+
+    @field_validator("journal_anchor_dir", mode="before")
+    @classmethod
+    def _anchor_dir_or_default(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value  # empty: the default
 
     @field_validator("token_api_key", "token_signing_secret")
     @classmethod

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from tests.cli.conftest import CALL, Cli
 from tools.journal.signing import KEY_FILE_NAME
-from tools.journal.store import ENTRIES_TABLE
+from tools.journal.store import ENTRIES_TABLE, HEADS_TABLE
 
 
 def test_verify_of_an_untouched_journal_exits_0(recorded: Path, cli: Cli) -> None:
@@ -41,6 +41,30 @@ def test_an_unknown_call_id_is_named_with_its_own_exit_code(recorded: Path, cli:
     for command in (("audit", "verify", "call_typo"), ("audit", "show", "call_typo")):
         code, out, _ = cli(*command)
         assert code == 3 and "no such call" in out and "call_typo" in out, (command, out)
+
+
+def test_a_call_deleted_with_its_head_is_deleted_not_unknown(recorded: Path, cli: Cli) -> None:
+    anchor = recorded / "journal_anchors" / f"{CALL}.anchor.json"
+    stored = json.loads(anchor.read_text())  # the default place, outside the database
+    assert stored["sealed"] and "6467" not in anchor.read_text() and "4539" not in anchor.read_text()
+    with sqlite3.connect(recorded / "journal.db") as conn:
+        conn.execute(f"DELETE FROM {ENTRIES_TABLE} WHERE call_id = ?", (CALL,))
+        conn.execute(f"DELETE FROM {HEADS_TABLE} WHERE call_id = ?", (CALL,))
+    for command in (("audit", "verify", CALL), ("audit", "show", CALL), ("audit", "verify")):
+        code, out, _ = cli(*command)
+        assert code == 1 and f"FAIL {CALL}: entry 1: deleted (anchored outside the journal)" in out, (command, out)
+    code, out, _ = cli("audit", "verify", "call_typo")
+    assert code == 3 and "no such call" in out
+
+
+def test_read_only_commands_never_create_the_anchor_dir(recorded: Path, cli: Cli) -> None:
+    anchors = recorded / "journal_anchors"
+    for item in anchors.iterdir():
+        item.unlink()
+    anchors.rmdir()  # a journal from before anchors: it verifies as before, nothing is written
+    for command in (("audit", "verify"), ("audit", "show", CALL), ("replay", CALL), ("resume",)):
+        code, out, _ = cli(*command)
+        assert code == 0 and not anchors.exists(), (command, out)
 
 
 def test_verify_without_the_key_file_says_key_not_found_and_writes_no_key(recorded: Path, cli: Cli) -> None:

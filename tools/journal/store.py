@@ -8,6 +8,7 @@ byte-identical, identically signed entries. Backends only decide *how* to assign
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from abc import ABC, abstractmethod
@@ -15,6 +16,9 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
 
+from loguru import logger
+
+from tools.journal.anchors import AnchorDir
 from tools.journal.idempotency import Claim, FinalStatus, IdempotencyRecord
 from tools.journal.records import EntryKind, JournalEntry, JournalHead, canonical_json, record_fields
 from tools.journal.rows import Draft, make_draft
@@ -66,6 +70,9 @@ class JournalStore(ABC):
     def __init__(self, signer: Signer, clock: Clock = time.time) -> None:
         self.signer = signer
         self.clock = clock
+        self.anchors: AnchorDir | None = None
+        """Where per-call anchors are kept outside this database (``tools.journal.anchors``);
+        set by whoever opens the store for calls (``worker.journaling.open_journal``)."""
 
     # ---- journal -----------------------------------------------------------------------
 
@@ -100,7 +107,10 @@ class JournalStore(ABC):
             payload=payload,
             args_hash=args_hash,
         )
-        return await self._append(draft)
+        entry = await self._append(draft)
+        if entry.seq == 1:
+            await self._anchor(entry, sealed=False)  # the call exists, also outside the database
+        return entry
 
     @abstractmethod
     async def _append(self, draft: Draft) -> JournalEntry:
@@ -128,7 +138,20 @@ class JournalStore(ABC):
         Tool lines may still follow (a call ``resume`` finishes later); verification then
         says so. What catches deleted *last* entries is the head, kept outside the chain.
         """
-        return await self.append(call_id, EntryKind.journal_sealed, payload=payload or None)
+        entry = await self.append(call_id, EntryKind.journal_sealed, payload=payload or None)
+        await self._anchor(entry, sealed=True)
+        return entry
+
+    async def _anchor(self, entry: JournalEntry, *, sealed: bool) -> None:
+        """Write the call's anchor outside the database; a failure is logged, never raised (the
+        entry is already committed, and verification will name the missing anchor's effect)."""
+        if self.anchors is None:
+            return
+        try:
+            await asyncio.to_thread(self.anchors.write, entry.call_id, entry.seq, entry.signature,
+                                    sealed=sealed, at=float(self.clock()))
+        except OSError as exc:
+            logger.bind(call_id=entry.call_id).error("journal anchor not written: {}", exc)
 
     @abstractmethod
     async def unfinished(self) -> list[tuple[str, str]]:

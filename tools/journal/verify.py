@@ -6,9 +6,11 @@ trusted to mean what it says, and the first break is where an investigation star
 Why the head: dropping entries from the *end* of a call leaves a valid, shorter chain; the
 head, rewritten with every append, shows it. A call whose entries were all deleted keeps
 its head ("deleted"), which tells it from a call id that never existed ("unknown").
-Known limit: someone with write access who deletes a call's entries *and* its head, or puts
-back an older head they copied, leaves nothing here to compare with: that needs an anchor
-outside the database (e.g. heads shipped elsewhere periodically, as CloudTrail digests are).
+Why the anchor (``tools.journal.anchors``): the head lives in the same database, so deleting
+a call's entries *and* its head, or putting back an older head, leaves nothing here to compare
+with; a signed file per call kept outside the database shows the call existed and, once
+sealed, where its chain ended. Someone who can write both the database and the anchor
+directory can still delete, or roll back, both together: keep them on separate storage.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
+from tools.journal.anchors import Anchor, anchor_authentic
 from tools.journal.records import GENESIS_HASH, EntryKind, JournalEntry, JournalHead
 from tools.journal.signing import Signer
 from tools.journal.store import JournalStore
@@ -31,6 +34,8 @@ CALL_DELETED: Final[str] = "every entry deleted"
 HEAD_MISSING: Final[str] = "head missing (deleted, or the call predates journal heads)"
 HEAD_MISMATCH: Final[str] = "head signature mismatch (edited or forged)"
 BEYOND_HEAD: Final[str] = "entries beyond the head (head rolled back)"
+CALL_DELETED_ANCHORED: Final[str] = "deleted (anchored outside the journal)"
+ANCHOR_MISMATCH: Final[str] = "anchor signature mismatch (edited or forged)"
 
 
 class VerifyReport(BaseModel):
@@ -86,8 +91,8 @@ def verify_chain(entries: Iterable[JournalEntry], signer: Signer) -> VerifyRepor
 
 
 def verify_call(entries: list[JournalEntry], head: JournalHead | None, signer: Signer,
-                call_id: str | None = None) -> VerifyReport:
-    """Verify one call's chain and that it ends where its head says (see the module docstring)."""
+                call_id: str | None = None, anchor: Anchor | None = None) -> VerifyReport:
+    """Verify one call's chain, that it ends where its head says, and that it reaches its anchor."""
     report = verify_chain(entries, signer)
     call_id = report.call_id or call_id or (head.call_id if head is not None else None)
     report = report.model_copy(update={"call_id": call_id})
@@ -97,9 +102,15 @@ def verify_call(entries: list[JournalEntry], head: JournalHead | None, signer: S
     def bad(bad_seq: int | None, reason: str, detail: str) -> VerifyReport:
         return report.model_copy(update={"ok": False, "bad_seq": bad_seq, "reason": reason, "detail": detail})
 
+    if anchor is not None and not anchor_authentic(signer, anchor, call_id or anchor.call_id):
+        return bad(None, ANCHOR_MISMATCH, "the call's anchor outside the journal was not signed with this key "
+                   "as stored (or is unreadable)")
+    if head is None and not entries:
+        if anchor is not None:
+            return bad(1, CALL_DELETED_ANCHORED, f"the call's anchor says it reached entry {anchor.seq}"
+                       f"{' and was sealed' if anchor.sealed else ''}; its entries and head are gone")
+        return report  # no entries, no head, no anchor: the journal never held this call
     if head is None:
-        if not entries:
-            return report  # no entries and no head: the journal never held this call
         return bad(None, HEAD_MISSING, f"{len(entries)} entries but no head to check their end against")
     if not signer.verify_head(head):
         return bad(None, HEAD_MISMATCH, "the call's head was not signed with this key as stored")
@@ -114,11 +125,21 @@ def verify_call(entries: list[JournalEntry], head: JournalHead | None, signer: S
                    f"{last.seq}")
     if head.last_signature != last.signature:
         return bad(last.seq, TRUNCATED, f"entry {last.seq} is not the one the head names: the end was replaced")
+    if anchor is not None:
+        what = "was sealed at" if anchor.sealed else "reached"
+        if last.seq < anchor.seq:
+            return bad(last.seq + 1, TRUNCATED, f"the anchor outside the journal says the call {what} entry "
+                       f"{anchor.seq}; chain and head end at {last.seq} (an older head was put back)")
+        if entries[anchor.seq - 1].signature != anchor.last_signature:
+            return bad(anchor.seq, TRUNCATED, f"entry {anchor.seq} is not the one the anchor outside the journal "
+                       "names: the chain was replaced")
     return report.model_copy(update={"sealed": any(e.kind == EntryKind.journal_sealed for e in entries)})
 
 
 async def verify_store(store: JournalStore, call_id: str | None = None) -> list[VerifyReport]:
-    """Verify one call, or every call the store knows (by entries or by head), with its own signer."""
-    call_ids = [call_id] if call_id is not None else sorted(set(await store.call_ids())
-                                                              | set(await store.head_call_ids()))
-    return [verify_call(await store.entries(one), await store.head(one), store.signer, one) for one in call_ids]
+    """Verify one call, or every call the store knows (by entries, head or anchor), with its own signer."""
+    anchors = store.anchors
+    call_ids = [call_id] if call_id is not None else sorted(
+        set(await store.call_ids()) | set(await store.head_call_ids()) | set(anchors.call_ids() if anchors else []))
+    return [verify_call(await store.entries(one), await store.head(one), store.signer, one,
+                        anchors.load(one) if anchors else None) for one in call_ids]
