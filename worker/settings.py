@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     worker_max_calls: int = Field(2, validation_alias=_env("MB_WORKER_MAX_CALLS"))
     """Concurrent calls a worker takes before telling LiveKit it is full (offline engines: ~1 per core)."""
     worker_drain_timeout: int = Field(300, validation_alias=_env("MB_WORKER_DRAIN_TIMEOUT"))
+    resume_sweep_seconds: float = Field(30.0, ge=0, validation_alias=_env("MB_RESUME_SWEEP_SECONDS"))
+    """How often a running worker takes over tool calls a dead worker left (0: only at start)."""
     sandbox_faults: str = Field("", validation_alias=_env("MB_SANDBOX_FAULTS"))
     """Test hook: faults armed in the sandbox at call start, e.g. `payments.capture:kill`."""
     otlp_endpoint: str | None = Field(None, validation_alias=_env("MB_OTLP_ENDPOINT"))

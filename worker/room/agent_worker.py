@@ -112,20 +112,10 @@ def run_worker(mode: str, settings: Settings) -> int:
         raise SystemExit("error: the worker needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET (see .env.example).")
     import asyncio
 
-    from worker.journaling import open_journal as _open
-    from worker.resume import resume_calls
+    from worker.room.takeover import start_sweeps, sweep_once
 
-    async def resume_unfinished() -> None:
-        journal = await _open(settings)
-        try:
-            done = await resume_calls(journal, settings)
-            if done:
-                logger.info("resumed {} unfinished tool call(s) at start: {}", len(done),
-                            ", ".join(f"{o.name}={'ok' if o.ok else o.error_code}" for o in done))
-        finally:
-            await journal.store.close()
-
-    asyncio.run(resume_unfinished())
+    asyncio.run(sweep_once(settings, "at start"))
+    start_sweeps(settings, settings.resume_sweep_seconds)
     server = build_server(settings)
     sys.argv = [sys.argv[0], mode]
     cli.run_app(server)
