@@ -35,7 +35,8 @@ def test_killed_worker_resumes_the_charge_exactly_once(livekit_server: LiveKitSe
     base = tmp_path_factory.mktemp("restart")
     data = base / "data"
     first = _start_worker(livekit_server, data, base / "worker1.log", MB_FLOW="insurance",
-                          MB_SANDBOX_FAULTS="payments.capture:kill")
+                          MB_SANDBOX_FAULTS="payments.capture:kill",
+                          MB_RESUME_SWEEP_SECONDS="0")  # no takeover sweep: this test is the restart path
 
     async def call() -> RoomCaller:
         caller = await _call(livekit_server, "room-restart")
