@@ -191,6 +191,18 @@ def _sip(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from worker.serve.local_mode import run_demo
+
+    settings = load_settings()
+    try:
+        settings.check_engines()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return run_demo(settings, args.host, args.port, settings.frontend_dir)
+
+
 def _worker(args: argparse.Namespace) -> int:
     from worker.room.agent_worker import run_worker
 
@@ -202,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-json", action="store_true", help="log one JSON object per line")
     p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default from MB_LOG_LEVEL)")
     sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="talk to the agent in your browser: widget + offline engines + local WebRTC, on 127.0.0.1")
+    demo.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    demo.add_argument("--port", type=int, default=8788, help="port to bind (default 8788)")
+    demo.set_defaults(func=_demo)
 
     sim = sub.add_parser("simulate", help="run one scripted call through the real voice pipeline, offline")
     sim.add_argument("scenario", help="scenario YAML file (see README)")

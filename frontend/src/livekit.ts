@@ -19,13 +19,25 @@ import { CallError, type TurnTrace } from "./types";
 import { reach, type CallTransport, type TransportEvents } from "./transport";
 
 const TRACE_TOPIC = "mediabloom.trace";
+const AGENT_WAIT_MS = 30000;
 
 export class LiveKitTransport implements CallTransport {
   private room: Room | null = null;
   private hangingUp = false;
   private micSid: string | undefined;
+  /** resolves when the agent's session runs (its state attribute is set): text sent earlier would be lost */
+  private agentReady: Promise<void>;
+  private markAgentReady!: () => void;
 
-  constructor(private tokenEndpoint: string, private agentName: string | undefined, private events: TransportEvents) {}
+  constructor(private tokenEndpoint: string, private agentName: string | undefined, private events: TransportEvents) {
+    this.agentReady = new Promise((resolve) => (this.markAgentReady = resolve));
+  }
+
+  private agentState(state: string | undefined): void {
+    if (!state) return;
+    if (state !== "initializing") this.markAgentReady();
+    this.events.agentState(state);
+  }
 
   async start(mic: MediaStream | null): Promise<void> {
     const res = await reach(this.tokenEndpoint, {
@@ -61,11 +73,10 @@ export class LiveKitTransport implements CallTransport {
       if (track.kind === Track.Kind.Audio) this.events.agentAudio(new MediaStream([track.mediaStreamTrack]));
     });
     room.on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, p: Participant) => {
-      if (p !== room.localParticipant && "lk.agent.state" in changed) this.events.agentState(changed["lk.agent.state"]);
+      if (p !== room.localParticipant && "lk.agent.state" in changed) this.agentState(changed["lk.agent.state"]);
     });
     room.on(RoomEvent.ParticipantConnected, (p: Participant) => {
-      const state = p.attributes["lk.agent.state"];
-      if (state) this.events.agentState(state);
+      this.agentState(p.attributes["lk.agent.state"]);
     });
     room.on(RoomEvent.DataReceived, (payload: Uint8Array, _p?: Participant, _k?: unknown, topic?: string) => {
       if (topic === TRACE_TOPIC) this.onTrace(new TextDecoder().decode(payload));
@@ -109,6 +120,9 @@ export class LiveKitTransport implements CallTransport {
 
   async sendText(text: string): Promise<void> {
     if (!this.room) throw new CallError("connection_lost", "Not connected.");
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new CallError("failed", "The agent did not join the call; retry in a moment.")), AGENT_WAIT_MS));
+    await Promise.race([this.agentReady, timeout]);
     await this.room.localParticipant.sendText(text, { topic: "lk.chat" });
   }
 

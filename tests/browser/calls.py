@@ -62,3 +62,28 @@ def voice_booking_call(page: Page, url: str, tmp: Path, shot: str) -> dict[str, 
     assert all(0 < ms < 8000 for ms in heard), heard
     state["heard_ms"] = heard
     return state
+
+
+def typed_booking(page: Page, url: str, slot: str) -> dict[str, Any]:
+    """Book a tour by typing only (no microphone); each line waits for the agent's answer."""
+    page.goto(url)
+    box = page.get_by_label("Type a message")
+    lines = [("Hi, I'm Sam Ortiz, my number is 415 555 0134. I'm looking in Oakland and my budget is 500 thousand dollars.",
+              "found"),
+             ("The one on Lakeshore, tomorrow please.", "which time works"),
+             (f"{slot} works for me.", "booked")]
+    for n, (text, reply) in enumerate(lines):
+        box.fill(text)
+        box.press("Enter")
+        wait_for(page, "w.phase === 'in_call'", 30, "the text call to connect")
+        wait_for(page, f"[...w.segments.values()].some(s => s.role === 'agent' && /{reply}/i.test(s.text))",
+                 45, f"the agent's answer to typed line {n + 1} ({reply!r})")
+    box.fill("No, that's all. Thanks, bye.")
+    box.press("Enter")
+    wait_for(page, "w.traces.some(t => t.tools.some(r => r.name === 'book_tour' && r.ok))", 30,
+             "book_tour in the trace after typed requests")
+    state = widget_state(page)
+    typed = [s["text"] for s in state["segments"] if s.get("typed")]
+    assert typed[2] == f"{slot} works for me.", typed
+    assert state["error"] is None
+    return state

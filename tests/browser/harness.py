@@ -56,11 +56,13 @@ def caller_wav(path: Path, lines: list[tuple[float, str]], tail: float = 60.0) -
 
 
 @contextmanager
-def chromium(tmp: Path, mic_wav: Path | None, *, deny_mic: bool = False) -> Iterator[Browser]:
+def chromium(tmp: Path, mic_wav: Path | None, *, deny_mic: bool = False, no_mic: bool = False) -> Iterator[Browser]:
     """A fresh headless Chromium; with `mic_wav` its microphone plays that file once."""
     flags = list(BASE_FLAGS)  # Playwright gives every launch a fresh profile of its own
-    if deny_mic:
+    if no_mic:  # no capture device at all (a headless machine has none)
         flags.append("--deny-permission-prompts")
+    elif deny_mic:  # a microphone exists, but the permission prompt is answered "block"
+        flags += ["--use-fake-device-for-media-stream", "--deny-permission-prompts"]
     else:
         flags += ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
         if mic_wav is not None:

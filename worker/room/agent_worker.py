@@ -18,6 +18,7 @@ from loguru import logger
 
 from worker.call.assembly import CallAssembly
 from worker.call.conversation import Conversation
+from worker.call.typed_turn import typed_turn
 from worker.call.engine_catalog import build_engines
 from worker.phone.line import PhoneLine, phone_part
 from worker.room.data_channel import mask_room_transcripts, on_caller_data
@@ -60,9 +61,13 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
     log.info("joined room {} for caller {}", ctx.room.name, caller.identity)
     await call.start(
         room=ctx.room,
-        room_options=room_io.RoomOptions(participant_identity=caller.identity, close_on_disconnect=True,
-                                         # a phone call: when the agent ends the call, hang up the line
-                                         delete_room_on_close=line is not None),
+        room_options=room_io.RoomOptions(
+            participant_identity=caller.identity, close_on_disconnect=True,
+            # a phone call: when the agent ends the call, hang up the line
+            delete_room_on_close=line is not None,
+            # typed text (`lk.chat`) is a caller turn like speech: through the state machine first
+            text_input=room_io.TextInputOptions(
+                text_input_cb=lambda session, ev: typed_turn(session, call.conversation, ev.text))),
         record=False,
     )
     mask_room_transcripts(call.session)  # the caller's words on lk.transcription, masked like every sink
