@@ -79,6 +79,51 @@ def launch(pw: Playwright, flags: list[str]) -> Browser:
     return pw.chromium.launch(executable_path=CHROMIUM, args=flags, ignore_default_args=["--mute-audio"])
 
 
+CUED_MIC_JS = """(() => {
+  const wavB64 = %s;
+  const cue = window.__mbCue = {granted: false, started: null};
+  let ctx = null, dest = null, buffer = null;
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    if (!constraints || !constraints.audio) return original(constraints);
+    ctx = ctx || new AudioContext();
+    await ctx.resume();
+    dest = dest || ctx.createMediaStreamDestination();
+    if (!buffer) {
+      const bytes = Uint8Array.from(atob(wavB64), (c) => c.charCodeAt(0));
+      buffer = await ctx.decodeAudioData(bytes.buffer);
+    }
+    cue.granted = true;
+    return dest.stream;
+  };
+  cue.play = () => {
+    const src = ctx.createBufferSource();
+    src.buffer = buffer;
+    src.connect(dest);
+    src.start();
+    cue.started = performance.now();
+  };
+})();"""
+
+
+def cue_microphone(page: Page, wav: Path) -> None:
+    """Give the page a microphone that stays silent until `play_cue`: the caller talks on an event, not a clock.
+
+    A fixed-time WAV races the agent under load (the greeting may start after the caller's line has
+    already been spoken); a cue lets a test speak *while* the agent is audible. Implemented by
+    replacing `getUserMedia` (before any page script runs) with a WebAudio stream the WAV is played into.
+    """
+    import base64
+    import json
+
+    page.add_init_script(CUED_MIC_JS % json.dumps(base64.b64encode(wav.read_bytes()).decode()))
+
+
+def play_cue(page: Page) -> None:
+    """Start the cued WAV into the page's microphone now (`cue_microphone` must have been called)."""
+    page.evaluate("() => window.__mbCue.play()")
+
+
 def widget_state(page: Page) -> dict[str, Any]:
     """What the widget shows and measured, read from the page (`window.MediaBloom.widgets[0]`)."""
     return page.evaluate("""() => {

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.calls import BOOKING_CALLER, bookings, newest_call_id, typed_booking, voice_booking_call
-from tests.browser.harness import caller_wav, chromium, screenshot, wait_for, widget_state
+from tests.browser.harness import caller_wav, chromium, cue_microphone, play_cue, screenshot, wait_for, widget_state
 from tests.browser.servers import Server
 from worker.trace.html import write_html
 from worker.trace.story import load_story
@@ -66,14 +66,17 @@ def test_a_missing_or_denied_microphone_says_so_and_the_page_stays_usable(
 
 def test_barge_in_from_the_browser_cuts_the_agent_and_marks_the_transcript(demo: Server, browser_tmp: Path) -> None:
     wav = browser_tmp / "barge.wav"
-    # the greeting starts 2-4 s after Call and lasts ~4 s: the caller talks over it for seconds
-    caller_wav(wav, [(2.5, "Hi there, my name is Dana Whitfield, and I'm calling about a house in Oakland, "
+    # the caller starts talking once the page hears the greeting, and talks over it for seconds
+    caller_wav(wav, [(0.0, "Hi there, my name is Dana Whitfield, and I'm calling about a house in Oakland, "
                            "a three bedroom near the lake if you have one.")], tail=15)
-    with chromium(browser_tmp, wav) as browser:
+    with chromium(browser_tmp, None) as browser:
         page = browser.new_page(viewport={"width": 420, "height": 700})
+        cue_microphone(page, wav)
         page.goto(demo.url + "/")
         page.get_by_role("button", name="Call").click()
-        wait_for(page, "w.traces.some(t => t.turn === 0)", 40, "the greeting's trace (sent when the caller's turn opens)")
+        wait_for(page, "w.probe.events.some(e => e.kind === 'agent_start')", 40, "the greeting heard by the page")
+        play_cue(page)
+        wait_for(page, "w.traces.some(t => t.turn === 0)", 20, "the greeting's trace (sent when the caller's turn opens)")
         wait_for(page, "[...w.segments.values()].some(s => s.role === 'agent' && s.interrupted)", 15,
                  "the cut greeting marked in the transcript")
         greeting = next(t for t in widget_state(page)["traces"] if t["turn"] == 0)
