@@ -203,6 +203,12 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(settings, args.host, args.port, settings.frontend_dir)
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from worker.bench_runner import run_bench
+
+    return run_bench(args.name, args.args)
+
+
 def _worker(args: argparse.Namespace) -> int:
     from worker.room.agent_worker import run_worker
 
@@ -267,6 +273,14 @@ def build_parser() -> argparse.ArgumentParser:
     trc.add_argument("--html", metavar="FILE", help="write one standalone HTML page (recording embedded) instead")
     trc.add_argument("--runs", default="runs", help="where simulated calls were written (default runs)")
     trc.set_defaults(func=_trace)
+
+    from worker.bench_runner import BENCHES
+
+    bch = sub.add_parser("bench", help="run a benchmark under bench/ and print its figures",
+                         description="benchmarks: " + "; ".join(f"{k}: {v[1]}" for k, v in BENCHES.items()))
+    bch.add_argument("name", help=f"one of {', '.join(BENCHES)}")
+    bch.add_argument("args", nargs=argparse.REMAINDER, help="passed to the bench script")
+    bch.set_defaults(func=_bench)
 
     sch = sub.add_parser("schema", help="print a JSON Schema")
     sch.add_argument("what", choices=["trace", "scenario"])

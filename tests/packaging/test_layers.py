@@ -19,7 +19,7 @@ FLOORS: list[set[str]] = [
     {"worker.planner", "worker.phone"},
     {"worker.call"},                                                   # one call, assembled once
     {"worker.simulate", "worker.room", "worker.serve", "worker.replay", "worker.resume", "worker.audit"},
-    {"worker.cli", "worker"},                                          # entry points
+    {"worker.cli", "worker", "worker.bench_runner"},                   # entry points
 ]
 MAX_LINES = 420
 

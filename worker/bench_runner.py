@@ -1,0 +1,47 @@
+"""`mediabloom bench NAME [ARGS...]`: run one of the benchmarks under `bench/` by a short name.
+
+Benchmarks live in `bench/` (they print figures; tests only assert generous bounds), run from a
+checkout of the project. This table names them for the CLI, so that `uv run mediabloom bench
+turns` and `uv run python bench/turn_latency.py` are the same run. A bench script reads its own
+arguments from `sys.argv`; its exit status becomes the command's.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+
+from worker.settings import ConfigError
+
+BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
+
+# short name → (script under bench/, one line for --help)
+BENCHES: dict[str, tuple[str, str]] = {
+    "turns": ("turn_latency.py", "per-turn latency at the caller's ear over the shipped scenarios"),
+    "engines": ("engines_bench.py", "the offline engines alone: VAD, Whisper, Piper"),
+    "journal": ("journal_bench.py", "journal append/verify throughput"),
+    "browser": ("browser_latency.py", "latency heard by a real Chromium over the local WebRTC link"),
+    "sip": ("sip_answer_latency.py", "a phone call's answer latency through LiveKit SIP"),
+}
+
+
+def run_bench(name: str, argv: list[str]) -> int:
+    """Run `bench/<script>` as `__main__` with `argv`; returns its exit status.
+
+    Raises ConfigError for an unknown name or a script missing from this checkout.
+    """
+    if name not in BENCHES:
+        raise ConfigError(f"unknown bench {name!r}: choose one of {', '.join(sorted(BENCHES))}.")
+    script = BENCH_DIR / BENCHES[name][0]
+    if not script.is_file():
+        raise ConfigError(f"bench {name!r} needs {script}, which is not in this checkout (run from the project).")
+    saved = sys.argv
+    sys.argv = [str(script), *argv]
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = saved
+    return 0
