@@ -55,6 +55,13 @@ FULL_WINDOW_S = 30.0
 _MAX_DECODER_LENGTH = 448
 _LOOP_COMPRESSION_RATIO = 2.4
 
+#: Words a caller says around a dictated number; with `numeric=True` nothing else is written.
+NUMERIC_WORDS: tuple[str, ...] = (
+    "my", "number", "is", "it", "it's", "its", "the", "card", "policy", "phone", "you", "can", "reach",
+    "me", "at", "oh", "o", "double", "triple", "and", "then", "p", "l", "pol", "that's", "uh", "um",
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+)
+
 _WORD_RE = re.compile(r"[a-z0-9']+")
 
 _MODELS: dict[tuple[str, int], tuple[WhisperModel, threading.Lock]] = {}
@@ -129,6 +136,8 @@ class WhisperTranscriber:
             language="en",
         )
         self._prompt = self.model.get_prompt(self._tokenizer, [], without_timestamps=True)
+        self._prompts: dict[str, list[int]] = {}
+        self._numeric_suppress: list[int] | None = None
         self._suppress = list(get_suppressed_tokens(self._tokenizer, (-1,)) or [])
 
     def window_for(self, audio_s: float) -> float:
@@ -139,14 +148,56 @@ class WhisperTranscriber:
     def warmup(self) -> None:
         """Run one decode on silence so the first real call does not pay CTranslate2 setup."""
         with self._lock:
-            self._decode(np.zeros(SAMPLE_RATE, dtype=np.float32), self.window_for(1.0))
+            self._decode(np.zeros(SAMPLE_RATE, dtype=np.float32), self.window_for(1.0), self._prompt, self._suppress)
 
-    def transcribe(self, audio: np.ndarray, *, retry_loops: bool = True) -> Transcript:
+    def prompt_tokens(self, prompt: str | None) -> list[int]:
+        """The decoder prompt: Whisper's start tokens, preceded by `prompt` as "previous text".
+
+        An initial prompt ("My number is 415-555-0192.") biases the decoder towards the shape of
+        what the agent just asked for (digits, not "fine" or "for"); see `whisper_hints`.
+        """
+        if not prompt:
+            return self._prompt
+        if prompt not in self._prompts:
+            previous = self._tokenizer.encode(" " + prompt.strip())[-(_MAX_DECODER_LENGTH // 2 - 1):]
+            self._prompts[prompt] = self.model.get_prompt(self._tokenizer, previous, without_timestamps=True)
+        return self._prompts[prompt]
+
+    def numeric_suppress(self) -> list[int]:
+        """Every text token that is not digits, punctuation or a word of `NUMERIC_WORDS`.
+
+        Suppressing them lets the decoder write only what a caller dictating a number says
+        ("my number is", digits, "oh", "double"): it cannot turn "five" into "fine".
+        """
+        if self._numeric_suppress is None:
+            allowed: set[int] = set()
+            for word in NUMERIC_WORDS:
+                for spelled in (word, word.capitalize()):
+                    for form in (spelled, " " + spelled):
+                        allowed.update(self._tokenizer.encode(form))
+            eot = self._tokenizer.eot
+            keep = set(self._suppress)
+            out: list[int] = []
+            for token in range(eot):
+                text = self._tokenizer.decode([token]).strip()
+                if token in allowed or (text and all(ch.isdigit() or ch in ",.-?!'" for ch in text)):
+                    continue
+                out.append(token)
+            self._numeric_suppress = sorted(keep | set(out))
+        return self._numeric_suppress
+
+    def transcribe(
+        self, audio: np.ndarray, *, retry_loops: bool = True, prompt: str | None = None, numeric: bool = False
+    ) -> Transcript:
         """Transcribe; a looping decode is retried on 30 s, or dropped if not `retry_loops`.
 
         Interim transcriptions pass `retry_loops=False`: audio cut mid-word loops more
         often, and a 30 s retry (~1 s) would hold the model while the final waits.
+        `prompt` is an initial prompt (see `prompt_tokens`); `numeric` restricts the output to
+        what a caller dictating a number says (see `numeric_suppress`).
         """
+        tokens = self.prompt_tokens(prompt)
+        suppress = self.numeric_suppress() if numeric else self._suppress
         started = time.perf_counter()
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         audio_s = audio.size / SAMPLE_RATE
@@ -162,7 +213,7 @@ class WhisperTranscriber:
             for offset in range(0, audio.size, piece_len):
                 piece = audio[offset : offset + piece_len]
                 window = self.window_for(piece.size / SAMPLE_RATE)
-                text, logprob, piece_no_speech, looped = self._decode(piece, window)
+                text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, suppress)
                 if looped and not retry_loops:
                     continue
                 if looped and window < FULL_WINDOW_S:
@@ -173,7 +224,7 @@ class WhisperTranscriber:
                         text[:80],
                     )
                     window = FULL_WINDOW_S
-                    text, logprob, piece_no_speech, looped = self._decode(piece, window)
+                    text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, suppress)
                 no_speech = min(no_speech, piece_no_speech)
                 if piece_no_speech > self.no_speech_threshold and logprob < self.logprob_threshold:
                     continue  # Whisper's own "no speech here" rule
@@ -190,7 +241,9 @@ class WhisperTranscriber:
             retried=retried,
         )
 
-    def _decode(self, audio: np.ndarray, window_s: float) -> tuple[str, float, float, bool]:
+    def _decode(
+        self, audio: np.ndarray, window_s: float, prompt: list[int], suppress: list[int]
+    ) -> tuple[str, float, float, bool]:
         """Encode `audio` zero-padded to `window_s` and decode greedily, without timestamps."""
         features = self.model.feature_extractor(audio)[:, : audio.size // 160]
         features = pad_or_trim(features, int(round(window_s * 100)))
@@ -198,13 +251,13 @@ class WhisperTranscriber:
         max_new = min(int(12 * audio.size / SAMPLE_RATE) + 12, _MAX_DECODER_LENGTH // 2)
         result = self.model.model.generate(
             encoded,
-            [self._prompt],
+            [prompt],
             beam_size=1,
-            max_length=len(self._prompt) + max_new,
+            max_length=len(prompt) + max_new,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
-            suppress_tokens=self._suppress,
+            suppress_tokens=suppress,
         )[0]
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0

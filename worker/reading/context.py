@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from worker.reading.numbers import Chunk, group_runs, number_chunks
-from worker.reading.tokens import Tok, Words
+from worker.reading.tokens import Tok, Words, with_digit_homophones
+from worker.reading.vocabulary import DIGIT_SLOTS
 
 #: The questions that license a bare answer ("Dana Whitfield" after "your name?", "two thirty"
 #: after "what time?"): every name an extractor passes to ``Utterance.expects``. Any other
@@ -41,7 +42,10 @@ class Utterance:
 
     @classmethod
     def of(cls, words: Words, today: dt.date, expecting: str | None) -> Utterance:
-        """A fresh pass over a turn's words (nothing claimed yet)."""
+        """A fresh pass over a turn's words (nothing claimed yet); an answer to a digit question
+        reads misheard digit words as digits (`with_digit_homophones`)."""
+        if expecting in DIGIT_SLOTS:
+            words = with_digit_homophones(words)
         return cls(words.text, words.toks, today, expecting or None)
 
     def w(self, k: int) -> str:

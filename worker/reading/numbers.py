@@ -83,9 +83,12 @@ def _feed(b: _Builder, text: str, toks: Sequence[Tok], skip: Sequence[bool], k: 
     if t.kind == "num":
         if b.stage == "repeat":
             d = repeatable(t)
+            rest = ""
+            if d is None and t.digits.isdigit() and not (t.decimal or t.grouped):
+                d, rest = int(t.digits[0]), t.digits[1:]  # "double 614" (written for "double six one four")
             if d is None:
                 return False
-            b.digits = str(d) * b.repeat
+            b.digits = str(d) * b.repeat + rest
             b.cur = Decimal(b.digits)
             b.stage = "digits"
             b.words = False
@@ -119,7 +122,9 @@ def _feed(b: _Builder, text: str, toks: Sequence[Tok], skip: Sequence[bool], k: 
             return True
         return False
     if w in ("double", "triple"):
-        if b.stage == "empty" and b.total == 0 and b.cur == 0 and nxt is not None and repeatable(nxt) is not None:
+        if b.stage == "empty" and b.total == 0 and b.cur == 0 and nxt is not None and (
+            repeatable(nxt) is not None or (nxt.kind == "num" and nxt.digits.isdigit() and not (nxt.decimal or nxt.grouped))
+        ):
             b.repeat = 2 if w == "double" else 3
             b.stage = "repeat"
             b.ntok += 1

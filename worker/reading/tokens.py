@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from worker.reading.vocabulary import UNITS
+from worker.reading.vocabulary import DIGIT_HOMOPHONES, UNITS
 
 _TOKEN_RE = re.compile(
     r"(?P<email>[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,})"
@@ -145,3 +145,38 @@ def read_words(text: str) -> Words:
     """Normalise and tokenise; anything but a string reads as no words."""
     norm = normalise(text if isinstance(text, str) else "")
     return Words(norm, tuple(tokenise(norm)))
+
+
+def _numberish(t: Tok) -> bool:
+    return t.kind == "num" or (t.kind == "word" and t.text in UNITS) or t.text in ("double", "triple")
+
+
+def with_digit_homophones(words: Words) -> Words:
+    """Words with "fine", "for", "to", "owe", "w" ... read as digit words where they sit among
+    digits ("four one fine", "408 for 661", "w5" for "double five").
+
+    Only for an answer to a digit question (phone, card, policy number): there "fine" after
+    "four one" is a misheard "five"; anywhere else it means fine. The spans in the text do not
+    move, only the token's word, so every later rule reads the digit word.
+    """
+    toks = list(words.toks)
+    changed = False
+    for k, t in enumerate(toks):
+        new = DIGIT_HOMOPHONES.get(t.text) if t.kind == "word" else None
+        if new is None:
+            continue
+        prev = toks[k - 1] if k > 0 and _close(words.text, toks[k - 1], t) else None
+        nxt = toks[k + 1] if k + 1 < len(toks) and _close(words.text, t, toks[k + 1]) else None
+        if new == "double":
+            ok = nxt is not None and nxt.kind == "num"  # "w5": only straight before a digit
+        else:
+            ok = (prev is not None and _numberish(prev)) or (nxt is not None and _numberish(nxt))
+        if ok:
+            toks[k] = Tok(new, "word", t.start, t.end)
+            changed = True
+    return Words(words.text, tuple(toks)) if changed else words
+
+
+def _close(text: str, a: Tok, b: Tok) -> bool:
+    """No sentence break between two tokens (spaces, commas and dashes are fine)."""
+    return re.fullmatch(r"[\s,\-]*", text[a.end:b.start]) is not None

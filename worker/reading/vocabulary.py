@@ -12,6 +12,15 @@ UNITS: dict[str, int] = {
     "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
 }
 ZERO_WORDS = frozenset({"zero", "oh", "o"})
+#: What the recogniser writes for a digit word on voices it hears badly ("five" → "fine").
+#: Read as digits only when the agent asked for a number and the word sits among digits.
+DIGIT_HOMOPHONES: dict[str, str] = {
+    "fine": "five", "fife": "five", "for": "four", "fore": "four", "to": "two", "too": "two",
+    "won": "one", "ate": "eight", "free": "three", "tree": "three", "sex": "six", "nein": "nine",
+    "owe": "oh", "nought": "zero", "w": "double",
+}
+#: The questions whose answer is a string of digits (phone, card, policy number).
+DIGIT_SLOTS = frozenset({"phone", "card_number", "card", "policy_number", "policy"})
 TEENS: dict[str, int] = {
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
