@@ -1,8 +1,10 @@
 """Per-turn latency of simulated calls with the offline engines: end of speech → first agent audio.
 
 Runs the shipped scenarios through the real pipeline (Silero VAD, Whisper, planner, Piper) in
-real time and prints p50/p95 of the end-to-end figure with its breakdown. End of speech is
-taken from the caller's audio itself (not the VAD), as a listener would time it. The premature
+real time and prints p50/p95 of the turn at the caller's ear with its breakdown: from the
+caller's last audible sample to the first audible agent sample the caller heard (levels in
+`worker.transport.levels`), not the VAD or the first frame; the framework's own figure is
+printed beside it. The premature
 cut-off rate (caller lines the VAD split into more than one turn) is printed beside it, since
 a shorter silence threshold buys latency with cut-offs.
 
@@ -42,7 +44,7 @@ def main() -> None:
     args = p.parse_args()
     setup_logging("WARNING")
     settings = load_settings()
-    rows: dict[str, list[float]] = {k: [] for k in ("e2e", "stt", "eot", "plan", "tts")}
+    rows: dict[str, list[float]] = {k: [] for k in ("e2e", "framework", "stt", "eot", "plan", "tts")}
     lines = turns = failures = 0
     out = Path(tempfile.mkdtemp(prefix="mb-bench-"))
     for _ in range(args.runs):
@@ -56,9 +58,11 @@ def main() -> None:
                     continue
                 turns += 1
                 lat = t.latencies
-                if lat.eos_source == "audio" and lat.eos_to_first_audio is not None and not t.reply.interrupted:
+                at_ear = (lat.eos_source, lat.first_audio_source) == ("audio", "audio")
+                if at_ear and lat.eos_to_first_audio is not None and not t.reply.interrupted:
                     rows["e2e"].append(lat.eos_to_first_audio)
-                for key, value in (("stt", lat.eos_to_final_transcript), ("eot", lat.end_of_turn_delay),
+                for key, value in (("framework", lat.eos_to_first_frame_framework),
+                                   ("stt", lat.eos_to_final_transcript), ("eot", lat.end_of_turn_delay),
                                    ("plan", lat.planner_ttft), ("tts", lat.tts_first_audio)):
                     if value is not None:
                         rows[key].append(value)
@@ -67,7 +71,9 @@ def main() -> None:
     print(f"vad min silence {settings.vad_min_silence:.2f} s; premature cut-offs: {max(0, turns - lines)} "
           f"of {lines} lines ({100 * max(0, turns - lines) / max(1, lines):.0f}%)")
     print(f"{'figure (ms)':44} {'n':>3} {'p50':>7} {'p95':>7}")
-    names = {"e2e": "end of speech (audio) → first agent audio", "stt": "  VAD end of speech → final transcript",
+    names = {"e2e": "turn at the ear (last → first audible sample)",
+             "framework": "  VAD end of speech → first frame (framework)",
+             "stt": "  VAD end of speech → final transcript",
              "eot": "  VAD end of speech → turn committed", "plan": "  planner first token",
              "tts": "  synthesis first audio"}
     for key, label in names.items():

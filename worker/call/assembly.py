@@ -72,8 +72,9 @@ class CallAssembly:
     """Opens, starts and closes one call; see the module docstring for what and in which order.
 
     `trace_t0` is the wall time the trace counts from (a transport with its own call clock
-    aligns the two); `true_eos` tells the trace when the caller's audio really ended, for
-    transports that know it (the simulated caller does). The opened parts are attributes:
+    aligns the two); `true_eos` tells the trace when the caller's audio really ended (its last
+    audible sample) and `heard_first_audio` when the caller first heard the agent's reply (its
+    first audible sample), for transports that know them (the simulated caller does). The opened parts are attributes:
     `engines`, `sandbox`, `journal`, `executor`, `session`, `conversation`.
     """
 
@@ -87,7 +88,8 @@ class CallAssembly:
     def __init__(self, settings: Settings, *, flow: str, today: date, data_dir: Path, call_id: str | None = None,
                  trace_path: Path | None = None, sinks: Sequence[TraceSink] = (), engines: Engines | None = None,
                  trace_t0: float | None = None,
-                 true_eos: Callable[[CallerPart], float | None] | None = None) -> None:
+                 true_eos: Callable[[CallerPart], float | None] | None = None,
+                 heard_first_audio: Callable[[float], float | None] | None = None) -> None:
         self.settings = settings
         self.flow = flow
         self.today = today
@@ -98,6 +100,7 @@ class CallAssembly:
         self._engines = engines
         self._trace_t0 = trace_t0
         self._true_eos = true_eos
+        self._heard_first_audio = heard_first_audio
         self.log = logger.bind(call_id=self.call_id, turn="-")
         self._stack = AsyncExitStack()
         self._opened = False
@@ -142,6 +145,7 @@ class CallAssembly:
         trace = TraceCollector(self.call_id, engine=self.engines.names["llm"], model=self.engines.planner_model,
                                state=machine.snapshot(), started_wall=self._trace_t0)
         trace.true_eos = self._true_eos
+        trace.heard_first_audio = self._heard_first_audio
         trace.sinks += [trace_file.publish, *(sink.publish for sink in self.sinks)]
         options = CallOptions(flow=self.flow, today=self.today, sandbox=self.sandbox_path,
                               silence_reprompt_after=settings.silence_reprompt_after,

@@ -13,6 +13,12 @@ Why it looks like this:
   the simulator and the tests rely on.
 - Per-chunk peak normalisation (Piper's default) would make a short clause louder than a
   long one, so it is off and a fixed gain is applied instead: clauses keep an even level.
+- Piper starts a clause with 35-60 ms of near-silence and ends it with a few hundred ms more.
+  Each clause is trimmed (`trim_clause`): the lead goes, so the caller hears speech as soon as
+  audio starts, and the tail is cut to `CLAUSE_PAUSE_S` (200 ms), a natural pause between
+  clauses. "Quiet" is the runtime's one level test (`worker.transport.levels`: RMS under
+  -46 dBFS in 10 ms blocks), restated here because the engines sit on a floor below the
+  transport; a test keeps the two in step.
 - `synthesize_pcm()` is a plain helper without LiveKit, used by the simulator to voice the
   scripted caller.
 """
@@ -33,10 +39,18 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from loguru import logger
 from piper import PiperVoice, SynthesisConfig
 
-__all__ = ["PiperTTS", "load_voice", "split_clauses", "synthesize_pcm", "iter_clause_pcm"]
+__all__ = ["PiperTTS", "load_voice", "split_clauses", "synthesize_pcm", "iter_clause_pcm", "trim_clause"]
 
 DEFAULT_VOLUME = 1.5
 DEFAULT_MIN_CLAUSE_WORDS = 3
+
+CLAUSE_PAUSE_S = 0.200
+"""Silence kept after a clause's last audible sample: the pause before the next clause."""
+LEAD_KEEP_S = 0.005
+"""Kept before the first audible sample (faded in), so the onset's attack is not clipped."""
+QUIET_BLOCK_S = 0.010
+QUIET_RMS = 0.005
+"""Same figures as `worker.transport.levels.BLOCK_S` / `AUDIBLE_RMS` (see the module docstring)."""
 
 _VOICES: dict[tuple[str, str], PiperVoice] = {}
 _VOICES_LOCK = threading.Lock()
@@ -134,12 +148,35 @@ def _synthesis_config(volume: float, length_scale: float | None) -> SynthesisCon
     )
 
 
+def trim_clause(pcm: np.ndarray, sample_rate: int, *, pause: float = CLAUSE_PAUSE_S) -> np.ndarray:
+    """Drop a clause's quiet lead and cut its quiet tail to ``pause`` seconds.
+
+    A clause with nothing audible is returned as it is (a pause the text asked for).
+    """
+    step = max(int(sample_rate * QUIET_BLOCK_S), 1)
+    n = len(pcm) // step
+    if n == 0:
+        return pcm
+    x = pcm[: n * step].astype(np.float64).reshape(n, step) / 32768.0
+    loud = np.flatnonzero(np.sqrt(np.mean(x**2, axis=1)) > QUIET_RMS)
+    if not len(loud):
+        return pcm
+    keep = int(sample_rate * LEAD_KEEP_S)
+    start = max(int(loud[0]) * step - keep, 0)
+    end = min((int(loud[-1]) + 1) * step + int(sample_rate * pause), len(pcm))
+    out = pcm[start:end].copy()
+    fade = min(keep, len(out))
+    if start > 0 and fade:
+        out[:fade] = (out[:fade] * np.linspace(0.0, 1.0, fade, endpoint=False)).astype(np.int16)
+    return out
+
+
 def _render(voice: PiperVoice, text: str, syn_config: SynthesisConfig) -> np.ndarray:
-    """Synthesize one clause to int16 mono samples (empty array if nothing to say)."""
+    """Synthesize one clause to int16 mono samples, edges trimmed (empty array if nothing to say)."""
     chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, syn_config)]
     if not chunks:
         return np.zeros(0, dtype=np.int16)
-    return np.concatenate(chunks)
+    return trim_clause(np.concatenate(chunks), voice.config.sample_rate)
 
 
 def iter_clause_pcm(

@@ -28,8 +28,10 @@ def print_report(result: "CallResult", console: Console | None = None) -> None:
         )
         tools += "".join(f"\n⊘ {r.tool}: {r.reason}" for r in t.planner.rejections)
         lat = t.latencies
-        latency = (f"stt {_ms(lat.eos_to_final_transcript)}\nplan {_ms(lat.planner_ttft)}\n"
-                   f"tts {_ms(lat.tts_first_audio)}\ne2e {_ms(lat.eos_to_first_audio)}")
+        ear = "at the ear" if (lat.eos_source, lat.first_audio_source) == ("audio", "audio") else "not at the ear"
+        latency = (f"turn {_ms(lat.eos_to_first_audio)} ({ear})\n"
+                   f"stt {_ms(lat.eos_to_final_transcript)}\nplan {_ms(lat.planner_ttft)}\n"
+                   f"tts {_ms(lat.tts_first_audio)}\nframework {_ms(lat.eos_to_first_frame_framework)}")
         agent = t.reply.spoken_text + (" [interrupted]" if t.reply.interrupted else "")
         state = t.state.before.state if t.state.before.state == t.state.after.state else f"{t.state.before.state} → {t.state.after.state}"
         table.add_row(str(t.turn), t.caller.final_transcript if t.caller else "(greeting)", agent, tools, state, latency)

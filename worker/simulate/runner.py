@@ -90,8 +90,11 @@ class SimulatedCall:
         vad_end = caller.speech_ended_at
         if vad_end is None:
             return None
-        ends = [u.end for u in self.utterances if vad_end - 3.0 <= u.end <= vad_end + 0.6]
-        return round(max(ends), 4) if ends else None
+        heard = [u for u in self.utterances if vad_end - 3.0 <= u.end <= vad_end + 0.6]
+        if not heard:
+            return None
+        last = max(heard, key=lambda u: u.end)  # at the ear: its last audible sample, not the buffer's end
+        return round(last.audible_end if last.audible_end is not None else last.end, 4)
 
     async def _voice(self, line: CallerLine) -> tuple[np.ndarray, int]:
         if line.wav is not None:
@@ -152,7 +155,8 @@ class SimulatedCall:
         async with CallAssembly(self.settings, flow=self.scenario.flow, today=self.today, data_dir=self.dir,
                                 call_id=self.call_id, trace_path=trace_path,
                                 trace_t0=self.clock.t0 + (time.time() - time.monotonic()),
-                                true_eos=self._true_eos) as call:
+                                true_eos=self._true_eos,
+                                heard_first_audio=self.speaker.first_audible_after) as call:
             conv = call.conversation
             await call.start(audio_in=self.mic, audio_out=self.speaker)
             try:

@@ -66,6 +66,9 @@ class TraceCollector:
         self._current = self._new_turn(0, state, None)
         self.true_eos: Callable[[CallerPart], float | None] | None = None
         """Simulated calls know when the caller's audio really ended (call time, seconds)."""
+        self.heard_first_audio: Callable[[float], float | None] | None = None
+        """Transports that hear the agent's audio as the caller does map the first frame played
+        (call time) to the first audible sample the caller received (`first_audible_after`)."""
 
     # ------------------------------------------------------------ turn boundaries
     def _rel(self, wall: float | None) -> float | None:
@@ -122,6 +125,8 @@ class TraceCollector:
         cur.ended_at = self._rel(time.time())
         if self.true_eos and cur.caller is not None:
             cur.caller.true_speech_ended_at = self.true_eos(cur.caller)
+        if self.heard_first_audio and cur.reply.first_audio_at is not None:
+            cur.reply.first_audible_at = self.heard_first_audio(cur.reply.first_audio_at)
         self._fill_latency(cur)
         if cur.turn in self._secret_turns:
             self._note_secret_speech(cur)
@@ -154,6 +159,7 @@ class TraceCollector:
             cur.planner.ttft = m.get("llm_node_ttft")
             cur.latencies.planner_ttft = m.get("llm_node_ttft")
             cur.latencies.tts_first_audio = m.get("tts_node_ttfb")
+            cur.latencies.e2e_latency_framework = m.get("e2e_latency")
             r.first_audio_at = self._rel(m.get("started_speaking_at"))
 
     def on_planned_text(self, text: str) -> None:
@@ -196,14 +202,22 @@ class TraceCollector:
 
     # ------------------------------------------------------------ latency
     def _fill_latency(self, cur: TurnTrace) -> None:
+        """THE turn latency at the ear when both ends were heard; the framework's beside it."""
         lat = cur.latencies
-        first_audio = cur.reply.first_audio_at
+        frame = cur.reply.first_audio_at
+        first_audio = cur.reply.first_audible_at
+        lat.first_audio_source = "audio" if first_audio is not None else "frame" if frame is not None else "none"
+        if first_audio is None:
+            first_audio = frame
         if cur.caller is None:
             return
+        vad_eos = cur.caller.speech_ended_at
+        if vad_eos is not None and frame is not None:
+            lat.eos_to_first_frame_framework = round(frame - vad_eos, 4)
         eos = cur.caller.true_speech_ended_at
         lat.eos_source = "audio" if eos is not None else "vad"
         if eos is None:
-            eos = cur.caller.speech_ended_at
+            eos = vad_eos
         if eos is None:
             lat.eos_source = "none"
         if eos is not None and first_audio is not None:

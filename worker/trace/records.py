@@ -28,7 +28,8 @@ class CallerPart(BaseModel):
     confidence: float | None = None
     speech_started_at: float | None = Field(None, description="seconds since call start (VAD)")
     speech_ended_at: float | None = Field(None, description="seconds since call start (VAD)")
-    true_speech_ended_at: float | None = Field(None, description="from the audio itself, when known")
+    true_speech_ended_at: float | None = Field(
+        None, description="the last audible sample of the caller's audio (worker.transport.levels), when known")
     keyed: bool = Field(False, description="entered on the phone keypad (DTMF), not spoken")
 
 
@@ -83,7 +84,9 @@ class ReplyPart(BaseModel):
     spoken_text: str = ""
     interrupted: bool = False
     segments: int = 0
-    first_audio_at: float | None = Field(None, description="seconds since call start")
+    first_audio_at: float | None = Field(None, description="seconds since call start: first frame played (framework)")
+    first_audible_at: float | None = Field(
+        None, description="seconds since call start: first audible agent sample the caller received, when known")
 
 
 class StateSummary(BaseModel):
@@ -103,14 +106,23 @@ class StatePart(BaseModel):
 
 
 class Latencies(BaseModel):
-    """Seconds. `end_of_speech` is the audio's own end when known, else the VAD's."""
+    """Seconds. `eos_to_first_audio` is THE turn latency, at the caller's ear when the transport
+    can hear it: the caller's last audible sample → the first audible agent sample the caller
+    received (`eos_source` / `first_audio_source` say "audio" then). Otherwise it falls back to
+    the VAD's end of speech and the first frame played. The framework's own figures stay beside
+    it under names that say so (`*_framework`); they time buffer edges and the VAD, and read
+    150-370 ms better than a listener hears."""
 
-    eos_to_final_transcript: float | None = None
-    end_of_turn_delay: float | None = None
+    eos_to_final_transcript: float | None = Field(None, description="VAD end of speech → final transcript (framework)")
+    end_of_turn_delay: float | None = Field(None, description="VAD end of speech → turn committed (framework)")
     planner_ttft: float | None = None
     tts_first_audio: float | None = None
-    eos_to_first_audio: float | None = None
+    eos_to_first_audio: float | None = Field(None, description="the turn at the caller's ear (see the class doc)")
     eos_source: Literal["audio", "vad", "none"] = "none"
+    first_audio_source: Literal["audio", "frame", "none"] = "none"
+    eos_to_first_frame_framework: float | None = Field(
+        None, description="VAD end of speech → first agent frame played, as the framework times it")
+    e2e_latency_framework: float | None = Field(None, description="livekit-agents' own `e2e_latency` metric")
 
 
 class TurnTrace(BaseModel):

@@ -25,6 +25,7 @@ from loguru import logger
 
 from .agent_speech import AgentSpeech, AudioEventReason
 from .clock import CallClock
+from .levels import first_audible
 from .pcm import frame_to_mono
 from .recording import AGENT, CallRecorder
 
@@ -52,6 +53,7 @@ class _Segment:
     flushed: bool = False
     finished: bool = False
     started_mono: float | None = None
+    audible_mono: float | None = None  # the first audible sample the caller heard
 
 
 @dataclass
@@ -115,6 +117,8 @@ class CapturingAgentOutput(io.AudioOutput):
         self.clock = clock or (recorder.clock if recorder is not None else CallClock())
         self.speech = AgentSpeech(self.clock)
         self.segments: list[PlayedSegment] = []
+        self.audible_onsets: list[float] = []
+        """Call time of each segment's first audible sample, as heard (see :meth:`first_audible_after`)."""
 
         self._queue: deque[_Segment] = deque()  # unfinished segments in capture order
         self._capturing: _Segment | None = None
@@ -300,6 +304,7 @@ class CapturingAgentOutput(io.AudioOutput):
         self._inflight = None
         if self.recorder is not None:
             self.recorder.add(AGENT, f.samples, f.rate, f.start)
+        self._note_heard(f.seg, f.samples, f.rate, f.start)
         f.seg.played += len(f.samples) / f.rate
         self._next_start = self._last_end = f.end
 
@@ -311,11 +316,30 @@ class CapturingAgentOutput(io.AudioOutput):
         n = min(max(int(round((now - f.start) * f.rate)), 0), len(f.samples))
         if n and self.recorder is not None:
             self.recorder.add(AGENT, f.samples[:n], f.rate, f.start)
+        self._note_heard(f.seg, f.samples[:n], f.rate, f.start)
         f.seg.played += n / f.rate
         self._last_end = f.start + n / f.rate
         if keep_remainder and n < len(f.samples):
             f.seg.chunks.appendleft((f.samples[n:], f.rate))
         self._close_run()
+
+    def _note_heard(self, seg: _Segment, samples: np.ndarray, rate: int, start: float) -> None:
+        """Keep the segment's first audible sample once the caller has really heard it."""
+        if seg.audible_mono is not None:
+            return
+        offset = first_audible(samples, rate)
+        if offset is not None:
+            seg.audible_mono = start + offset
+            self.audible_onsets.append(round(self.clock.to_call_time(seg.audible_mono), 4))
+
+    def first_audible_after(self, t: float) -> float | None:
+        """Call time of the first audible agent sample in a segment that began at or after ``t``.
+
+        This is "first agent audio at the caller's ear": a segment's first frame may be quiet
+        (Piper clauses can start with tens of ms of near-silence), so it is timed on the samples.
+        """
+        later = [a for a in self.audible_onsets if a >= t - 0.001]
+        return min(later) if later else None
 
     def _close_run(self) -> None:
         """Report the stretch that just stopped playing (``on_playback_progressed``).

@@ -26,6 +26,7 @@ from livekit.agents.voice import io
 from loguru import logger
 
 from .clock import CallClock
+from .levels import first_audible, last_audible
 from .pcm import resample_mono, to_int16_mono
 from .recording import CALLER, CallRecorder
 
@@ -37,13 +38,17 @@ class CallerUtterance:
     """When a caller utterance actually entered the agent's microphone (call time, s).
 
     ``completed`` is False when the utterance was cut short (``say()`` cancelled or the
-    input closed); ``end`` is then where it stopped.
+    input closed); ``end`` is then where it stopped. ``start``/``end`` are the buffer's
+    edges; ``audible_start``/``audible_end`` are the first and last audible samples in it
+    (:mod:`worker.transport.levels`), what a listener would time (None: nothing audible).
     """
 
     start: float
     end: float
     duration: float
     completed: bool = True
+    audible_start: float | None = None
+    audible_end: float | None = None
 
 
 @dataclass
@@ -250,11 +255,16 @@ class SimulatedCallerInput(io.AudioInput):
         if item.future.done():
             return
         start_mono = item.start_mono if item.start_mono is not None else end_mono
+        start = self.clock.to_call_time(start_mono)
+        played = item.samples[: item.pos]
+        first, last = first_audible(played, self.sample_rate), last_audible(played, self.sample_rate)
         result = CallerUtterance(
-            start=self.clock.to_call_time(start_mono),
+            start=start,
             end=self.clock.to_call_time(end_mono),
             duration=item.pos / self.sample_rate,
             completed=completed,
+            audible_start=None if first is None else round(start + first, 4),
+            audible_end=None if last is None else round(start + last, 4),
         )
         item.future.set_result(result)
         logger.debug(

@@ -19,13 +19,20 @@ The figures and where they come from:
   tails of words, and far above the dither soxr leaves on resampled silence (±1 LSB,
   about -90 dBFS). The room tests' caller judges "the agent is quiet" from room audio
   with 150/32768 (-46.8 dBFS), the same level.
+
+Latency "at the caller's ear" is timed on these same blocks: the end of the caller's speech
+is the end of the last audible block of the caller's audio (:func:`last_audible`), and the
+agent's first audio is the start of the first audible block the caller receives
+(:func:`first_audible`). Buffer edges would read 150-370 ms better than a listener hears:
+synthesized caller lines end in 90-330 ms of near-silence and Piper clauses start with
+35-60 ms of quiet.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["AUDIBLE_RMS", "BLOCK_S", "audible_spans", "rms", "rms_blocks"]
+__all__ = ["AUDIBLE_RMS", "BLOCK_S", "audible_spans", "first_audible", "last_audible", "rms", "rms_blocks"]
 
 BLOCK_S = 0.010
 """Length of one level block, in seconds (see the module docstring for why)."""
@@ -71,3 +78,35 @@ def audible_spans(
         else:
             spans.append((s, e))
     return spans
+
+
+def first_audible(samples: np.ndarray, sample_rate: int, *, threshold: float = AUDIBLE_RMS) -> float | None:
+    """Seconds from the first sample to the start of the first audible block (None: all quiet).
+
+    A trailing part shorter than one block is judged on its own, so a short chunk of audio
+    (a 10-20 ms frame) still counts.
+    """
+    if len(samples) == 0:
+        return None
+    step = max(int(sample_rate * BLOCK_S), 1)
+    loud = np.flatnonzero(rms_blocks(samples, sample_rate) > threshold)
+    if len(loud):
+        return float(loud[0] * step / sample_rate)
+    n = len(samples) // step * step
+    if n < len(samples) and rms(samples[n:]) > threshold:
+        return n / sample_rate
+    return None
+
+
+def last_audible(samples: np.ndarray, sample_rate: int, *, threshold: float = AUDIBLE_RMS) -> float | None:
+    """Seconds from the first sample to the end of the last audible block (None: all quiet)."""
+    if len(samples) == 0:
+        return None
+    step = max(int(sample_rate * BLOCK_S), 1)
+    n = len(samples) // step * step
+    if n < len(samples) and rms(samples[n:]) > threshold:
+        return len(samples) / sample_rate
+    loud = np.flatnonzero(rms_blocks(samples, sample_rate) > threshold)
+    if len(loud):
+        return float((loud[-1] + 1) * step / sample_rate)
+    return None
