@@ -38,3 +38,25 @@ def test_a_cloud_llm_still_gets_the_embeddings_warmed(monkeypatch: pytest.Monkey
     assert isinstance(engines.llm, openai.LLM)
     assert intents._prototypes.cache_info().currsize == 1, "MiniLM was not warmed up with a cloud LLM"
     assert build_engines(settings) is engines, "one engine set per process and configuration"
+
+
+def test_offline_engines_warm_up_when_built_and_not_again_at_each_session_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The LiveKit worker builds the set in its process prewarm; livekit-agents then calls each
+    engine's `prewarm()` on the job's event loop at every session start, which must not run a
+    second Whisper decode or Piper synthesis there (it delayed the greeting by 0.3-0.7 s)."""
+    from worker.engines.piper_tts import PiperTTS
+    from worker.engines.whisper_decode import WhisperTranscriber
+
+    monkeypatch.setattr(engine_catalog, "_CACHE", {})
+    ran: list[str] = []
+    decode, render = WhisperTranscriber._decode, PiperTTS.render_clause
+    monkeypatch.setattr(WhisperTranscriber, "_decode", lambda self, *a: ran.append("whisper") or decode(self, *a))
+    monkeypatch.setattr(PiperTTS, "render_clause", lambda self, text: ran.append(f"piper:{text}") or render(self, text))
+
+    engines = build_engines(Settings(_env_file=None, stt="offline", llm="offline", tts="offline"))  # type: ignore[call-arg]
+    assert sorted(ran) == ["piper:Hello.", "whisper"], ran
+
+    for _ in range(2):  # two sessions of the process (livekit-agents' AgentActivity start)
+        engines.stt.prewarm()
+        engines.tts.prewarm()
+    assert sorted(ran) == ["piper:Hello.", "whisper"], "a session start ran warm-up inference again"

@@ -37,14 +37,35 @@ async def _join(server: LiveKitServer, room: str, agent: str = "mediabloom") -> 
     return caller
 
 
+ASKS_AGAIN = 2
+"""How many times a caller answers the same question again before giving up on it."""
+
+
+async def _answer(caller: RoomCaller, line: str, e2e: list[float]) -> bool:
+    """Say `line` and wait for the agent's reply; True if the agent moved on, False if it asked
+    the question it had just asked again (it did not get the answer)."""
+    asked = caller.questions_since(caller.joined_at)[-1:]
+    pcm, rate = synthesize_pcm(line)
+    end = await caller.say(pcm, rate)
+    await caller.wait_agent_quiet(1.0, 60, end)
+    first = caller.first_agent_audio_after(end)
+    assert first is not None
+    e2e.append(first - end)
+    assert any(at > end for at, _ in caller.agent_lines), f"the agent's words never reached the caller: {caller.agent_lines}"
+    return not asked or asked[0] not in caller.questions_since(end)
+
+
 async def _speak(caller: RoomCaller, lines: list[str], e2e: list[float]) -> None:
+    """Answer the agent line by line as a person would: when the agent asks the same question
+    again (it misheard; Whisper on audio that crossed a loaded machine's WebRTC path does at
+    times), say the answer again instead of going on with the next one."""
     for line in lines:
-        pcm, rate = synthesize_pcm(line)
-        end = await caller.say(pcm, rate)
-        await caller.wait_agent_quiet(1.0, 60, end)
-        first = caller.first_agent_audio_after(end)
-        assert first is not None
-        e2e.append(first - end)
+        for _ in range(ASKS_AGAIN + 1):
+            if await _answer(caller, line, e2e):
+                break
+            print(f"\n{caller.room.name}: the agent asked again; saying {line!r} again")
+        else:
+            raise AssertionError(f"the agent never took {line!r}: {caller.agent_lines[-3:]}")
 
 
 async def _tour(server: LiveKitServer, room: str, e2e: list[float], delay: float = 0.0,
@@ -77,6 +98,15 @@ def _took(worker: Worker, room: str) -> bool:
     process flushes them."""
     log = worker.log.read_text(errors="replace")
     return f'"room": "{room}"' in log or f"joined room {room} " in log
+
+
+def _conversation(worker: Worker) -> str:
+    """The call as the worker's log tells it (caller and agent lines, tools, states, faults):
+    what a failure message needs to show where a call went off its script."""
+    marks = ("caller:", "agent:", "agent (interrupted)", "tool ", "state ", "fault", "exit code", "silence")
+    lines = [line for line in worker.log.read_text(errors="replace").splitlines()
+             if any(m in line for m in marks) and not line.startswith("{")]
+    return "\n".join(line[:220] for line in lines[-40:])
 
 
 def _placed(workers: list[Worker], rooms: list[str], timeout: float = 30.0) -> list[list[str]]:
@@ -114,7 +144,7 @@ def test_calls_through_both_nodes_spread_over_both_workers(cluster: Cluster, wor
     print(f"\ncluster load: 2 calls through 2 nodes in {time.monotonic() - started:.0f} s; calls per worker "
           f"{per_worker}; end of speech→first agent audio p50 {np.percentile(e2e, 50):.2f} s "
           f"p95 {np.percentile(e2e, 95):.2f} s over {len(e2e)} turns; failures 0")
-    assert [_booked(c) for c in callers] == [1, 1]
+    assert [_booked(c) for c in callers] == [1, 1], "\n".join(map(_conversation, workers))
     assert _bookings(cluster) == before + 2
     assert per_worker == [1, 1], per_worker
 
@@ -162,11 +192,19 @@ def test_dead_workers_tool_call_is_finished_once_by_a_live_worker(cluster: Clust
     async def run() -> None:
         caller = await _join(cluster.nodes[0], "kill-1", agent="mediabloom-doomed")
         await caller.wait_agent_quiet(0.8, 90, caller.joined_at)
-        try:
-            await _speak(caller, [*TOUR[:3], "The one on Lakeshore Avenue, tomorrow please.", TOUR[4]], [])
-        except (TimeoutError, AssertionError):
-            pass  # the job died while booking: the agent never answers the last line
-        await asyncio.sleep(1.0)
+        await _speak(caller, [*TOUR[:3], "The one on Lakeshore Avenue, tomorrow please."], [])
+        pcm, rate = synthesize_pcm(TOUR[4])  # the job dies while booking: the agent never answers it
+        for _ in range(ASKS_AGAIN + 1):
+            asked = caller.questions_since(caller.joined_at)[-1:]
+            end = await caller.say(pcm, rate)
+            deadline = time.monotonic() + 60
+            while not caller.agent_gone() and not caller.agent_done_after(end, 1.0):
+                assert time.monotonic() < deadline, "the doomed job neither answered nor left the room"
+                await asyncio.sleep(0.1)
+            if caller.agent_gone():  # (it may have begun "Booking that now." first)
+                break
+            # it answered and listens again: it misheard the time, or it never booked
+            assert asked and asked[0] in caller.questions_since(end), _conversation(doomed)
         await caller.leave()
 
     try:
@@ -175,7 +213,7 @@ def test_dead_workers_tool_call_is_finished_once_by_a_live_worker(cluster: Clust
     finally:
         doomed.proc.send_signal(signal.SIGKILL)  # the whole worker is gone now
         doomed.proc.wait(timeout=10)
-    assert _bookings(cluster) == before + 1  # confirmed before the kill
+    assert _bookings(cluster) == before + 1, _conversation(doomed)  # confirmed before the kill
     deadline = time.monotonic() + 30
     while live.log.read_text(errors="replace").count("(takeover sweep)") == swept_before:
         assert time.monotonic() < deadline, live.log.read_text(errors="replace")[-2000:]

@@ -1,5 +1,6 @@
 """A caller participant for room tests: joins with a token, speaks PCM in real time, hears the
-agent (energy over time, frames kept for recognition) and collects trace messages."""
+agent (energy over time, frames kept for recognition), reads the agent's words as any LiveKit
+frontend does (`lk.transcription`) and collects trace messages."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import numpy as np
 from livekit import rtc
 
 TRACE_TOPIC = "mediabloom.trace"
+TRANSCRIPTION_TOPIC = "lk.transcription"
+TRANSCRIBED_TRACK = "lk.transcribed_track_id"
 
 
 @dataclass
@@ -22,6 +25,8 @@ class RoomCaller:
     traces: list[dict] = field(default_factory=list)
     agent_audio: list[tuple[float, np.ndarray]] = field(default_factory=list)
     agent_identity: str | None = None
+    agent_lines: list[tuple[float, str]] = field(default_factory=list)
+    """What the agent said, one finished segment each, with when its text arrived."""
     junk_sent: int = 0
     joined_at: float = 0.0
     _source: rtc.AudioSource | None = None
@@ -31,6 +36,7 @@ class RoomCaller:
         self.room.on("data_received", self._on_data)
         self.room.on("track_subscribed", self._on_track)
         self.room.register_text_stream_handler(TRACE_TOPIC, self._on_text_stream)
+        self.room.register_text_stream_handler(TRANSCRIPTION_TOPIC, self._on_transcription)
         await asyncio.wait_for(self.room.connect(self.url, self.token), timeout)
         self.joined_at = time.monotonic()
         self._source = rtc.AudioSource(48000, 1)
@@ -47,6 +53,33 @@ class RoomCaller:
         async def read() -> None:
             self.traces.append(json.loads(await reader.read_all()))
         self._tasks.append(asyncio.get_event_loop().create_task(read()))
+
+    def _on_transcription(self, reader: rtc.TextStreamReader, participant: str) -> None:
+        """Keep the agent's own segments (the caller's words come back on the same topic,
+        tagged with the caller's microphone track)."""
+        own = {pub.sid for pub in self.room.local_participant.track_publications.values()}
+        if reader.info.attributes.get(TRANSCRIBED_TRACK) in own:
+            return
+
+        async def read() -> None:
+            text = (await reader.read_all()).strip()
+            if text:
+                self.agent_lines.append((time.monotonic(), text))
+        self._tasks.append(asyncio.get_event_loop().create_task(read()))
+
+    def questions_since(self, t: float) -> list[str]:
+        """The questions the agent asked in the lines whose text arrived after `t` (each the
+        last sentence of a segment that ends in "?")."""
+        asked = []
+        for at, text in self.agent_lines:
+            sentences = [s.strip() for s in text.replace("?", "?\n").splitlines()]
+            asked += [s.rsplit(". ", 1)[-1] for s in sentences if at > t and s.endswith("?")]
+        return asked
+
+    def agent_gone(self) -> bool:
+        """The agent that answered has left the room (its job ended or died)."""
+        return self.agent_identity is not None and all(
+            p.identity != self.agent_identity for p in self.room.remote_participants.values())
 
     def _on_track(self, track: rtc.Track, pub: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant) -> None:
         if track.kind == rtc.TrackKind.KIND_AUDIO:
@@ -106,15 +139,20 @@ class RoomCaller:
                 return p.attributes.get("lk.agent.state")
         return None
 
+    def agent_done_after(self, after: float, quiet: float) -> bool:
+        """The agent spoke after `after`, is listening again (its published state), and its
+        audio has been silent for `quiet` seconds."""
+        if self.first_agent_audio_after(after) is None or self.agent_state() != "listening":
+            return False
+        now = time.monotonic()
+        return self.agent_rms(now - quiet, now) < 150
+
     async def wait_agent_quiet(self, quiet: float, timeout: float, after: float) -> None:
-        """Wait until the agent spoke after `after`, is listening again (its published state),
-        and its audio has been silent for `quiet` seconds."""
+        """Wait until `agent_done_after(after, quiet)`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.first_agent_audio_after(after) is not None and self.agent_state() == "listening":
-                now = time.monotonic()
-                if self.agent_rms(now - quiet, now) < 150:
-                    return
+            if self.agent_done_after(after, quiet):
+                return
             await asyncio.sleep(0.05)
         raise TimeoutError("the agent did not answer")
 

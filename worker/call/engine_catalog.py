@@ -1,6 +1,10 @@
 """Builds the configured engine set once per process: cloud plugins or the offline set.
 
 Engines are heavy (models in memory, HTTP pools), so every call of a process shares them.
+The offline engines also run their warm-up inference here (the LiveKit worker builds the set
+in its process prewarm): livekit-agents calls `prewarm()` again at every session start, on the
+job's event loop, where a first Whisper decode blocked it for 0.3-0.7 s before the greeting;
+the engines make that second call free.
 Cloud engines come only from the official LiveKit plugins; offline engines sit behind the same
 livekit-agents base classes, so the session code never knows which set it runs.
 
@@ -61,6 +65,7 @@ def build_engines(settings: Settings) -> Engines:
 
         the_stt = WhisperSTT(vad=the_vad, interim_interval=settings.stt_interim_interval,
                              cpu_threads=settings.whisper_threads)
+        the_stt.prewarm()  # here, in the process prewarm: not on the first call's event loop
 
     if names["llm"] == "openai":
         from livekit.plugins import openai
@@ -81,6 +86,7 @@ def build_engines(settings: Settings) -> Engines:
         from worker.engines.piper_tts import PiperTTS
 
         the_tts = PiperTTS()
+        the_tts.prewarm()
 
     from worker.reading.intents import warm_up
 

@@ -249,6 +249,7 @@ class PiperTTS(tts.TTS):
         self._syn_config = _synthesis_config(volume, length_scale)
         self._min_clause_words = min_clause_words
         self._adapter: tts.StreamAdapter | None = None
+        self._warmed = False
 
     @property
     def model(self) -> str:
@@ -287,7 +288,11 @@ class PiperTTS(tts.TTS):
         return self._adapter.stream(conn_options=conn_options)
 
     def prewarm(self) -> None:
-        self.render_clause("Hello.")
+        """One synthesis so the first reply does not pay ONNX Runtime's setup; once per
+        instance (the worker's process prewarm runs it; the session's call is then free)."""
+        if not self._warmed:
+            self.render_clause("Hello.")
+            self._warmed = True
 
     async def aclose(self) -> None:
         if self._adapter is not None:

@@ -129,6 +129,7 @@ class WhisperTranscriber:
         self.no_speech_threshold = no_speech_threshold
         self.logprob_threshold = logprob_threshold
         self.silence_peak = silence_peak
+        self._warmed = False
         self._tokenizer = Tokenizer(
             self.model.hf_tokenizer,
             self.model.model.is_multilingual,
@@ -146,9 +147,16 @@ class WhisperTranscriber:
         return min(FULL_WINDOW_S, max(self.min_window_s, math.ceil(audio_s + self.window_margin_s)))
 
     def warmup(self) -> None:
-        """Run one decode on silence so the first real call does not pay CTranslate2 setup."""
+        """Run one decode on silence so the first real call does not pay CTranslate2 setup.
+
+        Once per transcriber: the worker's process prewarm runs it, so livekit-agents calling
+        `STT.prewarm()` again on the job's event loop at every session start costs nothing.
+        """
         with self._lock:
+            if self._warmed:
+                return
             self._decode(np.zeros(SAMPLE_RATE, dtype=np.float32), self.window_for(1.0), self._prompt, self._suppress)
+            self._warmed = True
 
     def prompt_tokens(self, prompt: str | None) -> list[int]:
         """The decoder prompt: Whisper's start tokens, preceded by `prompt` as "previous text".
