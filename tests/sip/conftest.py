@@ -1,5 +1,6 @@
 """Fixtures of the phone tests: Redis, livekit-server with Redis, LiveKit SIP, the line set up
-with `mediabloom sip setup`, and a worker, all real processes on 127.0.0.1 (see stack.py)."""
+with `mediabloom sip setup`, and a worker, all real processes on 127.0.0.1 (see stack.py).
+One stack serves every phone test module (each adds its own line and worker)."""
 
 from __future__ import annotations
 
@@ -32,17 +33,18 @@ class PhoneStack:
         return f"sip:{number}@127.0.0.1:{self.sip_port}"
 
 
-def sip_setup(server: LiveKitServer, *extra: str) -> dict:
-    """`mediabloom sip setup --json` against `server`, as an operator runs it."""
+def sip_setup(server: LiveKitServer, *extra: str, number: str = NUMBER, **env_extra: str) -> dict:
+    """`mediabloom sip setup --json` against `server`, as an operator runs it (`env_extra`: more
+    MB_* settings, e.g. a second line's trunk, rule and agent names)."""
     env = {**os.environ, "LIVEKIT_URL": server.url, "LIVEKIT_API_KEY": server.api_key,
-           "LIVEKIT_API_SECRET": server.api_secret, "MB_AGENT_NAME": "mediabloom"}
-    done = subprocess.run([sys.executable, "-m", "worker.cli", "sip", "setup", "--number", NUMBER, "--json", *extra],
+           "LIVEKIT_API_SECRET": server.api_secret, "MB_AGENT_NAME": "mediabloom", **env_extra}
+    done = subprocess.run([sys.executable, "-m", "worker.cli", "sip", "setup", "--number", number, "--json", *extra],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def phone_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneStack]:
     work = tmp_path_factory.mktemp("phone")
     started = []

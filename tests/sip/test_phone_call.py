@@ -2,8 +2,9 @@
 call in a new room, the dispatch rule sends the agent, and the tour gets booked.
 
 Everything is the deployed path: `mediabloom sip setup` made the trunk and the rule, the worker
-runs as `mediabloom worker start`, the caller speaks G.711 (8 kHz narrowband), and keys its
-phone number on the keypad (RFC 2833). What the caller heard is checked against the trace.
+runs as `mediabloom worker start`, the caller speaks G.711 (8 kHz narrowband). The caller id
+is on the line, so the agent asks to confirm it instead of asking for a number; the caller
+says yes. What the caller heard is checked against the trace. (Keypad entry: test_phone_card.)
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from worker.trace.records import TurnTrace
 
 RATE = 8000
 CODEC = "PCMU/8000"
-PHONE_KEYS = "5104827391#"
-"""The tour's phone number, keyed instead of said (TOUR[1] says the same digits)."""
+CONFIRMED = "Yes, that's right."
+"""Said instead of TOUR[1] (the phone number): the answer to the caller id question."""
+CALLER_ID_QUESTION = "Is 415 555 0123 the best number to reach you?"
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +46,10 @@ def test_sip_setup_is_idempotent(phone_stack: PhoneStack) -> None:
 
 
 def test_tour_booking_by_phone(phone_stack: PhoneStack, phone_worker: Worker, tmp_path: Path) -> None:
-    lines = {i: caller_line(text, RATE, tmp_path / f"line{i}.wav") for i, text in enumerate(TOUR) if i != 1}
+    script = [CONFIRMED if i == 1 else text for i, text in enumerate(TOUR)]
     steps: list[dict] = [{"wait_quiet": 1.0, "timeout": 60}]
-    for i in range(len(TOUR)):
-        steps.append({"keys": PHONE_KEYS} if i == 1 else {"say": str(lines[i])})
+    for i, text in enumerate(script):
+        steps.append({"say": str(caller_line(text, RATE, tmp_path / f"line{i}.wav"))})
         steps.append({"wait_quiet": 1.2, "timeout": 45})
     steps += [{"wait_end": 20}, {"hangup": True}]
     heard_at = run_caller({"uri": phone_stack.uri(), "from": CALLER_ID, "rate": RATE, "codec": CODEC,
@@ -73,23 +75,26 @@ def test_tour_booking_by_phone(phone_stack: PhoneStack, phone_worker: Worker, tm
     assert [t.turn for t in turns] == list(range(len(TOUR) + 1))
     assert all(t.phone is not None and t.phone.caller_number == CALLER_ID and t.phone.dialed_number == NUMBER
                for t in turns), [t.phone for t in turns]
-    keyed = [t for t in turns if t.caller is not None and t.caller.keyed]
-    assert len(keyed) == 1 and keyed[0].caller.final_transcript == PHONE_KEYS[:-1]
+    # the caller id was confirmed, never asked for: the booking carries it
+    spoken = " ".join(t.reply.spoken_text or "" for t in turns)
+    assert CALLER_ID_QUESTION in turns[1].reply.spoken_text and "What's the best phone number" not in spoken
+    assert turns[2].state.after.confirmed == {"phone": "caller_id"}, turns[2].state.after
     booked = [r for t in turns for r in t.tools if r.name == "book_tour" and r.ok]
-    assert len(booked) == 1 and booked[0].arguments.get("phone") in ("5104827391", "510-482-7391", "(510) 482-7391")
+    assert len(booked) == 1 and booked[0].arguments.get("phone") == "4155550123"
 
     # what the caller heard is what the trace says was spoken: a reply after every caller turn,
     # and the greeting recognised from the narrowband recording
     spoken = [t for t in turns if t.reply.spoken_text]
     assert len(spoken) == len(turns)
-    said_steps = [s for s in heard_at["steps"] if "say" in s["step"] or "keys" in s["step"]]
-    ends = [(s.get("ended") or s.get("done")) for s in said_steps]
+    said_steps = [s for s in heard_at["steps"] if "say" in s["step"]]
+    ends = [s["ended"] for s in said_steps]
     starts = [s["at"] for s in said_steps][1:] + [len(heard) / rate]
     greeting_at = first_sound(heard, rate, heard_at["answered_at"], said_steps[0]["at"])
     assert greeting_at is not None
     e2e = []
     for step, end, nxt in zip(said_steps, ends, starts):
-        speech_end = last_sound(said, rate, end) if "say" in step["step"] else end - 0.25  # the "#" key
+        speech_end = last_sound(said, rate, end)
+        assert speech_end is not None
         first = first_sound(heard, rate, speech_end, nxt)
         assert first is not None, f"no reply heard after {step['step']}"
         e2e.append(first - speech_end)
@@ -105,8 +110,6 @@ def test_tour_booking_by_phone(phone_stack: PhoneStack, phone_worker: Worker, tm
           f"first agent audio p50 {np.percentile(e2e, 50):.2f} s p95 {np.percentile(e2e, 95):.2f} s "
           f"over {len(e2e)} turns")
 
-    # the caller's keyed digits never reach the log in clear beyond what the trace shows, and
     # the job closed the call (journal flushed and closed) after the hang-up
     log = phone_worker.log.read_text(errors="replace")
-    assert "keypad entry of 10 digits" in log
-    assert "call closed" in log
+    assert "caller id present" in log and "call closed" in log

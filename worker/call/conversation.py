@@ -29,6 +29,7 @@ from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
     CallEnded,
+    CallerIdentified,
     CallerSpeechStarted,
     ConversationMachine,
     Transition,
@@ -186,6 +187,11 @@ class Conversation:
 
     def on_planned_text(self, text: str) -> None:
         self.trace.on_planned_text(text)
+
+    def caller_identified(self, value: str, spoken: str) -> None:
+        """The phone line's caller id (before the first turn): the flow may confirm it
+        instead of asking for the number."""
+        self.ledger.apply(CallerIdentified(value=value, spoken=spoken))
 
     async def keyed_turn(self, text: str) -> None:
         """Words that did not come through the microphone (digits from the phone keypad): read

@@ -21,6 +21,7 @@ from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
     CallEnded,
+    CallerIdentified,
     CallerSpeechStarted,
     CallerTurn,
     Decision,
@@ -41,7 +42,7 @@ class CallOpened(BaseModel):
 
 CallEvent = Annotated[
     Union[CallOpened, CallerSpeechStarted, CallerTurn, AgentSpeechStarted, AgentSpoke, ToolProposed,
-          ToolFinished, CallEnded],
+          ToolFinished, CallEnded, CallerIdentified],
     Field(discriminator="kind"),
 ]
 

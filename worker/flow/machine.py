@@ -65,13 +65,23 @@ class ToolFinished(BaseModel):
     error: str | None = None
 
 
+class CallerIdentified(BaseModel):
+    """The line told who is calling (caller id), before anything was said: `value` as the
+    slot holds it, `spoken` as the agent says it back (in groups)."""
+
+    kind: Literal["caller_identified"] = "caller_identified"
+    value: str
+    spoken: str
+
+
 class CallEnded(BaseModel):
     kind: Literal["call_ended"] = "call_ended"
     reason: str
 
 
 Event = Annotated[
-    Union[CallerSpeechStarted, CallerTurn, AgentSpeechStarted, AgentSpoke, ToolProposed, ToolFinished, CallEnded],
+    Union[CallerSpeechStarted, CallerTurn, AgentSpeechStarted, AgentSpoke, ToolProposed, ToolFinished, CallEnded,
+          CallerIdentified],
     Field(discriminator="kind"),
 ]
 
@@ -126,6 +136,12 @@ class ConversationState(BaseModel):
     last_caller_wants: list[str] = Field(default_factory=list)
     transitions: list[Transition] = Field(default_factory=list)
     rejections: int = 0
+    known: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """What the call knew before asking, by source: {"caller_id": {"value", "spoken"}}."""
+    confirmed: dict[str, str] = Field(default_factory=dict)
+    """Slots filled by the caller confirming a known value → its source."""
+    declined: list[str] = Field(default_factory=list)
+    """Slots whose known value the caller turned down (their own question is asked)."""
     ended: bool = False
     end_reason: str | None = None
 
@@ -152,6 +168,14 @@ class ConversationMachine:
         spec = self.flow.states[self.s.state]
         return [k for k in spec.collect if self.s.slots.get(k) in (None, "", [])]
 
+    def question_for(self, slot: str) -> str:
+        """The slot's question: confirming a value the call knows, else asking for it."""
+        spec = self.flow.states[self.s.state]
+        known = spec.confirm_known.get(slot)
+        if known is not None and known.source in self.s.known and slot not in self.s.declined:
+            return known.question.replace("{known}", self.s.known[known.source]["spoken"])
+        return spec.collect[slot]
+
     def directive(self) -> dict[str, Any]:
         """What the model should do now: goal, the next question, the tool to aim for."""
         spec = self.flow.states[self.s.state]
@@ -160,7 +184,7 @@ class ConversationMachine:
             "flow": self.flow.name,
             "state": self.s.state,
             "goal": spec.goal,
-            "missing": [{"slot": k, "question": spec.collect[k]} for k in missing],
+            "missing": [{"slot": k, "question": self.question_for(k)} for k in missing],
             "next_tool": spec.next_tool if not missing else None,
             "confirm": spec.confirm,
             "allowed_tools": self.allowed_tools(),
@@ -217,7 +241,10 @@ class ConversationMachine:
             s.speaker = "caller"
             if not s.ended:
                 s.phase = "listening"
+        elif isinstance(event, CallerIdentified):
+            s.known["caller_id"] = {"value": event.value, "spoken": event.spoken}
         elif isinstance(event, CallerTurn):
+            self._answer_confirmation(event.affirmation)
             s.turn += 1
             s.speaker = "nobody"
             s.phase = "thinking"
@@ -255,6 +282,23 @@ class ConversationMachine:
             self._end(event.reason)
             return []
         return self._advance()
+
+    def _answer_confirmation(self, affirmation: bool | None) -> None:
+        """The caller answered the agent's last line: if it asked to confirm a known value,
+        yes fills the slot (marked confirmed) and no drops the value; anything else (another
+        number, a question) leaves it to the slot's own reading."""
+        missing = self.missing_slots()
+        for slot, known in self.flow.states[self.s.state].confirm_known.items():
+            if slot not in missing or known.source not in self.s.known or slot in self.s.declined:
+                continue
+            if self.question_for(slot) not in self.s.last_agent_text or affirmation is None:
+                continue
+            if affirmation:
+                self.s.slots[slot] = self.s.known[known.source]["value"]
+                self.s.slot_recorded_turn[slot] = self.s.turn + 1
+                self.s.confirmed[slot] = known.source
+            else:
+                self.s.declined.append(slot)
 
     def _record(self, rule: ToolRule, args: dict[str, Any], result: dict[str, Any]) -> None:
         for slot, path in rule.records.items():

@@ -8,7 +8,7 @@ a successful tool records, and the transitions between states. Nothing here exec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -47,12 +47,24 @@ class TransitionRule(BaseModel):
     """The agent finished a reply while in this state (used to end after the farewell)."""
 
 
+class KnownValue(BaseModel):
+    """A slot's value the call may already know before asking (the caller id for the phone):
+    the agent asks the caller to confirm it instead of asking for it. Yes fills the slot;
+    no (or another answer) drops it and the slot's own question is asked."""
+
+    source: Literal["caller_id"]
+    question: str
+    """Asked instead of the slot's question; `{known}` is the value as it is spoken."""
+
+
 class StateSpec(BaseModel):
     """One state: what the model should achieve and which tools it is offered."""
 
     goal: str
     collect: dict[str, str] = Field(default_factory=dict)
     """Slots to collect in this state, in order → the question that asks for each."""
+    confirm_known: dict[str, KnownValue] = Field(default_factory=dict)
+    """Slots of `collect` that the call may know already: confirm instead of asking."""
     tools: list[ToolRule] = Field(default_factory=list)
     next_tool: str | None = None
     """The tool this state exists to call once its slots are known (a hint to the model)."""
@@ -85,6 +97,9 @@ class FlowSpec(BaseModel):
                 if tr.to not in self.states:
                     raise ValueError(f"state {name!r}: transition to undeclared state {tr.to!r}")
             tools = {r.tool for r in [*state.tools, *self.global_tools]}
+            for slot in state.confirm_known:
+                if slot not in state.collect:
+                    raise ValueError(f"state {name!r}: confirm_known {slot!r} is not a slot it collects")
             if state.next_tool and state.next_tool not in tools:
                 raise ValueError(f"state {name!r}: next_tool {state.next_tool!r} is not allowed there")
         return self

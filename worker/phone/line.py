@@ -21,6 +21,18 @@ DIALED_NUMBER = "sip.trunkPhoneNumber"
 SIP_CALL_ID = "sip.callID"
 
 
+def caller_id_slot(number: str | None) -> tuple[str, str] | None:
+    """A caller id as the phone slot holds it (ten digits, as a caller's spoken number is
+    read) and as the agent says it back in groups ("415 555 0192"); None when withheld or
+    not a North American number (the agent then asks for the number as usual)."""
+    digits = "".join(c for c in number or "" if c.isdigit())
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    if len(digits) != 10:
+        return None
+    return digits, f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
 def is_phone_caller(participant: rtc.RemoteParticipant) -> bool:
     return participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_SIP
 

@@ -20,7 +20,7 @@ from worker.call.assembly import CallAssembly
 from worker.call.conversation import Conversation
 from worker.call.typed_turn import typed_turn
 from worker.call.engine_catalog import build_engines
-from worker.phone.line import PhoneLine, phone_part
+from worker.phone.line import PhoneLine, caller_id_slot, phone_part
 from worker.room.data_channel import mask_room_transcripts, on_caller_data
 from worker.room.telemetry import setup_telemetry
 from worker.room.trace_publisher import TracePublisher
@@ -69,6 +69,10 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
             text_input=room_io.TextInputOptions(
                 text_input_cb=lambda session, ev: typed_turn(session, call.conversation, ev.text))),
         record=False,
+        # no RemoteSession host: livekit-agents would broadcast every session event to the
+        # whole room on `lk.agent.session` (the caller's words and chat items in clear, a card
+        # number included); transcripts and traces go out masked through our own sinks instead
+        session_host=False,
     )
     mask_room_transcripts(call.session)  # the caller's words on lk.transcription, masked like every sink
 
@@ -80,6 +84,9 @@ def _phone_line(ctx: JobContext, caller: rtc.RemoteParticipant, conv: Conversati
     if phone is None:
         return None
     conv.trace.on_phone_line(phone)
+    known = caller_id_slot(phone.caller_number)
+    if known is not None:
+        conv.caller_identified(*known)
     logger.bind(call_id=call_id, turn="-").info("phone call to {} (caller id {})", phone.dialed_number or "?",
                                                 "present" if phone.caller_number else "withheld")
     return PhoneLine(ctx.room, caller, call_id, keyed_turn=conv.keyed_turn, hung_up=ctx.shutdown)

@@ -41,7 +41,7 @@ Sink = Callable[[TurnTrace], None]
 def summarize(s: ConversationState) -> StateSummary:
     slots = {k: v for k, v in s.slots.items() if k not in ("listings",)}
     return StateSummary(state=s.state, phase=s.phase, speaker=s.speaker, turn=s.turn, slots=slots,
-                        in_flight=sorted(s.in_flight.values()), ended=s.ended)
+                        in_flight=sorted(s.in_flight.values()), ended=s.ended, confirmed=dict(s.confirmed))
 
 
 class TraceCollector:

@@ -97,6 +97,8 @@ class StateSummary(BaseModel):
     slots: dict[str, Any]
     in_flight: list[str]
     ended: bool
+    confirmed: dict[str, str] = Field(default_factory=dict, description="slots the caller confirmed from a known "
+                                      "value (e.g. phone from caller id) → where the value came from")
 
 
 class StatePart(BaseModel):
