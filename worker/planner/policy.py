@@ -162,6 +162,9 @@ def _pick_listing(conv: Conversation) -> str | None:
 def _pick_slot(conv: Conversation) -> str | None:
     """A free slot on the chosen day at the time the caller asked for, if any."""
     free: list[str] = conv.slots.get("free_slots") or []
+    offered = next((iso for iso in free if replies.next_free([iso], "") in conv.last_agent_text()), None)
+    if offered and conv.latest().affirmation is True and conv.latest().time is None:
+        return offered  # "yes" to the next free time we offered after theirs was taken
     wanted: time | None = conv.recall("time")
     if wanted is None:
         return None
@@ -247,6 +250,9 @@ def _after_tools(conv: Conversation) -> Plan:
     if last.is_error:
         if "rejected_by_state_machine" in last.output:
             return _next_step(conv, avoid=conv.called_since_user(), prefix="")
+        taken = _taken_slot(last, call)
+        if taken and "check_availability" in conv.allowed and "check_availability" not in conv.called_since_user():
+            return _check_again(conv, taken)
         if "create_case" in conv.allowed and "create_case" not in conv.called_since_user():
             args = {"reason": "tool_failure", "summary": f"{last.name} failed: {last.output[:200]}",
                     "name": conv.slots.get("name") or conv.slots.get("holder_name"),
@@ -259,10 +265,33 @@ def _after_tools(conv: Conversation) -> Plan:
         result = json.loads(last.output)
     except ValueError:
         result = {}
+    taken_before = next((t for o in outputs[:-1] if (t := _taken_slot(o, calls.get(o.call_id)))), None)
+    if last.name == "check_availability" and taken_before and isinstance(result, dict):
+        return Plan(text=replies.next_free(result.get("slots") or [], taken_before))
     said = replies.on_result(last.name, result if isinstance(result, dict) else {}, call.args if call else {}, conv.slots)
     nxt = _next_step(conv, avoid=conv.called_since_user())
     text = " ".join(t for t in (said, nxt.text) if t)
     return Plan(text=text, tool_calls=nxt.tool_calls)
+
+
+def _taken_slot(output: Output, call: Called | None) -> str | None:
+    """The slot a booking asked for, when the booking failed because someone took it first
+    (the calendar's `conflict`: another caller booked or held it since we checked)."""
+    if output.name != "book_tour" or not output.is_error or call is None:
+        return None
+    try:
+        code = json.loads(output.output).get("error")
+    except (ValueError, AttributeError):
+        return None
+    return str(call.args.get("slot_start") or "") or None if code == "conflict" else None
+
+
+def _check_again(conv: Conversation, taken: str) -> Plan:
+    """Tell the caller the slot was just taken and look at the day's calendar again: the free
+    slots we had are stale (the next reply offers the first free one after the taken one)."""
+    args = {"listing_id": conv.slots.get("listing_id"), "date": conv.slots.get("tour_date") or taken[:10]}
+    return Plan(text=replies.slot_taken(taken),
+                tool_calls=[ToolCall("check_availability", args, _call_id(conv.items, "check_availability", args))])
 
 
 def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = "") -> Plan:

@@ -98,6 +98,19 @@ def farewell(directive: dict[str, Any]) -> str:
     return "Thanks for calling. Goodbye!"
 
 
+def slot_taken(iso: str) -> str:
+    """The caller's time went to someone else between our check and their booking."""
+    return f"I'm sorry, {spoken_time(iso)} was just taken by another caller. Let me see what's still free."
+
+
+def next_free(free: list[str], taken: str) -> str:
+    """Offer the first free slot after the taken one (or the first of the day)."""
+    later = [s for s in free if s > taken] or free
+    if not later:
+        return "That day is now fully booked. Which other day would you like?"
+    return f"The next free time is {spoken_time(later[0])}. Does that work for you?"
+
+
 def on_result(tool: str, result: dict[str, Any], args: dict[str, Any], slots: dict[str, Any]) -> str:
     """One or two sentences that tell the caller what a tool just did."""
     if tool == "find_listings":
