@@ -73,7 +73,7 @@ async def resume_calls(journal: Journal, settings: Settings, call_id: str | None
             continue
         sandbox = Sandbox.open(path, _today(opened, settings))
         try:
-            executor = ToolExecutor(sandbox=sandbox, store=journal.store)
+            executor = ToolExecutor(sandbox=sandbox, store=journal.store, lease_s=settings.journal_lease_seconds)
             done = await executor.resume(cid) + await executor.close_interrupted(cid)
             logger.bind(call_id=cid).info("resumed {} tool call(s)", len(done))
             outcomes += done

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     worker_drain_timeout: int = Field(300, validation_alias=_env("MB_WORKER_DRAIN_TIMEOUT"))
     resume_sweep_seconds: float = Field(30.0, ge=0, validation_alias=_env("MB_RESUME_SWEEP_SECONDS"))
     """How often a running worker takes over tool calls a dead worker left (0: only at start)."""
+    journal_lease_seconds: float = Field(30.0, ge=1, validation_alias=_env("MB_JOURNAL_LEASE_SECONDS"))
+    """How long a running tool call's claim stays owned without a renewal (renewed every third
+    of it while the call runs). A dead worker's calls on another host are taken over only
+    after it ran out; on the same host as soon as its process is seen gone."""
     sandbox_faults: str = Field("", validation_alias=_env("MB_SANDBOX_FAULTS"))
     """Test hook: faults armed in the sandbox at call start, e.g. `payments.capture:kill`."""
     otlp_endpoint: str | None = Field(None, validation_alias=_env("MB_OTLP_ENDPOINT"))

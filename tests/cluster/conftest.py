@@ -23,6 +23,12 @@ sys.path.insert(0, str(REPO / "bench"))
 from pg_server import PostgresUnavailable, start_postgres  # noqa: E402
 
 
+SWEEP_S = 3.0
+"""How often every worker sweeps the journal for calls a dead worker left."""
+LEASE_S = 9.0
+"""How long a tool call's claim stays owned without a renewal (renewed every 3 s while it runs)."""
+
+
 @dataclass
 class Cluster:
     nodes: list[LiveKitServer]
@@ -31,11 +37,17 @@ class Cluster:
     data_dir: Path
     workdir: Path
 
-    def worker(self, node: int, name: str, **extra: str) -> Worker:
-        """A worker registered with node `node` (0 or 1), sharing the journal and the data dir."""
-        env = {"PYTHONUNBUFFERED": "1", "MB_JOURNAL_URL": self.journal_url, "MB_JOURNAL_KEY": self.journal_key, "MB_WORKER_MAX_CALLS": "1",
-               "MB_RESUME_SWEEP_SECONDS": "3", "MB_WORKER_DRAIN_TIMEOUT": "180", **extra}
-        return _start_worker(self.nodes[node], self.data_dir, self.workdir / f"{name}.log", **env)
+    def worker(self, node: int, name: str, host: str | None = None, **extra: str) -> Worker:
+        """A worker registered with node `node` (0 or 1), sharing the journal and the data dir.
+
+        `host`: run it as another machine would, under that host name (its own UTS namespace):
+        the journal's owner ids then name that host, so no other worker can see whether its
+        processes live, and only its leases speak for its claims."""
+        env = {"PYTHONUNBUFFERED": "1", "MB_JOURNAL_URL": self.journal_url, "MB_JOURNAL_KEY": self.journal_key,
+               "MB_WORKER_MAX_CALLS": "1", "MB_RESUME_SWEEP_SECONDS": str(SWEEP_S),
+               "MB_JOURNAL_LEASE_SECONDS": str(LEASE_S), "MB_WORKER_DRAIN_TIMEOUT": "180", **extra}
+        prefix = ("unshare", "--uts", "sh", "-c", f'hostname {host} && exec "$@"', "sh") if host else ()
+        return _start_worker(self.nodes[node], self.data_dir, self.workdir / f"{name}.log", prefix=prefix, **env)
 
 
 @pytest.fixture(scope="module")

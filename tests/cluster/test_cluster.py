@@ -1,7 +1,7 @@
 """A cluster, not one box: two livekit-server nodes sharing Redis, workers registered with either
 node, one PostgreSQL journal. Calls joining through both nodes are spread over the workers;
 a draining worker finishes its call while new calls go elsewhere; a dead worker's unfinished
-tool call is finished once by a live worker's takeover sweep.
+tool call is finished once by a live worker's takeover sweep, only after its lease ran out.
 
 The callers book different slots of the same listing (one sandbox is shared, as a deployment's
 calendar would be). Workers take one call each (`MB_WORKER_MAX_CALLS=1`), so LiveKit must place the second call on
@@ -11,20 +11,30 @@ the other worker. The offline engines fit two calls at once on 2 cores: N is 2.
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
+import socket
 import time
 from collections.abc import Iterator
+from datetime import datetime
+from datetime import time as time_of_day
+
+import asyncpg
 
 import numpy as np
 import pytest
 
-from tests.cluster.conftest import Cluster
+from tests.cluster.conftest import LEASE_S, SWEEP_S, Cluster
 from tests.livekit.helpers import LiveKitServer, make_settings, token_backend
 from tests.livekit.room_caller import RoomCaller
 from tests.livekit.test_room_call import TOUR, Worker, _stop_worker
 from tests.support.dates import SCENARIO_TODAY
+from tools.journal.postgres_store import IDEMPOTENCY_TABLE
+from tools.journal.records import JournalEntry
 from tools.sandbox.core import Sandbox
 from worker.engines.piper_tts import synthesize_pcm
+from worker.journaling import open_journal
+from worker.settings import load_settings
 from worker.trace.records import TurnTrace
 
 
@@ -180,14 +190,46 @@ def test_draining_worker_finishes_its_call_and_new_calls_go_elsewhere(cluster: C
     print(f"\ncluster drain: worker exited {busy.proc.returncode} after its call; the new call went to the other")
 
 
-def test_dead_workers_tool_call_is_finished_once_by_a_live_worker(cluster: Cluster, workers: list[Worker]) -> None:
-    """A worker (its own agent name, so the call lands on it) dies right after the booking is
-    confirmed and before the confirmation is sent; the live worker's sweep finishes the rest."""
+TAKEN = "unfinished tool call(s) (takeover sweep)"
+"""What a live worker's log says when its sweep finished a dead worker's tool call."""
+
+
+def _journal_of(cluster: Cluster, room: str) -> tuple[list[JournalEntry], list[dict[str, object]]]:
+    """The call's journal entries and the idempotency records of its calls, from PostgreSQL."""
+    settings = load_settings(journal_url=cluster.journal_url, journal_key=cluster.journal_key,
+                             data_dir=cluster.data_dir)
+
+    async def read() -> tuple[list[JournalEntry], list[dict[str, object]]]:
+        journal = await open_journal(settings, create=False)
+        try:
+            call = next(c for c in await journal.store.call_ids() if c.startswith(f"call_{room}_"))
+            entries = await journal.store.entries(call)
+        finally:
+            await journal.store.close()
+        conn = await asyncpg.connect(cluster.journal_url)
+        try:
+            rows = await conn.fetch(f"SELECT tool, status, owner FROM {IDEMPOTENCY_TABLE} WHERE scope = $1", call)
+        finally:
+            await conn.close()
+        return entries, [dict(r) for r in rows]
+
+    return asyncio.run(read())
+
+
+def test_dead_workers_tool_call_is_taken_over_only_after_its_lease_ran_out(cluster: Cluster,
+                                                                          workers: list[Worker]) -> None:
+    """A worker on another host (its own host name: the live worker cannot see its processes,
+    only its lease speaks for it; its own agent name, so the call lands on it) books a tour.
+    The calendar hangs three times first (4 s each, then retried): for longer than a lease the
+    call is in flight, and every sweep of the live worker leaves it to its owner. Then the
+    worker dies right after the booking is confirmed, before the confirmation is sent; the live
+    worker takes the call over only once the dead owner's lease ran out, and finishes it once."""
     live = next(w for w in workers if w.proc.poll() is None)
-    doomed = cluster.worker(0, "worker-doomed", MB_AGENT_NAME="mediabloom-doomed",
-                            MB_SANDBOX_FAULTS="calendar.confirm:kill", MB_RESUME_SWEEP_SECONDS="0")
+    doomed = cluster.worker(0, "worker-doomed", host="mb-other-host", MB_AGENT_NAME="mediabloom-doomed",
+                            MB_SANDBOX_FAULTS="calendar.hold:timeout*3@4,calendar.confirm:kill",
+                            MB_RESUME_SWEEP_SECONDS="0")
     before = _bookings(cluster)
-    swept_before = live.log.read_text(errors="replace").count("(takeover sweep)")
+    swept_before = live.log.read_text(errors="replace").count(TAKEN)
 
     async def run() -> None:
         caller = await _join(cluster.nodes[0], "kill-1", agent="mediabloom-doomed")
@@ -197,7 +239,7 @@ def test_dead_workers_tool_call_is_finished_once_by_a_live_worker(cluster: Clust
         for _ in range(ASKS_AGAIN + 1):
             asked = caller.questions_since(caller.joined_at)[-1:]
             end = await caller.say(pcm, rate)
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 90
             while not caller.agent_gone() and not caller.agent_done_after(end, 1.0):
                 assert time.monotonic() < deadline, "the doomed job neither answered nor left the room"
                 await asyncio.sleep(0.1)
@@ -215,12 +257,42 @@ def test_dead_workers_tool_call_is_finished_once_by_a_live_worker(cluster: Clust
         doomed.proc.wait(timeout=10)
     assert _bookings(cluster) == before + 1, _conversation(doomed)  # confirmed before the kill
     deadline = time.monotonic() + 30
-    while live.log.read_text(errors="replace").count("(takeover sweep)") == swept_before:
+    while live.log.read_text(errors="replace").count(TAKEN) == swept_before:
         assert time.monotonic() < deadline, live.log.read_text(errors="replace")[-2000:]
         time.sleep(0.5)
-    swept = [line for line in live.log.read_text(errors="replace").splitlines() if "(takeover sweep)" in line]
+    log = live.log.read_text(errors="replace")
+    swept = [line for line in log.splitlines() if TAKEN in line]
     assert "book_tour=ok" in swept[-1], swept[-1]
-    time.sleep(7)  # two more sweeps: nothing left to take over, and no second booking
-    assert live.log.read_text(errors="replace").count("(takeover sweep)") == swept_before + 1
+    time.sleep(2 * SWEEP_S + 1)  # two more sweeps: nothing left to take over, and no second booking
+    assert live.log.read_text(errors="replace").count(TAKEN) == swept_before + 1
     assert _bookings(cluster) == before + 1
-    print(f"\ncluster takeover: {swept[-1].split(' - ')[-1]}")
+
+    # the journal: who held the claim, and when the live worker took it over
+    entries, records = _journal_of(cluster, "kill-1")
+    booking = [e for e in entries if e.tool == "book_tour"]
+    requested = next(e for e in booking if e.kind == "call_requested")
+    owner = str((requested.payload or {})["owner"])
+    assert owner.startswith("mb-other-host:"), owner  # claimed by the worker on the other host
+    holds = [e for e in booking if e.step == "hold_slot" and e.kind in ("step_failed", "step_succeeded")]
+    assert [e.kind for e in holds] == ["step_failed"] * 3 + ["step_succeeded"], [(e.kind, e.attempt) for e in holds]
+    confirms = [e for e in booking if e.step == "confirm_event" and e.kind == "step_started"]
+    assert len(confirms) == 2, [(e.kind, e.step) for e in booking]  # the dead owner's, then the taker's
+    in_flight = confirms[0].at - requested.at
+    waited = confirms[1].at - confirms[0].at  # the owner died right after its confirm began
+    assert in_flight > LEASE_S, in_flight  # longer than a lease: only renewals kept the claim
+    died = datetime.fromtimestamp(confirms[0].at).time()
+    left = [line for line in log.splitlines() if "still running in mb-other-host:" in line
+            and (at := re.search(r"\d\d:\d\d:\d\d\.\d{3}", line)) and time_of_day.fromisoformat(at.group()) < died]
+    assert len(left) >= 2, "the live worker's sweeps never looked at the call while its owner ran"
+    # taken over only after the lease ran out: the last renewal came at most a third of a lease
+    # before the owner died, so the claim was held for at least two thirds of a lease after it
+    assert 2 * LEASE_S / 3 - 0.5 <= waited <= LEASE_S + 2 * SWEEP_S + 5, waited
+    assert [e.kind for e in booking][-1] == "call_succeeded"
+    assert sum(1 for e in booking if e.kind == "call_succeeded") == 1
+    (record,) = [r for r in records if r["tool"] == "book_tour"]
+    assert record["status"] == "succeeded"
+    taker = str(record["owner"]).split(":")
+    assert taker[0] == socket.gethostname() and int(taker[1]) == live.proc.pid, record  # the live worker's sweep
+    print(f"\ncluster takeover: {swept[-1].split('takeover: ')[-1]}; the call was in flight {in_flight:.1f} s "
+          f"(lease {LEASE_S:.0f} s) and left to its live owner by {len(left)} sweeps; taken over "
+          f"{waited:.1f} s after its owner died")

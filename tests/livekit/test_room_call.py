@@ -49,13 +49,15 @@ class Worker:
         self.proc, self.data_dir, self.log = proc, data_dir, log
 
 
-def _start_worker(server: LiveKitServer, data_dir: Path, log: Path, **extra: str) -> Worker:
+def _start_worker(server: LiveKitServer, data_dir: Path, log: Path, *, prefix: tuple[str, ...] = (),
+                  **extra: str) -> Worker:
+    """`mediabloom worker start` against `server`; `prefix` wraps the command (another host)."""
     env = {**os.environ, "LIVEKIT_URL": server.url, "LIVEKIT_API_KEY": server.api_key,
            "LIVEKIT_API_SECRET": server.api_secret, "MB_DATA_DIR": str(data_dir), "MB_TODAY": SCENARIO_TODAY.isoformat(),
            "MB_WORKER_PORT": str(_free_port()), "MB_FLOW": "real_estate", "MB_AGENT_NAME": "mediabloom", **extra}
     _BASELINE[str(server.log_path)] = server.log_path.read_text(errors="replace").count("worker registered")
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "worker.cli", "worker", "start"], cwd=REPO, env=env,
+        proc = subprocess.Popen([*prefix, sys.executable, "-m", "worker.cli", "worker", "start"], cwd=REPO, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -131,7 +131,8 @@ class CallAssembly:
 
         self.journal = await open_journal(settings)
         stack.push_async_callback(self.journal.store.close)
-        self.executor = ToolExecutor(sandbox=self.sandbox, store=self.journal.store)
+        self.executor = ToolExecutor(sandbox=self.sandbox, store=self.journal.store,
+                                     lease_s=settings.journal_lease_seconds)
 
         trace_file = TraceFile(self.trace_path)
         stack.push_async_callback(trace_file.drain)

@@ -24,9 +24,13 @@ async def sweep_once(settings: Settings, when: str) -> int:
     """One pass; logs and returns how many tool calls it finished or closed."""
     journal = await open_journal(settings)
     try:
-        outcomes = [o for o in await resume_calls(journal, settings) if o.error_code not in NOT_FAILED or o.ok]
+        looked_at = await resume_calls(journal, settings)
     finally:
         await journal.store.close()
+    outcomes = [o for o in looked_at if o.error_code not in NOT_FAILED or o.ok]
+    held = sum(1 for o in looked_at if o.error_code == "running_elsewhere")
+    if held:
+        logger.info("left {} tool call(s) to their owners, claims held ({})", held, when)
     if outcomes:
         logger.info("resumed {} unfinished tool call(s) {}: {}", len(outcomes), when,
                     ", ".join(f"{o.name}={'ok' if o.ok else o.error_code}" for o in outcomes))
