@@ -41,7 +41,7 @@ _PAD = np.zeros(int(0.3 * SAMPLE_RATE), dtype=np.float32)
 
 def _table(title: str, rows: dict[str, dict[str, list[float]]], cols: list[str], fmt: str) -> None:
     print(f"\n{title}")
-    width = max(12, *(len(c) for c in cols))
+    width = max(12, *(len(c) for c in cols)) + 2
     print(" " * 22 + "".join(f"{c:>{width}}" for c in cols) + f"{'all':>{width}}")
     for row, by_col in rows.items():
         cells = [by_col.get(c, []) for c in cols]
@@ -54,6 +54,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="tiny.en", help="tiny.en (default), base, or a CTranslate2 model dir")
     parser.add_argument("--bias", action="store_true", help="prompt the decoder with the expected slot's shape")
+    parser.add_argument("--hints", action="store_true", help="what the live call does with MB_STT_HINTS: --bias --numeric")
     parser.add_argument("--numeric", action="store_true",
                         help="for digit questions (phone, card, policy), let the decoder write only digits and "
                              "the words around them")
@@ -65,6 +66,8 @@ def main() -> int:
     parser.add_argument("--show-errors", action="store_true", help="print every wrong value")
     parser.add_argument("--json", type=Path, help="also write every result to this JSON file")
     args = parser.parse_args()
+    if args.hints:
+        args.bias = args.numeric = True
 
     kinds = tuple(k for k in args.kinds.split(",") if k)
     voices = [Voice.parse(v) for v in args.voices.split(",") if v]

@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     """After a barge-in with no words recognised yet, wait this long before resuming the reply."""
     stt_interim_interval: float = Field(0.8, validation_alias=_env("MB_STT_INTERIM_INTERVAL"))
     whisper_threads: int = Field(1, validation_alias=_env("MB_WHISPER_THREADS"))
+    whisper_model: str = Field("tiny.en", validation_alias=_env("MB_WHISPER_MODEL"))
+    """Offline Whisper weights: tiny.en, base (docs/recognition.md compares them), or a CTranslate2 directory."""
+    stt_hints: bool = Field(True, validation_alias=_env("MB_STT_HINTS"))
+    """Bias offline decoding by the question just asked (slot prompt; digits only after a digit question)."""
 
     # --- bad input ---
     silence_reprompt_after: float = Field(8.0, validation_alias=_env("MB_SILENCE_REPROMPT_AFTER"))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from worker.engines.whisper_hints import SLOT_PROMPTS, decode_hint
+from worker.engines.whisper_decode import Transcript
+from worker.engines.whisper_hints import EXPECTED_ANSWER, SLOT_PROMPTS, ExpectedAnswer, decode_hint, slot_asked
 from worker.engines.whisper_models import ModelUnavailable, resolve_whisper_model
 from worker.engines.whisper_stt import WhisperSTT
 from worker.simulate.voices import Voice, speak
@@ -19,28 +21,30 @@ def test_hints_exist_for_digit_questions_only_where_asked() -> None:
     assert decode_hint(None) is None and decode_hint("goodbye") is None
 
 
-def test_numeric_vocabulary_keeps_digits_and_carrier_words_and_drops_homophones(whisper: WhisperSTT) -> None:
+def test_numeric_vocabulary_keeps_digit_words_and_carrier_words_only(whisper: WhisperSTT) -> None:
     t = whisper.transcriber
     suppressed = set(t.numeric_suppress())
     tok = t._tokenizer
-    for kept in (" 415", "5", " five", " oh", " double", " number", ","):
+    for kept in (" five", " oh", " double", " number", ","):
         assert not set(tok.encode(kept)) & suppressed, kept
-    for dropped in (" fine", " Alzheimer", " free"):
+    for dropped in (" fine", " Alzheimer", " free", " 415", "5"):
         assert tok.encode(dropped)[0] in suppressed, dropped
 
 
-def test_numeric_decoding_writes_only_digits_and_carrier_words(whisper: WhisperSTT) -> None:
+def test_numeric_decoding_spells_the_number_out(whisper: WhisperSTT) -> None:
     audio = speak(Voice(engine="flite", name="slt"), "My number is four one five, five five five, oh one nine two.")
     heard = whisper.transcriber.transcribe(audio, numeric=True, prompt=decode_hint("phone")).text
-    words = [w.strip(",.-").lower() for w in heard.split()]
-    assert sum(ch.isdigit() for ch in heard) >= 8, heard
-    assert all(w.replace("-", "").isdigit() or w in {"my", "number", "is", "oh", ""} for w in words), heard
+    words = [w.strip(",.-?").lower() for w in heard.split()]
+    digit_words = {"zero", "oh", "o", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+    assert sum(w in digit_words for w in words) >= 8, heard
+    assert not any(ch.isdigit() for ch in heard), heard
+    assert all(w in digit_words or w in {"my", "number", "is", "double", ""} for w in words), heard
 
 
 def test_prompt_tokens_put_the_hint_before_the_start_of_transcript(whisper: WhisperSTT) -> None:
     t = whisper.transcriber
     plain = t.prompt_tokens(None)
-    hinted = t.prompt_tokens("My number is 415-555-0192.")
+    hinted = t.prompt_tokens(SLOT_PROMPTS["phone"])
     assert hinted[-len(plain):] == plain and len(hinted) > len(plain) + 5
 
 
@@ -49,3 +53,47 @@ def test_model_names_resolve_or_say_what_is_missing(tmp_path: Path) -> None:
     assert resolve_whisper_model(None) == resolve_whisper_model("tiny.en")
     with pytest.raises(ModelUnavailable, match="CTranslate2 model directory"):
         resolve_whisper_model(str(tmp_path))
+
+
+def test_slot_asked_reads_the_agents_question() -> None:
+    assert slot_asked("What's the best phone number to reach you?") == "phone"
+    assert slot_asked("Could you read me the card number?") == "card_number"
+    assert slot_asked("And your policy number?") == "policy_number"
+    assert slot_asked("I have your phone number.") is None  # not a question
+    assert slot_asked("Anything else I can help with?") is None
+
+
+async def test_a_stream_decodes_with_the_answer_its_call_expects(whisper: WhisperSTT) -> None:
+    """The call's holder reaches the stream through EXPECTED_ANSWER; each decode reads its slot."""
+    hinted = WhisperSTT(vad=whisper._vad, hints=True)
+    seen: list[dict[str, object]] = []
+
+    def fake_transcribe(audio: object, **kwargs: object) -> Transcript:
+        seen.append(kwargs)
+        return Transcript("415 555 0192")
+
+    hinted.transcriber.transcribe = fake_transcribe  # type: ignore[method-assign]
+    expected = ExpectedAnswer()
+    token = EXPECTED_ANSWER.set(expected)
+    try:
+        stream = hinted.stream()
+    finally:
+        EXPECTED_ANSWER.reset(token)
+    try:
+        assert stream._expecting() is None
+        expected.slot = "phone"
+        assert stream._expecting() == "phone"
+        await hinted.transcribe(np.zeros(1600, np.float32), expecting=stream._expecting())
+        await hinted.transcribe(np.zeros(1600, np.float32), expecting="name")
+    finally:
+        await stream.aclose()
+    assert seen[0]["numeric"] is True and seen[0]["prompt"] == SLOT_PROMPTS["phone"]
+    assert seen[1]["numeric"] is False and seen[1]["prompt"] == SLOT_PROMPTS["name"]
+
+
+async def test_without_hints_the_decoder_is_not_biased(whisper: WhisperSTT) -> None:
+    seen: list[dict[str, object]] = []
+    plain = WhisperSTT(vad=whisper._vad, hints=False)
+    plain.transcriber.transcribe = lambda audio, **kw: seen.append(kw) or Transcript("")  # type: ignore[method-assign]
+    await plain.transcribe(np.zeros(1600, np.float32), expecting="phone")
+    assert seen == [{"retry_loops": True, "prompt": None, "numeric": False}]

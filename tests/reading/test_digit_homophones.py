@@ -54,3 +54,9 @@ def test_homophone_is_read_only_for_digit_questions() -> None:
 def test_double_before_a_written_group_doubles_its_first_digit() -> None:
     assert extract("It's 408 double 614 double 61", TODAY).phone == "4086614661"
     assert extract("double 0 seven", TODAY, expecting="policy_number").policy_number is None  # 3 digits
+
+
+def test_a_misheard_hour_before_a_clock_word_after_what_time() -> None:
+    assert extract("Free in the afternoon if you have it.", TODAY, expecting="time").time == dt.time(15, 0)
+    assert extract("to pm", TODAY, expecting="time").time == dt.time(14, 0)
+    assert extract("Free in the afternoon if you have it.", TODAY).time is None  # no time question

@@ -15,7 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from livekit.agents import Agent, AgentSession, llm
+from collections.abc import AsyncIterable
+
+from livekit import rtc
+from livekit.agents import Agent, AgentSession, llm, stt
 from livekit.agents.voice import events as ev
 from livekit.agents.voice.generation import update_instructions as refresh_instructions
 from loguru import logger
@@ -25,6 +28,7 @@ from worker.call.ledger import EventJournal, Ledger
 from worker.call.records import CallOpened
 from worker.call.silence import GOODBYE, REPROMPT, SilenceWatch
 from worker.call.tool_gate import ToolGate
+from worker.engines.whisper_hints import EXPECTED_ANSWER, ExpectedAnswer, slot_asked
 from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
@@ -58,6 +62,14 @@ class FlowAgent(Agent):
 
     async def on_enter(self) -> None:
         self._call.say(self._call.flow.greeting)
+
+    async def stt_node(self, audio: AsyncIterable[rtc.AudioFrame], model_settings: Any) -> Any:
+        """The default STT node, with the call's expected answer handed to the stream it opens
+        (the offline Whisper biases its decoding by it when `MB_STT_HINTS` is on)."""
+        EXPECTED_ANSWER.set(self._call.expected)
+        ev: stt.SpeechEvent
+        async for ev in Agent.default.stt_node(self, audio, model_settings):
+            yield ev
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: Any) -> Any:
         async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
@@ -96,6 +108,8 @@ class Conversation:
         self.ledger.opened(CallOpened(flow=options.flow, today=options.today,
                                       sandbox=str(options.sandbox) if options.sandbox else None))
         self.gate = ToolGate(self.ledger, call_id, executor=executor, sandbox=sandbox)
+        self.expected = ExpectedAnswer()
+        """The slot the agent's last question asked for (updated per agent message)."""
         self.agent = FlowAgent(self)
         self.ended = asyncio.Event()
         self.log = logger.bind(call_id=self.call_id, turn=0)
@@ -164,6 +178,7 @@ class Conversation:
         began = (item.metrics or {}).get("started_speaking_at")
         in_state = began is None or began >= self.ledger.state_entered_at
         self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
+        self.expected.slot = self._slot_asked(text)
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
         if self.machine.s.ended and not self._closing:
             self._closing = True
@@ -184,6 +199,15 @@ class Conversation:
             self.ledger.apply(CallEnded(reason=str(getattr(e, "reason", "closed"))))
         self.flush_trace()
         self.ended.set()
+
+    def _slot_asked(self, agent_text: str) -> str | None:
+        """The slot the agent's words ask for: a missing slot whose question they contain, or
+        one named by the question's words ("... your policy number?")."""
+        for slot in self.machine.missing_slots():
+            question = self.flow.states[self.machine.s.state].collect[slot]
+            if question and question.lower() in agent_text.lower():
+                return slot
+        return slot_asked(agent_text)
 
     def on_planned_text(self, text: str) -> None:
         self.trace.on_planned_text(text)

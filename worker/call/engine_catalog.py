@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from livekit.agents import llm, stt, tts, vad
 from loguru import logger
 
-from worker.settings import Settings
+from worker.settings import ConfigError, Settings
 
 
 @dataclass
@@ -42,7 +42,8 @@ _CACHE: dict[tuple[object, ...], Engines] = {}
 
 def _key(settings: Settings) -> tuple[object, ...]:
     return (settings.engine("stt"), settings.engine("llm"), settings.engine("tts"), settings.vad_min_silence,
-            settings.stt_interim_interval, settings.whisper_threads, settings.openai_model, settings.openai_base_url)
+            settings.stt_interim_interval, settings.whisper_threads, settings.whisper_model, settings.stt_hints,
+            settings.openai_model, settings.openai_base_url)
 
 
 def build_engines(settings: Settings) -> Engines:
@@ -61,10 +62,16 @@ def build_engines(settings: Settings) -> Engines:
 
         the_stt: stt.STT = deepgram.STT(interim_results=True, api_key=settings.deepgram_api_key.get_secret_value())  # type: ignore[union-attr]
     else:
+        from worker.engines.whisper_models import ModelUnavailable, resolve_whisper_model
         from worker.engines.whisper_stt import WhisperSTT
 
+        try:
+            model_path = resolve_whisper_model(settings.whisper_model)
+        except ModelUnavailable as exc:
+            raise ConfigError(f"MB_WHISPER_MODEL={settings.whisper_model!r} cannot be used: {exc}.") from None
         the_stt = WhisperSTT(vad=the_vad, interim_interval=settings.stt_interim_interval,
-                             cpu_threads=settings.whisper_threads)
+                             cpu_threads=settings.whisper_threads, model_path=model_path,
+                             model_name=settings.whisper_model, hints=settings.stt_hints)
         the_stt.prewarm()  # here, in the process prewarm: not on the first call's event loop
 
     if names["llm"] == "openai":

@@ -59,7 +59,9 @@ _LOOP_COMPRESSION_RATIO = 2.4
 NUMERIC_WORDS: tuple[str, ...] = (
     "my", "number", "is", "it", "it's", "its", "the", "card", "policy", "phone", "you", "can", "reach",
     "me", "at", "oh", "o", "double", "triple", "and", "then", "p", "l", "pol", "that's", "uh", "um",
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+    "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
 )
 
 _WORD_RE = re.compile(r"[a-z0-9']+")
@@ -172,10 +174,13 @@ class WhisperTranscriber:
         return self._prompts[prompt]
 
     def numeric_suppress(self) -> list[int]:
-        """Every text token that is not digits, punctuation or a word of `NUMERIC_WORDS`.
+        """Every text token but the words of `NUMERIC_WORDS` and a few punctuation marks.
 
-        Suppressing them lets the decoder write only what a caller dictating a number says
-        ("my number is", digits, "oh", "double"): it cannot turn "five" into "fine".
+        With them suppressed the decoder can only spell a dictated number out, word by word
+        ("four oh eight, double six"): it cannot turn "five" into "fine", nor write "48" for
+        "four oh eight" (on espeak-ng and flite voices, spelled-out decoding read 39 % of phone
+        numbers right against 30 % for digits-allowed decoding, Whisper tiny.en; see
+        docs/recognition.md). The reading layer reads the words into digits.
         """
         if self._numeric_suppress is None:
             allowed: set[int] = set()
@@ -183,15 +188,12 @@ class WhisperTranscriber:
                 for spelled in (word, word.capitalize()):
                     for form in (spelled, " " + spelled):
                         allowed.update(self._tokenizer.encode(form))
-            eot = self._tokenizer.eot
-            keep = set(self._suppress)
-            out: list[int] = []
-            for token in range(eot):
-                text = self._tokenizer.decode([token]).strip()
-                if token in allowed or (text and all(ch.isdigit() or ch in ",.-?!'" for ch in text)):
-                    continue
-                out.append(token)
-            self._numeric_suppress = sorted(keep | set(out))
+            out = {
+                token
+                for token in range(self._tokenizer.eot)
+                if token not in allowed and self._tokenizer.decode([token]).strip() not in ("", ",", ".", "-", "?")
+            }
+            self._numeric_suppress = sorted(set(self._suppress) | out)
         return self._numeric_suppress
 
     def transcribe(
@@ -202,7 +204,7 @@ class WhisperTranscriber:
         Interim transcriptions pass `retry_loops=False`: audio cut mid-word loops more
         often, and a 30 s retry (~1 s) would hold the model while the final waits.
         `prompt` is an initial prompt (see `prompt_tokens`); `numeric` restricts the output to
-        what a caller dictating a number says (see `numeric_suppress`).
+        a dictated number spelled out and the words around it (see `numeric_suppress`).
         """
         tokens = self.prompt_tokens(prompt)
         suppress = self.numeric_suppress() if numeric else self._suppress

@@ -3,8 +3,9 @@
 Why: Whisper tiny.en hears "five" as "fine", drops "oh" and merges digit groups when it has no
 idea a number is coming; the state machine does know (it just asked for the phone, the card,
 the policy number). Whisper's "previous text" prompt is the cheap way to say so: a short line
-in the slot's written shape ("My number is 415-555-0192.") makes digits likelier and the
-output formatted like the example. The prompt is a fixed example per slot, never the caller's
+in the slot's shape makes the words of that slot likelier and the output formatted like the
+example. After a digit question the decoder also spells the number out (`numeric`, see
+`WhisperTranscriber.numeric_suppress`), so those examples are spelled out too. The prompt is a fixed example per slot, never the caller's
 own data, so it cannot leak one caller's number into another's transcript.
 
 Slot names are the reading layer's `expecting` names (`worker.reading.context.ANSWERABLE`);
@@ -13,14 +14,24 @@ this module only knows them as strings, so the engines floor imports nothing abo
 
 from __future__ import annotations
 
-__all__ = ["SLOT_PROMPTS", "decode_hint"]
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass
 
+__all__ = ["DIGIT_QUESTIONS", "EXPECTED_ANSWER", "SLOT_PROMPTS", "ExpectedAnswer", "decode_hint", "slot_asked"]
+
+#: Questions whose answer is a string of digits: decoded with the numeric vocabulary too.
+DIGIT_QUESTIONS = frozenset({"phone", "card_number", "card", "policy_number", "policy"})
+
+_CARD = "The card number is four two four two, four two four two, four two four two, four two four two."
+_POLICY = "My policy number is P O L four eight two one."
 SLOT_PROMPTS: dict[str, str] = {
-    "phone": "My number is 415-555-0192.",
-    "card_number": "The card number is 4111 1111 1111 1111.",
-    "card": "The card number is 4111 1111 1111 1111.",
-    "policy_number": "My policy number is POL-4821.",
-    "policy": "My policy number is POL-4821.",
+    # digit questions decode spelled out (`numeric`), so their examples are spelled out too
+    "phone": "My number is two one two, eight six seven, five three oh nine.",
+    "card_number": _CARD,
+    "card": _CARD,
+    "policy_number": _POLICY,
+    "policy": _POLICY,
     "amount": "Please charge $1,284.50.",
     "amount_cents": "Please charge $1,284.50.",
     "budget": "My budget is $900,000.",
@@ -37,3 +48,38 @@ SLOT_PROMPTS: dict[str, str] = {
 def decode_hint(expecting: str | None) -> str | None:
     """The initial prompt for an answer to `expecting`, or None (no bias) for other questions."""
     return SLOT_PROMPTS.get(expecting or "")
+
+
+@dataclass
+class ExpectedAnswer:
+    """The slot the agent's last question asked for; one per call, updated by the call.
+
+    The STT engine is shared by every call of a process, so the call hands its holder to the
+    recognition stream through `EXPECTED_ANSWER` (a context variable set where the call's
+    stream is opened; the stream keeps the holder and reads `slot` at each decode).
+    """
+
+    slot: str | None = None
+
+
+EXPECTED_ANSWER: ContextVar[ExpectedAnswer | None] = ContextVar("mb_expected_answer", default=None)
+
+_ASKED_BY: tuple[tuple[str, str], ...] = (
+    (r"card number|credit card|debit card", "card_number"),
+    (r"policy number", "policy_number"),
+    (r"phone number|number to reach|call you back on|your number", "phone"),
+    (r"date of birth|birth ?date|born", "date_of_birth"),
+    (r"what time|which time|time works", "time"),
+    (r"what day|which day|what date|which date", "date"),
+    (r"your name|who am i speaking|name, please", "name"),
+    (r"address", "address"),
+    (r"budget", "budget"),
+)
+
+
+def slot_asked(agent_text: str) -> str | None:
+    """The slot an agent question asks for ("What's the best phone number ...?" → "phone")."""
+    low = agent_text.lower()
+    if "?" not in low:
+        return None
+    return next((slot for pattern, slot in _ASKED_BY if re.search(pattern, low)), None)

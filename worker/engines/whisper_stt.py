@@ -14,6 +14,9 @@ Why it looks like this:
   FINAL_TRANSCRIPT, then END_OF_SPEECH (in "stt" turn detection the end of speech commits
   the turn with whatever final text arrived before it), then RECOGNITION_USAGE.
 - Input must be mono; any sample rate (the base stream resamples to 16 kHz).
+- With `hints=True`, a stream decodes an answer to a known question with that slot's
+  prompt, and an answer to a digit question with the numeric vocabulary (`whisper_hints`):
+  the call says what it asked through `EXPECTED_ANSWER`, captured when the stream opens.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from worker.engines.whisper_decode import (
     is_looping,
     load_whisper_model,
 )
+from worker.engines.whisper_hints import DIGIT_QUESTIONS, EXPECTED_ANSWER, ExpectedAnswer, decode_hint
 
 __all__ = [
     "SAMPLE_RATE",
@@ -72,6 +76,8 @@ class WhisperSTT(stt.STT):
         min_window_s: float = 10.0,
         window_margin_s: float = 3.0,
         full_window: bool = False,
+        model_name: str = "tiny.en",
+        hints: bool = False,
     ) -> None:
         super().__init__(
             capabilities=stt.STTCapabilities(
@@ -85,6 +91,8 @@ class WhisperSTT(stt.STT):
         self._language = LanguageCode("en")
         self.interim_interval = interim_interval
         self.speculative_pause = speculative_pause
+        self.model_name = model_name
+        self.hints = hints
         self.transcriber = WhisperTranscriber(
             model_path=model_path,
             cpu_threads=cpu_threads,
@@ -95,7 +103,7 @@ class WhisperSTT(stt.STT):
 
     @property
     def model(self) -> str:
-        return "whisper-tiny.en"
+        return f"whisper-{self.model_name}"
 
     @property
     def provider(self) -> str:
@@ -104,11 +112,18 @@ class WhisperSTT(stt.STT):
     def prewarm(self) -> None:
         self.transcriber.warmup()
 
-    async def transcribe(self, audio: np.ndarray, *, interim: bool = False) -> Transcript:
-        """Transcribe 16 kHz mono float32 audio in a worker thread; never raises."""
+    async def transcribe(
+        self, audio: np.ndarray, *, interim: bool = False, expecting: str | None = None
+    ) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio in a worker thread; never raises.
+
+        `expecting` (the slot the agent just asked for) biases the decoder when `hints` is on.
+        """
+        prompt = decode_hint(expecting) if self.hints else None
+        numeric = self.hints and expecting in DIGIT_QUESTIONS
         try:
             return await asyncio.to_thread(
-                self.transcriber.transcribe, audio, retry_loops=not interim
+                self.transcriber.transcribe, audio, retry_loops=not interim, prompt=prompt, numeric=numeric
             )
         except Exception:
             logger.exception("whisper transcription failed")
@@ -186,6 +201,7 @@ class WhisperRecognizeStream(stt.RecognizeStream):
         super().__init__(stt=stt, conn_options=conn_options, sample_rate=SAMPLE_RATE)
         self._whisper = stt
         self._vad = vad
+        self._expected: ExpectedAnswer | None = EXPECTED_ANSWER.get()
         self._utt: _Utterance | None = None
         self._pushed = 0  # input samples handed to the VAD
         self._consumed = 0  # input samples the VAD has processed
@@ -222,6 +238,9 @@ class WhisperRecognizeStream(stt.RecognizeStream):
         finally:
             await utils.aio.cancel_and_wait(*tasks, *self._tasks)
             await vad_stream.aclose()
+
+    def _expecting(self) -> str | None:
+        return self._expected.slot if self._expected is not None else None
 
     async def _wait_vad_caught_up(self, timeout: float = 1.0) -> None:
         deadline = time.monotonic() + timeout
@@ -282,7 +301,7 @@ class WhisperRecognizeStream(stt.RecognizeStream):
 
     async def _background(self, utt: _Utterance, audio: np.ndarray, interim: bool) -> Transcript:
         """Transcribe the utterance so far; publish it as an interim if still relevant."""
-        result = await self._whisper.transcribe(audio, interim=interim)
+        result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting())
         if self._utt is utt and result.text and result.text != utt.last_interim_text:
             utt.last_interim_text = result.text
             start = self.start_time_offset + utt.start_sample / SAMPLE_RATE
@@ -314,7 +333,7 @@ class WhisperRecognizeStream(stt.RecognizeStream):
             self.speculative_hits += 1
             result = await utt.spec_task
         else:
-            result = await self._whisper.transcribe(utt.audio())
+            result = await self._whisper.transcribe(utt.audio(), expecting=self._expecting())
         start = self.start_time_offset + utt.start_sample / SAMPLE_RATE
         end = max(start, start + utt.samples / SAMPLE_RATE - silence)
         logger.debug(

@@ -44,8 +44,8 @@ class Utterance:
     def of(cls, words: Words, today: dt.date, expecting: str | None) -> Utterance:
         """A fresh pass over a turn's words (nothing claimed yet); an answer to a digit question
         reads misheard digit words as digits (`with_digit_homophones`)."""
-        if expecting in DIGIT_SLOTS:
-            words = with_digit_homophones(words)
+        if expecting in DIGIT_SLOTS or expecting == "time":
+            words = with_digit_homophones(words, clock=expecting == "time")
         return cls(words.text, words.toks, today, expecting or None)
 
     def w(self, k: int) -> str:

@@ -151,13 +151,18 @@ def _numberish(t: Tok) -> bool:
     return t.kind == "num" or (t.kind == "word" and t.text in UNITS) or t.text in ("double", "triple")
 
 
-def with_digit_homophones(words: Words) -> Words:
+_CLOCK_AFTER = frozenset({"in", "pm", "am", "o'clock", "thirty", "fifteen", "forty", "oh"})
+
+
+def with_digit_homophones(words: Words, *, clock: bool = False) -> Words:
     """Words with "fine", "for", "to", "owe", "w" ... read as digit words where they sit among
     digits ("four one fine", "408 for 661", "w5" for "double five").
 
     Only for an answer to a digit question (phone, card, policy number): there "fine" after
-    "four one" is a misheard "five"; anywhere else it means fine. The spans in the text do not
-    move, only the token's word, so every later rule reads the digit word.
+    "four one" is a misheard "five"; anywhere else it means fine. With `clock` (the answer to
+    "what time?") a homophone before a clock word counts too: "free in the afternoon", "to
+    pm". The spans in the text do not move, only the token's word, so every later rule reads
+    the digit word.
     """
     toks = list(words.toks)
     changed = False
@@ -170,7 +175,9 @@ def with_digit_homophones(words: Words) -> Words:
         if new == "double":
             ok = nxt is not None and nxt.kind == "num"  # "w5": only straight before a digit
         else:
-            ok = (prev is not None and _numberish(prev)) or (nxt is not None and _numberish(nxt))
+            ok = (prev is not None and _numberish(prev)) or (nxt is not None and _numberish(nxt)) or (
+                clock and nxt is not None and nxt.text in _CLOCK_AFTER
+            )
         if ok:
             toks[k] = Tok(new, "word", t.start, t.end)
             changed = True
