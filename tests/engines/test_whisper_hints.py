@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from worker.engines.whisper_decode import Transcript
+from worker.engines.whisper_decode import Transcript, dictates_number
 from worker.engines.whisper_hints import EXPECTED_ANSWER, SLOT_PROMPTS, ExpectedAnswer, decode_hint, slot_asked
 from worker.engines.whisper_models import ModelUnavailable, resolve_whisper_model
 from worker.engines.whisper_stt import WhisperSTT
@@ -39,6 +39,17 @@ def test_numeric_decoding_spells_the_number_out(whisper: WhisperSTT) -> None:
     assert sum(w in digit_words for w in words) >= 8, heard
     assert not any(ch.isdigit() for ch in heard), heard
     assert all(w in digit_words or w in {"my", "number", "is", "double", ""} for w in words), heard
+
+
+def test_an_answer_that_is_not_a_number_keeps_the_free_decode(whisper: WhisperSTT) -> None:
+    audio = speak(Voice(engine="flite", name="slt"), "Could I just speak with a person instead?")
+    heard = whisper.transcriber.transcribe(audio, numeric=True, prompt=decode_hint("phone")).text
+    assert "person" in heard.lower(), heard
+
+
+def test_dictates_number() -> None:
+    assert dictates_number("four one five, 555") and dictates_number("415") and dictates_number("double five oh")
+    assert not dictates_number("Can I talk to a person?") and not dictates_number("yes, one moment")
 
 
 def test_prompt_tokens_put_the_hint_before_the_start_of_transcript(whisper: WhisperSTT) -> None:

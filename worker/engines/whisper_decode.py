@@ -59,6 +59,7 @@ _LOOP_COMPRESSION_RATIO = 2.4
 NUMERIC_WORDS: tuple[str, ...] = (
     "my", "number", "is", "it", "it's", "its", "the", "card", "policy", "phone", "you", "can", "reach",
     "me", "at", "oh", "o", "double", "triple", "and", "then", "p", "l", "pol", "that's", "uh", "um",
+    "yes", "yeah", "no", "sorry", "actually", "not", "that", "right", "correct", "last", "part", "ends", "with",
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
     "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
     "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred",
@@ -157,14 +158,15 @@ class WhisperTranscriber:
         with self._lock:
             if self._warmed:
                 return
-            self._decode(np.zeros(SAMPLE_RATE, dtype=np.float32), self.window_for(1.0), self._prompt, self._suppress)
+            self._decode(np.zeros(SAMPLE_RATE, dtype=np.float32), self.window_for(1.0), self._prompt)
+            self.numeric_suppress()  # ~0.1 s once: not on the first phone number's turn
             self._warmed = True
 
     def prompt_tokens(self, prompt: str | None) -> list[int]:
         """The decoder prompt: Whisper's start tokens, preceded by `prompt` as "previous text".
 
-        An initial prompt ("My number is 415-555-0192.") biases the decoder towards the shape of
-        what the agent just asked for (digits, not "fine" or "for"); see `whisper_hints`.
+        An initial prompt biases the decoder towards the shape of what the agent just asked
+        for (digit words, not "fine" or "for"); see `whisper_hints`.
         """
         if not prompt:
             return self._prompt
@@ -203,11 +205,10 @@ class WhisperTranscriber:
 
         Interim transcriptions pass `retry_loops=False`: audio cut mid-word loops more
         often, and a 30 s retry (~1 s) would hold the model while the final waits.
-        `prompt` is an initial prompt (see `prompt_tokens`); `numeric` restricts the output to
-        a dictated number spelled out and the words around it (see `numeric_suppress`).
+        `prompt` is an initial prompt (see `prompt_tokens`); with `numeric`, a dictated number
+        is decoded spelled out (see `_decode` and `numeric_suppress`).
         """
         tokens = self.prompt_tokens(prompt)
-        suppress = self.numeric_suppress() if numeric else self._suppress
         started = time.perf_counter()
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         audio_s = audio.size / SAMPLE_RATE
@@ -223,7 +224,7 @@ class WhisperTranscriber:
             for offset in range(0, audio.size, piece_len):
                 piece = audio[offset : offset + piece_len]
                 window = self.window_for(piece.size / SAMPLE_RATE)
-                text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, suppress)
+                text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, numeric)
                 if looped and not retry_loops:
                     continue
                 if looped and window < FULL_WINDOW_S:
@@ -234,7 +235,7 @@ class WhisperTranscriber:
                         text[:80],
                     )
                     window = FULL_WINDOW_S
-                    text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, suppress)
+                    text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, numeric)
                 no_speech = min(no_speech, piece_no_speech)
                 if piece_no_speech > self.no_speech_threshold and logprob < self.logprob_threshold:
                     continue  # Whisper's own "no speech here" rule
@@ -252,13 +253,29 @@ class WhisperTranscriber:
         )
 
     def _decode(
-        self, audio: np.ndarray, window_s: float, prompt: list[int], suppress: list[int]
+        self, audio: np.ndarray, window_s: float, prompt: list[int], numeric: bool = False
     ) -> tuple[str, float, float, bool]:
-        """Encode `audio` zero-padded to `window_s` and decode greedily, without timestamps."""
+        """Encode `audio` zero-padded to `window_s` and decode greedily, without timestamps.
+
+        With `numeric`, a free decode that dictates a number (three digits or digit words) is
+        decoded again on the same encoder output with the numeric vocabulary; anything else
+        ("yes", "can I talk to a person?") keeps the free decode, so a caller who does not
+        answer with a number is still heard. The second pass costs the decoder only.
+        """
         features = self.model.feature_extractor(audio)[:, : audio.size // 160]
         features = pad_or_trim(features, int(round(window_s * 100)))
         encoded = self.model.model.encode(get_ctranslate2_storage(features[None]), to_cpu=False)
         max_new = min(int(12 * audio.size / SAMPLE_RATE) + 12, _MAX_DECODER_LENGTH // 2)
+        decoded = self._generate(encoded, prompt, self._suppress, max_new)
+        if numeric and dictates_number(decoded[0]):
+            spelled = self._generate(encoded, prompt, self.numeric_suppress(), max_new)
+            if spelled[0] and not spelled[3]:
+                return spelled
+        return decoded
+
+    def _generate(
+        self, encoded: object, prompt: list[int], suppress: list[int], max_new: int
+    ) -> tuple[str, float, float, bool]:
         result = self.model.model.generate(
             encoded,
             [prompt],
@@ -278,6 +295,17 @@ class WhisperTranscriber:
             float(result.no_speech_prob),
             (len(tokens) >= max_new or is_looping(text)),
         )
+
+
+_DIGIT_WORDS = frozenset(
+    {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double", "triple"}
+)
+
+
+def dictates_number(text: str) -> bool:
+    """Whether a transcript reads like a dictated number: three digits or digit words at least."""
+    low = text.lower()
+    return sum(ch.isdigit() for ch in low) + sum(w in _DIGIT_WORDS for w in _WORD_RE.findall(low)) >= 3
 
 
 def is_looping(text: str) -> bool:
