@@ -24,6 +24,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "browser": ("browser_latency.py", "latency heard by a real Chromium over the local WebRTC link"),
     "sip": ("sip_answer_latency.py", "a phone call's answer latency through LiveKit SIP"),
     "recognition": ("recognition_bench.py", "WER and exact-value accuracy across caller voices (espeak-ng, flite, Piper)"),
+    "bargein": ("bargein.py", "barge-in at the ear: onset → agent quiet, false interruptions resumed, echo"),
 }
 
 

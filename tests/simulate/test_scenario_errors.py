@@ -33,7 +33,7 @@ BAD: list[tuple[str, str, int, str]] = [
      "  - say: hi\n"
      "  - say: hello\n"
      "    wav: hello.wav\n",
-     6, "exactly one of `say`, `wav` or `silence`"),
+     6, "exactly one of `say`, `wav`, `sound` or `silence`"),
     ("after-agent-and-barge-in",
      "name: x\n"
      "flow: real_estate\n"

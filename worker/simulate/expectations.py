@@ -64,11 +64,62 @@ def _turn_heard(utt: Any, spoken: list[TurnTrace], slack: float = 0.5) -> list[T
     return []
 
 
+RESUME_WITHIN_S = 1.5
+"""A paused reply counts as resumed when it plays again this soon after the caller's line ended
+(generous: the target, 1 s, is measured by `mediabloom bench bargein`)."""
+
+
+def reply_went_on(utt: Any, agent_audio: list[Any], within: float = RESUME_WITHIN_S) -> str | None:
+    """Why the agent's reply playing when `utt` began did not go on past it (None: it did).
+
+    It went on if it never stopped during the line, or stopped (paused) and played again, on
+    the same segment, within `within` s of the line's end, without being interrupted first.
+    """
+    playing = None
+    for ev in agent_audio:
+        if ev.at > utt.start:
+            break
+        playing = ev
+    if playing is None or playing.kind != "started":
+        return "the agent was not speaking when this line began"
+    seg = playing.segment
+    later = [ev for ev in agent_audio if ev.at > utt.start and ev.segment == seg]
+    if not later:
+        return None
+    stop = later[0]
+    if stop.kind != "stopped" or stop.reason == "finished":
+        return None
+    if stop.reason == "interrupted":
+        return f"its reply was cut off at {stop.at:.2f} s"
+    again = next((ev for ev in later[1:] if ev.kind == "started"), None)
+    if again is None or again.at > utt.end + within:
+        return f"its reply paused at {stop.at:.2f} s and did not resume within {within:.1f} s of the line"
+    return None
+
+
+def _line_turn_checks(where: str, exp: Expectations, utt: Any, related: list[TurnTrace],
+                      agent_audio: list[Any] | None) -> list[str]:
+    failures: list[str] = []
+    if exp.turn is not None and bool(related) != exp.turn:
+        heard = f": {related[0].caller.final_transcript!r}" if related and related[0].caller else ""
+        failures.append(f"{where}: expected {'a' if exp.turn else 'no'} caller turn for this line, "
+                        f"found {len(related)}{heard}")
+    if exp.resumed is not None and utt is not None and agent_audio is not None:
+        why = reply_went_on(utt, agent_audio)
+        if exp.resumed and why is not None:
+            failures.append(f"{where}: expected the agent's reply to resume, but {why}")
+        elif not exp.resumed and why is None:
+            failures.append(f"{where}: expected the agent's reply to stop for this line, but it went on")
+    return failures
+
+
 def check_expectations(scenario: Scenario, turns: list[TurnTrace], final: ConversationState,
-                       effects: dict[str, int], utterances: list[Any] | None = None) -> list[str]:
+                       effects: dict[str, int], utterances: list[Any] | None = None,
+                       agent_audio: list[Any] | None = None) -> list[str]:
     """`utterances`: when each speaking line was played (call time, in line order). With them a
     line is matched to the turn heard at that time, so a line that made no turn (noise the VAD
-    ignored, an empty WAV) does not shift every later line onto the wrong turn."""
+    ignored, an empty WAV) does not shift every later line onto the wrong turn. `agent_audio`:
+    when the caller heard the agent start and stop (`AgentSpeech.timeline`), for `resumed:`."""
     failures = _check("call", scenario.expect, turns, final.state, final.ended, effects)
     spoken = [t for t in turns if t.caller is not None]
     speaking_lines = [ln for ln in scenario.caller if ln.silence is None]
@@ -85,11 +136,15 @@ def check_expectations(scenario: Scenario, turns: list[TurnTrace], final: Conver
                     and spoken[idx].caller.speech_started_at is None:
                 related = spoken[idx:idx + 1]  # that turn has no VAD times: fall back to order
         before = [turns[turns.index(related[0]) - 1]] if related and turns.index(related[0]) > 0 else []
+        utt = utterances[idx] if utterances is not None and idx < len(utterances) else None
+        failures += _line_turn_checks(where, line.expect, utt, related, agent_audio)
+        if line.expect.turn is False or (not related and line.expect.resumed is not None):
+            continue
         if not related:
             failures.append(f"{where}: no caller turn was recognised for this line")
             continue
         state = related[0].state.after.state
-        failures += _check(where, line.expect.model_copy(update={"interrupted": None}), related, state, None, None)
+        failures += _check(where, line.expect.model_copy(update={"interrupted": None, "turn": None, "resumed": None}), related, state, None, None)
         if line.expect.interrupted is not None:
             failures += _check(where, Expectations(interrupted=line.expect.interrupted), before, None, None, None)
     return failures

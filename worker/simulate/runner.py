@@ -28,8 +28,10 @@ from worker.engines.piper_tts import synthesize_pcm
 from worker.settings import Settings
 from worker.simulate.expectations import check_expectations
 from worker.simulate.scenario import CallerLine, Scenario
+from worker.simulate.sounds import make_sound
+from worker.simulate.voices import Voice, speak
 from worker.trace.records import CallerPart, TurnTrace
-from worker.transport import CallClock, CallerUtterance, CallRecorder, CapturingAgentOutput, SimulatedCallerInput
+from worker.transport import AgentAudioEvent, CallClock, CallerUtterance, CallRecorder, CapturingAgentOutput, SimulatedCallerInput
 
 
 @dataclass
@@ -45,6 +47,8 @@ class CallResult:
     sandbox_path: Path
     duration: float
     utterances: list[CallerUtterance] = field(default_factory=list)
+    agent_audio: list[AgentAudioEvent] = field(default_factory=list)
+    """When the caller heard the agent start and stop (pauses and resumes included)."""
 
     @property
     def ok(self) -> bool:
@@ -99,7 +103,13 @@ class SimulatedCall:
     async def _voice(self, line: CallerLine) -> tuple[np.ndarray, int]:
         if line.wav is not None:
             return read_wav(line.wav)
-        return await asyncio.to_thread(synthesize_pcm, line.say or "")
+        if line.sound is not None:
+            return make_sound(line.sound)
+        voice = Voice.parse(line.voice or self.scenario.voice)
+        if voice == Voice(engine="piper", name="joe"):
+            return await asyncio.to_thread(synthesize_pcm, line.say or "")  # the agent's own voice, as is
+        audio = await asyncio.to_thread(speak, voice, line.say or "")
+        return (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16), 16000
 
     # ------------------------------------------------------------ the call
     async def _play_script(self, conv: Conversation, session: AgentSession) -> None:
@@ -135,7 +145,7 @@ class SimulatedCall:
             if conv.machine.s.ended or conv.ended.is_set():  # the agent hung up while we waited
                 self.failures.append(f"line {line.line}: the call ended before this caller line")
                 return
-            self.log.info("caller line {}: {}", i + 1, mask_card_numbers(line.say or str(line.wav)))
+            self.log.info("caller line {}: {}", i + 1, mask_card_numbers(line.say or line.sound or str(line.wav)))
             # once the session is closed nothing reads the microphone, so say() would never finish
             saying = asyncio.ensure_future(self.mic.say(pcm, rate))
             hung_up = asyncio.ensure_future(conv.ended.wait())
@@ -171,12 +181,14 @@ class SimulatedCall:
             effects = count_effects(call.sandbox)
         wav_path = self.recorder.write(self.dir / "call.wav", silence=conv.trace.secret_speech)
         final = conv.machine.snapshot()
-        self.failures += check_expectations(self.scenario, conv.trace.turns, final, effects, self.utterances)
+        self.failures += check_expectations(self.scenario, conv.trace.turns, final, effects, self.utterances,
+                                            self.speaker.speech.timeline)
         result = CallResult(
             call_id=self.call_id, scenario=self.scenario.name, turns=conv.trace.turns,
             final_state=final.model_dump(mode="json", exclude={"in_flight_args"}), effects=effects,
             failures=self.failures, trace_path=trace_path, wav_path=wav_path, sandbox_path=call.sandbox_path,
-            duration=time.monotonic() - started, utterances=self.utterances)
+            duration=time.monotonic() - started, utterances=self.utterances,
+            agent_audio=list(self.speaker.speech.timeline))
         (self.dir / "summary.json").write_text(json.dumps(summary(result), indent=2, default=str))
         return result
 

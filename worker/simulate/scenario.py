@@ -11,6 +11,7 @@ opened and checked (16-bit PCM, complete) before the call starts rather than mid
 
 from __future__ import annotations
 
+import re
 import wave
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from tools.redact import escape_control
 from worker.simulate.bounded_yaml import YamlLimitError, YamlLimits, line_of, load_with_lines, read_text, strip_lines
+from worker.simulate.sounds import SoundKind
+from worker.simulate.voices import Voice
 
 LIMITS = YamlLimits()
 MAX_SAY_CHARS = 1_000
@@ -56,6 +59,26 @@ class Expectations(BaseModel):
     rejections: int | None = Field(None, ge=0, le=1_000)
     interrupted: bool | None = None
     """For a line: the agent reply it barged into was cut off."""
+    turn: bool | None = None
+    """For a line: whether it became a caller turn (False: a backchannel or a noise the agent
+    let pass)."""
+    resumed: bool | None = None
+    """For a line said over the agent: its reply paused and then went on where it stopped."""
+
+
+VOICE_NAME = r"^[a-z][a-z0-9+_-]{0,40}$"
+
+
+def _check_voice(label: str) -> Voice:
+    """The `Voice` a label names; ValueError (one sentence) for an engine or name it cannot be."""
+    try:
+        voice = Voice.parse(label)
+    except (ValidationError, ValueError):
+        raise ValueError(f"unknown caller voice {label!r}: use piper, espeak-ng:<voice> or flite:<voice>, "
+                         "optionally @<speed>") from None
+    if not re.match(VOICE_NAME, voice.name):
+        raise ValueError(f"unknown caller voice {label!r}: a voice name is letters, digits, + _ or -")
+    return voice
 
 
 class CallerLine(BaseModel):
@@ -64,6 +87,11 @@ class CallerLine(BaseModel):
     wav: Path | None = None
     silence: Seconds | None = None
     """Say nothing for this many seconds (tests silence handling)."""
+    sound: SoundKind | None = None
+    """A noise instead of words (`cough`, `breath`, `noise`; see `worker.simulate.voices`)."""
+    voice: str | None = Field(None, max_length=60)
+    """Who says a `say:` line, as `worker.simulate.voices.Voice` labels it: `piper`,
+    `espeak-ng:en-us+f3`, `flite:slt@1.1` (default: the scenario's `voice`)."""
     after_agent: Seconds | None = None
     barge_in: Seconds | None = None
     expect: Expectations | None = None
@@ -71,9 +99,13 @@ class CallerLine(BaseModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> "CallerLine":
-        given = [k for k in ("say", "wav", "silence") if getattr(self, k) is not None]
+        given = [k for k in ("say", "wav", "silence", "sound") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("each caller line needs exactly one of `say`, `wav` or `silence`")
+            raise ValueError("each caller line needs exactly one of `say`, `wav`, `sound` or `silence`")
+        if self.voice is not None and self.say is None:
+            raise ValueError("`voice` only applies to a `say` line")
+        if self.voice is not None:
+            _check_voice(self.voice)
         if self.after_agent is not None and self.barge_in is not None:
             raise ValueError("use either `after_agent` or `barge_in`, not both")
         if self.after_agent is None and self.barge_in is None:
@@ -87,6 +119,13 @@ class Scenario(BaseModel):
     flow: Literal["real_estate", "insurance"]
     today: date | None = None
     description: str = Field("", max_length=5_000)
+    voice: str = Field("piper", max_length=60)
+    """The caller's voice for `say:` lines that name none (a `Voice` label)."""
+
+    @model_validator(mode="after")
+    def _known_voice(self) -> "Scenario":
+        _check_voice(self.voice)
+        return self
     caller: list[CallerLine] = Field(max_length=MAX_LINES)
     expect: Expectations = Field(default_factory=Expectations)
     max_seconds: float = Field(240.0, gt=0.0, le=3_600.0, allow_inf_nan=False)

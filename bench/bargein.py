@@ -1,0 +1,143 @@
+"""Barge-in at the caller's ear: how fast the agent goes quiet, and whether false ones resume.
+
+Runs the barge-in scenarios through the real pipeline (Silero VAD, Whisper, planner, Piper) in
+real time and reads every figure off the recording (`call.wav`, caller left, agent right), the
+way a listener would time it, with the one level test of `worker.transport.levels`:
+
+* onset → quiet: for each caller line said over the agent (`barge_in:`), from the caller's
+  first audible 10 ms block to the start of the first run of `QUIET_RUN_S` inaudible agent
+  blocks (a pause between two words of the agent is not "quiet");
+* false interruptions (lines whose scenario expects `turn: false`: backchannels, coughs): how
+  many paused and resumed, and the resume delay from the caller's last audible block to the
+  agent's next audible block; a sound the agent did not even pause for is counted apart;
+* echo false triggers: times the agent's audio paused or was cut while no caller line was
+  playing (±1 s): with an echoing line that is the agent interrupting itself.
+
+    uv run mediabloom bench bargein [--runs N] [scenario.yaml ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from worker.logs import setup_logging
+from worker.settings import load_settings
+from worker.simulate.expectations import reply_went_on
+from worker.simulate.runner import CallResult, SimulatedCall
+from worker.simulate.scenario import Scenario, load_scenario
+from worker.transport.levels import AUDIBLE_RMS, BLOCK_S, rms_blocks
+
+ROOT = Path(__file__).resolve().parents[1]
+QUIET_RUN_S = 0.2
+"""Agent silence shorter than this (a gap between words) does not count as having stopped."""
+DEFAULT = ["bargein_backchannel.yaml", "barge_in.yaml"]
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def levels(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Audible (bool) per 10 ms block, caller and agent channels of a call.wav."""
+    with wave.open(str(path)) as w:
+        rate = w.getframerate()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)
+    return rms_blocks(data[:, 0], rate) > AUDIBLE_RMS, rms_blocks(data[:, 1], rate) > AUDIBLE_RMS
+
+
+def first_true(mask: np.ndarray, start: int, end: int | None = None) -> int | None:
+    hits = np.flatnonzero(mask[start:end])
+    return start + int(hits[0]) if len(hits) else None
+
+
+def quiet_from(agent: np.ndarray, start: int) -> int | None:
+    """First block at/after `start` that begins `QUIET_RUN_S` of agent silence."""
+    run = int(round(QUIET_RUN_S / BLOCK_S))
+    i = start
+    while i < len(agent):
+        if not agent[i:i + run].any():
+            return i
+        i += int(np.flatnonzero(agent[i:i + run])[-1]) + 1
+    return len(agent)
+
+
+def measure(scenario: Scenario, result: CallResult, rows: dict[str, list[float]], counts: dict[str, int]) -> None:
+    caller, agent = levels(result.wav_path)
+    spoken = [ln for ln in scenario.caller if ln.silence is None]
+    for line, utt in zip(spoken, result.utterances):
+        if line.barge_in is None:
+            continue
+        s, e = int(utt.start / BLOCK_S), int(np.ceil(utt.end / BLOCK_S))
+        onset = first_true(caller, s, e + 1)
+        if onset is None or not agent[max(onset - 2, 0):onset + 1].any():
+            counts["not over the agent"] += 1
+            continue
+        false_one = line.expect is not None and line.expect.turn is False
+        quiet = quiet_from(agent, onset)
+        last = s + int(np.flatnonzero(caller[s:e + 1])[-1]) if caller[s:e + 1].any() else e
+        if false_one and (quiet is None or quiet > last + int(0.3 / BLOCK_S)):
+            counts["false: no pause (ignored)"] += 1
+            continue
+        if quiet is not None:
+            rows["onset_to_quiet"].append((quiet - onset) * BLOCK_S)
+        if false_one:
+            counts["false: paused"] += 1
+            back = first_true(agent, max(last, quiet or last))
+            if back is not None and reply_went_on(utt, result.agent_audio, within=5.0) is None:
+                counts["false: resumed"] += 1
+                rows["resume_delay"].append((back - last) * BLOCK_S)
+    for ev in result.agent_audio:
+        if ev.kind != "stopped" or ev.reason not in ("paused", "interrupted"):
+            continue
+        if not any(u.start - 0.2 <= ev.at <= u.end + 1.0 for u in result.utterances):
+            counts["self-interruptions (no caller speech)"] += 1
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("scenarios", nargs="*", default=[str(ROOT / "scenarios" / n) for n in DEFAULT])
+    p.add_argument("--runs", type=int, default=1)
+    args = p.parse_args()
+    setup_logging("WARNING")
+    settings = load_settings()
+    rows: dict[str, list[float]] = {"onset_to_quiet": [], "resume_delay": []}
+    counts = dict.fromkeys(["not over the agent", "false: paused", "false: resumed",
+                            "false: no pause (ignored)", "self-interruptions (no caller speech)"], 0)
+    failures: list[str] = []
+    out = Path(tempfile.mkdtemp(prefix="mb-bargein-"))
+    for _ in range(args.runs):
+        for path in args.scenarios:
+            scenario = load_scenario(Path(path))
+            result = asyncio.run(SimulatedCall(scenario, settings, out).run())
+            failures += [f"{scenario.name}: {f}" for f in result.failures]
+            measure(scenario, result, rows, counts)
+    print(f"scenarios: {len(args.scenarios)} x {args.runs} run(s); load average {os.getloadavg()[0]:.2f}; "
+          f"interruption min {settings.interrupt_min_duration:.2f} s, false-interruption timeout "
+          f"{settings.false_interruption_timeout:.2f} s")
+    print(f"{'figure (ms)':42} {'n':>3} {'p50':>7} {'p95':>7}")
+    for key, label in (("onset_to_quiet", "caller onset → agent quiet (at the ear)"),
+                       ("resume_delay", "false interruption: noise end → resumed")):
+        v = rows[key]
+        print(f"{label:42} {len(v):>3} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")
+    for name, n in counts.items():
+        print(f"{name:42} {n:>3}")
+    print(f"expectation failures: {len(failures)}")
+    for f in failures:
+        print("  " + f)
+    print(f"calls in {out}")
+
+
+if __name__ == "__main__":
+    main()
