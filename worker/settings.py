@@ -85,9 +85,11 @@ class Settings(BaseSettings):
     vad_min_silence: float = Field(0.45, validation_alias=_env("MB_VAD_MIN_SILENCE"))
     endpointing_min_delay: float = Field(0.05, validation_alias=_env("MB_ENDPOINTING_MIN_DELAY"))
     endpointing_max_delay: float = Field(3.0, validation_alias=_env("MB_ENDPOINTING_MAX_DELAY"))
-    interrupt_min_duration: float = Field(0.4, validation_alias=_env("MB_INTERRUPT_MIN_DURATION"))
-    false_interruption_timeout: float = Field(2.5, validation_alias=_env("MB_FALSE_INTERRUPTION_TIMEOUT"))
-    """After a barge-in with no words recognised yet, wait this long before resuming the reply."""
+    interrupt_min_duration: float = Field(0.05, validation_alias=_env("MB_INTERRUPT_MIN_DURATION"))
+    """Caller speech over the agent that pauses its audio (the words decide after: `worker.call.barge_in`)."""
+    false_interruption_timeout: float = Field(0.3, validation_alias=_env("MB_FALSE_INTERRUPTION_TIMEOUT"))
+    """After a barge-in with no words recognised (or only a backchannel), resume the reply this long
+    after the caller's end of speech."""
     stt_interim_interval: float = Field(0.8, validation_alias=_env("MB_STT_INTERIM_INTERVAL"))
     whisper_threads: int = Field(1, validation_alias=_env("MB_WHISPER_THREADS"))
     whisper_model: str = Field("tiny.en", validation_alias=_env("MB_WHISPER_MODEL"))

@@ -44,3 +44,8 @@ def test_a_resume_too_late_or_by_another_reply_does_not_count() -> None:
 def test_a_line_said_while_the_agent_was_silent_is_not_over_a_reply() -> None:
     assert "not speaking" in (reply_went_on(UTT, [ev("started", "segment_start", 0.5),
                                                    ev("stopped", "finished", 1.5)]) or "")
+
+
+def test_a_stop_long_after_the_line_is_not_its_doing() -> None:
+    timeline = [ev("started", "segment_start", 0.5), ev("stopped", "paused", 4.0), ev("started", "resumed", 6.0)]
+    assert reply_went_on(UTT, timeline) is None

@@ -10,12 +10,11 @@ tool call goes through the gate. Every transport (simulated calls, LiveKit rooms
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-
-from collections.abc import AsyncIterable
 
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, llm, stt
@@ -24,6 +23,7 @@ from livekit.agents.voice.generation import update_instructions as refresh_instr
 from loguru import logger
 
 from tools.executor import ToolExecutor
+from worker.call.barge_in import BargeInFilter
 from worker.call.ledger import EventJournal, Ledger
 from worker.call.records import CallOpened
 from worker.call.silence import GOODBYE, REPROMPT, SilenceWatch
@@ -59,16 +59,22 @@ class FlowAgent(Agent):
     def __init__(self, call: "Conversation") -> None:
         super().__init__(instructions=call.instructions(), tools=call.gate.function_tools())
         self._call = call
+        self.barge_in = BargeInFilter(agent_talking=self._talking)
+
+    def _talking(self) -> bool:
+        speech = self.session.current_speech
+        return speech is not None and not speech.done() and not speech.interrupted
 
     async def on_enter(self) -> None:
         self._call.say(self._call.flow.greeting)
 
     async def stt_node(self, audio: AsyncIterable[rtc.AudioFrame], model_settings: Any) -> Any:
         """The default STT node, with the call's expected answer handed to the stream it opens
-        (the offline Whisper biases its decoding by it when `MB_STT_HINTS` is on)."""
+        (the offline Whisper biases its decoding by it when `MB_STT_HINTS` is on), minus the
+        backchannels said over the agent (`worker.call.barge_in`)."""
         EXPECTED_ANSWER.set(self._call.expected)
         ev: stt.SpeechEvent
-        async for ev in Agent.default.stt_node(self, audio, model_settings):
+        async for ev in self.barge_in.filter(Agent.default.stt_node(self, audio, model_settings)):
             yield ev
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: Any) -> Any:

@@ -69,6 +69,11 @@ RESUME_WITHIN_S = 1.5
 (generous: the target, 1 s, is measured by `mediabloom bench bargein`)."""
 
 
+STOP_LAG_S = 0.5
+"""A stop of the agent's audio this long after a line ended can still be that line's doing (the
+VAD and the recogniser lag the audio); a later one is not."""
+
+
 def reply_went_on(utt: Any, agent_audio: list[Any], within: float = RESUME_WITHIN_S) -> str | None:
     """Why the agent's reply playing when `utt` began did not go on past it (None: it did).
 
@@ -87,8 +92,8 @@ def reply_went_on(utt: Any, agent_audio: list[Any], within: float = RESUME_WITHI
     if not later:
         return None
     stop = later[0]
-    if stop.kind != "stopped" or stop.reason == "finished":
-        return None
+    if stop.kind != "stopped" or stop.reason == "finished" or stop.at > utt.end + STOP_LAG_S:
+        return None  # it played through the line (a later stop is another line's doing)
     if stop.reason == "interrupted":
         return f"its reply was cut off at {stop.at:.2f} s"
     again = next((ev for ev in later[1:] if ev.kind == "started"), None)
@@ -100,6 +105,11 @@ def reply_went_on(utt: Any, agent_audio: list[Any], within: float = RESUME_WITHI
 def _line_turn_checks(where: str, exp: Expectations, utt: Any, related: list[TurnTrace],
                       agent_audio: list[Any] | None) -> list[str]:
     failures: list[str] = []
+    if exp.turn is not None and utt is not None:
+        # the turn this line made ends with it (a turn that only began with it, e.g. VAD times
+        # kept from a backchannel the session let pass, belongs to a later line)
+        related = [t for t in related if t.caller is None or t.caller.speech_ended_at is None
+                   or utt.start <= t.caller.speech_ended_at <= utt.end + 1.0]
     if exp.turn is not None and bool(related) != exp.turn:
         heard = f": {related[0].caller.final_transcript!r}" if related and related[0].caller else ""
         failures.append(f"{where}: expected {'a' if exp.turn else 'no'} caller turn for this line, "

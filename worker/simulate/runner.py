@@ -115,6 +115,9 @@ class SimulatedCall:
     async def _play_script(self, conv: Conversation, session: AgentSession) -> None:
         last_end: float | None = 0.0
         lines = self.scenario.caller
+        started: AgentAudioEvent | None = None
+        reply_from: float | None = 0.0  # where the reply the next `after_agent` line waits for begins
+        talked_over = False  # the agent talked on over the last line without stopping
         ready: asyncio.Future[tuple[np.ndarray, int]] | None = None  # the next line, voiced during a silence
         for i, line in enumerate(lines):
             if line.silence is not None:
@@ -126,11 +129,14 @@ class SimulatedCall:
                 self.failures.append(f"line {line.line}: the call ended before this caller line")
                 return
             try:
-                if line.barge_in is not None:
+                if line.barge_in is not None and talked_over and last_end is not None:
+                    # the agent is still on the reply it talked on over the last line: count from that line
+                    await asyncio.sleep(max(0.0, last_end + line.barge_in - self.clock.now()))
+                elif line.barge_in is not None:
                     started = await self.speaker.speech.wait_started(after=last_end, timeout=30)
                     await asyncio.sleep(max(0.0, started.at + line.barge_in - self.clock.now()))
                 else:
-                    await self._agent_quiet(line.after_agent or 0.0, last_end, session, timeout=45)
+                    await self._agent_quiet(line.after_agent or 0.0, reply_from, session, timeout=45)
             except TimeoutError:
                 self.failures.append(f"line {line.line}: the agent never replied before this caller line")
                 return
@@ -140,7 +146,8 @@ class SimulatedCall:
                     # voice the next line now, so `silence: N` is N seconds and not N + synthesis time
                     ready = asyncio.ensure_future(self._voice(lines[i + 1]))
                 await asyncio.sleep(line.silence)
-                last_end = None
+                last_end = reply_from = None
+                talked_over = False
                 continue
             if conv.machine.s.ended or conv.ended.is_set():  # the agent hung up while we waited
                 self.failures.append(f"line {line.line}: the call ended before this caller line")
@@ -158,6 +165,10 @@ class SimulatedCall:
             utt = saying.result()
             self.utterances.append(utt)
             last_end = utt.end
+            talked_over = line.barge_in is not None and self.speaker.speech.speaking and started is not None
+            # the agent talked on over this line (a backchannel, a cough): a next `after_agent`
+            # line waits for the end of that reply, not for a reply that starts after the line
+            reply_from = started.at if talked_over and started is not None else last_end
 
     async def run(self) -> CallResult:
         started = time.monotonic()
@@ -246,6 +257,9 @@ def summary(result: CallResult) -> dict[str, Any]:
         "tool_calls": [{"turn": t.turn, "name": r.name, "ok": r.ok} for t in result.turns for r in t.tools],
         "final_state": {k: result.final_state[k] for k in ("state", "phase", "turn", "ended", "end_reason")},
         "effects": result.effects,
+        "agent_audio": [{"kind": e.kind, "reason": e.reason, "segment": e.segment, "at": round(e.at, 3),
+                         "position": round(e.position, 3)} for e in result.agent_audio],
+        "caller_lines": [{"start": round(u.start, 3), "end": round(u.end, 3)} for u in result.utterances],
         "artifacts": {"trace": str(result.trace_path), "audio": str(result.wav_path),
                       "sandbox": str(result.sandbox_path)},
         "duration_s": round(result.duration, 2),

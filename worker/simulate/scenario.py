@@ -94,6 +94,8 @@ class CallerLine(BaseModel):
     `espeak-ng:en-us+f3`, `flite:slt@1.1` (default: the scenario's `voice`)."""
     after_agent: Seconds | None = None
     barge_in: Seconds | None = None
+    """Say the line this long after the agent's next audio starts (or, when the agent talked on
+    over the previous line without stopping, this long after that line)."""
     expect: Expectations | None = None
     line: int = 0
 

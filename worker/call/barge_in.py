@@ -1,0 +1,102 @@
+"""Barge-in: pause first, decide after, and keep backchannels from becoming turns.
+
+livekit-agents does the mechanics (`turn_handling.interruption` in `session_options`): when the
+caller's voice has lasted `interrupt_min_duration` while the agent talks, the agent's audio is
+*paused* (the output holds its playhead); a final transcript then interrupts the reply (it is
+truncated at the playout position, in the chat context and the trace), while no transcript by
+`false_interruption_timeout` after the caller's end of speech resumes it where it stopped.
+
+With the pause made fast (a short minimum duration), the decision is what matters, and the
+framework decides on "any final transcript". A caller who says "mm-hmm", "yeah" or "right"
+while the agent talks, or coughs and gets transcribed as "(coughs)" or "you", means "go on".
+:class:`BargeInFilter` sits on the STT's event stream (the agent's `stt_node`) and drops such
+finals when the caller started speaking over a reply: with no transcript the framework resumes
+the reply, and the backchannel never becomes a turn. Anything else the caller says over the
+agent (a correction, a new request, "yes, yes, book it") goes through and interrupts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+
+from livekit.agents import stt
+from loguru import logger
+
+__all__ = ["BACKCHANNELS", "BargeInFilter", "is_backchannel"]
+
+BACKCHANNELS: frozenset[str] = frozenset({
+    "mmhmm", "mhm", "mhmm", "mm", "mmm", "hmm", "hm", "uhhuh", "uh huh", "aha", "ah", "oh", "uh", "um",
+    "yeah", "yep", "yup", "right", "okay", "ok", "alright", "all right", "sure", "i see", "got it",
+    "cool", "great", "nice", "thanks", "thank you", "you",
+})
+"""Words that, said while the agent is speaking, mean "I'm listening, go on" (normalised: lower
+case, letters and single spaces). "you" alone is Whisper's usual reading of a breath or noise."""
+
+_NON_SPEECH = re.compile(r"^\s*([\[(*♪].*[\])*♪]\s*)+$")
+"""Whisper's way of writing a sound it heard: "(coughs)", "[BLANK_AUDIO]", "*cough*", "♪"."""
+
+
+def _normalise(text: str) -> str:
+    text = re.sub(r"[-‐]", "", text.lower())
+    return " ".join(re.findall(r"[a-z']+", text)).replace("'", "")
+
+
+def is_backchannel(text: str) -> bool:
+    """True for an empty transcript, a written sound, or backchannel words only ("yeah, yeah")."""
+    if not text.strip() or _NON_SPEECH.match(text):
+        return True
+    words = _normalise(text)
+    if not words:
+        return True
+    if words in BACKCHANNELS:
+        return True
+    parts = words.split()
+    # "yeah yeah", "okay right", "mm hmm": each word (or a two-word backchannel) on its own
+    i = 0
+    while i < len(parts):
+        if i + 1 < len(parts) and f"{parts[i]} {parts[i + 1]}" in BACKCHANNELS | {"mm hmm", "uh huh"}:
+            i += 2
+        elif parts[i] in BACKCHANNELS:
+            i += 1
+        else:
+            return False
+    return True
+
+
+class BargeInFilter:
+    """Drops backchannel finals said over the agent from an STT event stream.
+
+    `agent_talking()` says whether a reply is in progress (playing or paused); it is read when
+    the caller's speech starts, so a backchannel that outlasts the reply is still dropped.
+    `dropped` lists what was let pass, for tests and the trace.
+    """
+
+    def __init__(self, agent_talking: Callable[[], bool]) -> None:
+        self._agent_talking = agent_talking
+        self._over_agent = False
+        self.dropped: list[str] = []
+
+    def keep(self, ev: stt.SpeechEvent) -> bool:
+        """Whether `ev` goes on to the session."""
+        if ev.type == stt.SpeechEventType.START_OF_SPEECH:
+            self._over_agent = self._agent_talking()
+            return True
+        if ev.type not in (stt.SpeechEventType.FINAL_TRANSCRIPT, stt.SpeechEventType.INTERIM_TRANSCRIPT):
+            return True
+        over = self._over_agent or self._agent_talking()
+        text = ev.alternatives[0].text if ev.alternatives else ""
+        if not over or not is_backchannel(text):
+            if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
+                self._over_agent = False
+            return True
+        if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
+            self._over_agent = False
+            self.dropped.append(text)
+            logger.info("caller backchannel over the agent, not a turn: {!r}", text)
+        return False
+
+    async def filter(self, events: AsyncIterable[stt.SpeechEvent | str]) -> AsyncIterator[stt.SpeechEvent | str]:
+        async for ev in events:
+            if isinstance(ev, str) or self.keep(ev):
+                yield ev
