@@ -46,7 +46,7 @@ def to_items(chat_ctx: llm.ChatContext) -> list[Item]:
         if it.type == "message" and it.role == "user":
             items.append(UserSaid(it.text_content or ""))
         elif it.type == "message" and it.role == "assistant":
-            items.append(AgentSaid(it.text_content or ""))
+            items.append(AgentSaid(it.text_content or "", interrupted=bool(it.interrupted)))
         elif it.type == "function_call":
             try:
                 args = json.loads(it.arguments or "{}")

@@ -32,6 +32,8 @@ class UserSaid:
 @dataclass(frozen=True)
 class AgentSaid:
     text: str
+    interrupted: bool = False
+    """The caller cut in: `text` is only what was heard before that."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,9 @@ def _after_caller(conv: Conversation) -> Plan:
         return Plan(text=ack, tool_calls=[ToolCall("save_caller_details", details,
                                                     _call_id(conv.items, "save_caller_details", details))])
     step = _next_step(conv)
+    unheard = _unheard_outcome(conv)
+    if unheard and not step.tool_calls:  # nothing new to act on: first tell what the barge-in cut
+        return Plan(text=f"{unheard} {step.text}")
     if not step.tool_calls and step.text == _question(conv) and not _heard_anything(conv, latest):
         return Plan(text="Sorry, I didn't quite get that. " + step.text)
     return step
@@ -352,3 +357,36 @@ def _heard_anything(conv: Conversation, latest: Slots) -> bool:
     """Whether the caller's words carried anything usable at all."""
     fields = latest.model_dump(exclude_none=True)
     return any(v not in (False, "", [], None) for v in fields.values())
+
+
+def _unheard_outcome(conv: Conversation) -> str:
+    """What the last turn's tools did, when a barge-in cut it from the reply that carried it.
+
+    The chat context holds what the caller heard (the reply truncated at the playout position and
+    marked interrupted), so a booking or a receipt number said after the cut was never heard. The
+    caller's next turn gets it back, briefly, unless that turn moves on to something new (the
+    caller in `_after_caller` gave new details or the step calls a tool: then it is moot).
+    """
+    users = [i for i, it in enumerate(conv.items) if isinstance(it, UserSaid)]
+    if len(users) < 2:
+        return ""
+    prev_turn = conv.items[users[-2] + 1:users[-1]]
+    said = [it for it in prev_turn if isinstance(it, AgentSaid)]
+    if not said or not any(it.interrupted for it in said):
+        return ""
+    heard = " ".join(it.text for it in said)
+    calls = {it.call_id: it for it in prev_turn if isinstance(it, Called)}
+    missed: list[str] = []
+    for out in prev_turn:
+        if not isinstance(out, Output) or out.is_error:
+            continue
+        try:
+            result = json.loads(out.output)
+        except ValueError:
+            continue
+        call = calls.get(out.call_id)
+        text = replies.on_result(out.name, result if isinstance(result, dict) else {}, call.args if call else {},
+                                 conv.slots)
+        if text and text not in heard and out.name not in ("find_listings", "check_availability"):
+            missed.append(text)  # lists and free slots are asked about again anyway; outcomes are not
+    return " ".join(missed)

@@ -1,0 +1,69 @@
+"""What the caller did not hear is not lost: a barge-in that cut a tool's outcome from the reply
+gets it said again, briefly, on the next turn, unless the caller moved on to something new."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.planner.driver import TextCall
+from tests.planner.test_conversations import RENEWAL, TOUR
+from tests.support.dates import SCENARIO_TODAY
+from tools.sandbox.core import Sandbox
+from worker.planner.policy import AgentSaid
+
+
+def cut_reply_containing(call: TextCall, words: str, heard: str) -> None:
+    """The reply that said `words` was cut by the caller after `heard`."""
+    for i in range(len(call.items) - 1, -1, -1):
+        it = call.items[i]
+        if isinstance(it, AgentSaid) and words in it.text:
+            assert it.text.startswith(heard)
+            call.items[i] = replace(it, text=heard, interrupted=True)
+            return
+    raise AssertionError(f"no reply said {words!r}")
+
+
+async def test_a_booking_cut_at_youre_booked_to_see_is_told_again(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(TOUR[:5])
+    cut_reply_containing(call, "You're booked to see", "You're booked to see")
+
+    turn = await call.say("Did it go through?")
+
+    assert turn.reply.startswith("You're booked to see 412 Grand Ave on Friday, November 27 at 2 PM.")
+    assert turn.tools == [] and sandbox.calendar.count_bookings() == 1
+
+
+async def test_a_receipt_cut_off_is_told_again(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(RENEWAL[:4])
+    cut_reply_containing(call, "Your receipt number is", "Done. I've charged")
+
+    turn = await call.say("Sorry, what was that?")
+
+    assert "Your receipt number is" in turn.reply and "card ending in 6467" in turn.reply
+    assert sandbox.payments.count_charges() == 1
+
+
+async def test_an_outcome_that_was_heard_is_not_repeated(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(TOUR[:5])
+    for i, it in enumerate(call.items):  # cut after the outcome: the caller heard it whole
+        if isinstance(it, AgentSaid) and "You're booked to see" in it.text:
+            call.items[i] = replace(it, interrupted=True)
+
+    turn = await call.say("Did it go through?")
+
+    assert "booked" not in turn.reply
+
+
+async def test_new_details_make_it_moot(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(TOUR[:2])
+    await call.say("Oakland, budget 900 thousand")  # listings read out; nothing of an outcome cut
+    cut_reply_containing(call, "I found 3", "I found 3: 1420")
+
+    turn = await call.say("the one on Grand Avenue tomorrow")
+
+    assert not turn.reply.startswith("I found")  # a list the caller cut is not read again unasked
+    assert [t.name for t in turn.tools] == ["check_availability"]
