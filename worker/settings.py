@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     false_interruption_timeout: float = Field(0.3, validation_alias=_env("MB_FALSE_INTERRUPTION_TIMEOUT"))
     """After a barge-in with no words recognised (or only a backchannel), resume the reply this long
     after the caller's end of speech."""
+    echo_cancellation: bool = Field(True, validation_alias=_env("MB_ECHO_CANCELLATION"))
+    """Simulated calls: cancel the agent's own voice on the caller's line (WebRTC AEC3) before the VAD."""
     stt_interim_interval: float = Field(0.8, validation_alias=_env("MB_STT_INTERIM_INTERVAL"))
     whisper_threads: int = Field(1, validation_alias=_env("MB_WHISPER_THREADS"))
     whisper_model: str = Field("tiny.en", validation_alias=_env("MB_WHISPER_MODEL"))

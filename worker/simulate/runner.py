@@ -31,6 +31,7 @@ from worker.simulate.scenario import CallerLine, Scenario
 from worker.simulate.sounds import make_sound
 from worker.simulate.voices import Voice, speak
 from worker.trace.records import CallerPart, TurnTrace
+from worker.transport.echo import EchoCanceller, Speakerphone
 from worker.transport import AgentAudioEvent, CallClock, CallerUtterance, CallRecorder, CapturingAgentOutput, SimulatedCallerInput
 
 
@@ -78,8 +79,11 @@ class SimulatedCall:
         self.today = scenario.today or settings.resolved_today()
         self.clock = CallClock()
         self.recorder = CallRecorder(sample_rate=24000, clock=self.clock)
-        self.mic = SimulatedCallerInput(recorder=self.recorder, clock=self.clock)
         self.speaker = CapturingAgentOutput(recorder=self.recorder, clock=self.clock, sample_rate=24000)
+        echo = scenario.echo
+        self.mic = SimulatedCallerInput(recorder=self.recorder, clock=self.clock, echo=None if echo is None else
+                                        Speakerphone(self.speaker.played, level_db=echo.level_db,
+                                                     delay=echo.delay_ms / 1000))
         self.utterances: list[CallerUtterance] = []
         self.failures: list[str] = []
         self.log = logger.bind(call_id=self.call_id, turn="-")
@@ -179,7 +183,8 @@ class SimulatedCall:
                                 true_eos=self._true_eos,
                                 heard_first_audio=self.speaker.first_audible_after) as call:
             conv = call.conversation
-            await call.start(audio_in=self.mic, audio_out=self.speaker)
+            audio_in = EchoCanceller(self.mic, self.speaker.played) if self.settings.echo_cancellation else self.mic
+            await call.start(audio_in=audio_in, audio_out=self.speaker)
             try:
                 await asyncio.wait_for(self._play_script(conv, call.session), timeout=self.scenario.max_seconds)
                 await self._wait_for_end(conv, call.session)

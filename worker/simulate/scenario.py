@@ -81,6 +81,15 @@ def _check_voice(label: str) -> Voice:
     return voice
 
 
+class Echo(BaseModel):
+    """The caller is on a speakerphone: the agent's voice comes back into the caller's microphone."""
+
+    model_config = ConfigDict(extra="forbid")
+    level_db: float = Field(-25.0, ge=-60.0, le=0.0, allow_inf_nan=False)
+    """How far below the agent's voice the echo is."""
+    delay_ms: float = Field(150.0, ge=0.0, le=500.0, allow_inf_nan=False)
+
+
 class CallerLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
     say: str | None = Field(None, min_length=1, max_length=MAX_SAY_CHARS)
@@ -121,6 +130,8 @@ class Scenario(BaseModel):
     flow: Literal["real_estate", "insurance"]
     today: date | None = None
     description: str = Field("", max_length=5_000)
+    echo: Echo | None = None
+    """The agent's own voice on the caller's line (`echo: {}` for the defaults: -25 dB, 150 ms)."""
     voice: str = Field("piper", max_length=60)
     """The caller's voice for `say:` lines that name none (a `Voice` label)."""
 

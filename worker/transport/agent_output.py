@@ -26,6 +26,7 @@ from loguru import logger
 from .agent_speech import AgentSpeech, AudioEventReason
 from .clock import CallClock
 from .levels import first_audible
+from .echo import PlayedAudio
 from .pcm import frame_to_mono
 from .recording import AGENT, CallRecorder
 
@@ -119,6 +120,8 @@ class CapturingAgentOutput(io.AudioOutput):
         self.segments: list[PlayedSegment] = []
         self.audible_onsets: list[float] = []
         """Call time of each segment's first audible sample, as heard (see :meth:`first_audible_after`)."""
+        self.played = PlayedAudio()
+        """What played, by time: the echo a speakerphone sends back and the canceller's reference."""
 
         self._queue: deque[_Segment] = deque()  # unfinished segments in capture order
         self._capturing: _Segment | None = None
@@ -276,6 +279,7 @@ class CapturingAgentOutput(io.AudioOutput):
             # continue a run back-to-back; after a gap (underrun, pause) start now
             start = self._next_start if self._next_start is not None else now
             self._inflight = _InFlight(seg=seg, samples=samples, rate=rate, start=start)
+            self.played.add(samples, rate, start)
             if self._run is None:
                 self._run = (seg, seg.played, start)
             if seg.started_mono is None:
@@ -319,6 +323,7 @@ class CapturingAgentOutput(io.AudioOutput):
         self._note_heard(f.seg, f.samples[:n], f.rate, f.start)
         f.seg.played += n / f.rate
         self._last_end = f.start + n / f.rate
+        self.played.cut(self._last_end)
         if keep_remainder and n < len(f.samples):
             f.seg.chunks.appendleft((f.samples[n:], f.rate))
         self._close_run()

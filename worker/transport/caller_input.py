@@ -27,6 +27,7 @@ from loguru import logger
 
 from .clock import CallClock
 from .levels import first_audible, last_audible
+from .echo import ECHO_RATE, Speakerphone
 from .pcm import resample_mono, to_int16_mono
 from .recording import CALLER, CallRecorder
 
@@ -81,6 +82,7 @@ class SimulatedCallerInput(io.AudioInput):
         frame_ms: int = 20,
         label: str = "SimulatedCaller",
         max_catchup: float | None = None,
+        echo: Speakerphone | None = None,
     ) -> None:
         """
         Args:
@@ -90,6 +92,8 @@ class SimulatedCallerInput(io.AudioInput):
             max_catchup: if the consumer falls further behind than this many seconds,
                 move the schedule forward instead of bursting the backlog. ``None``
                 (default) always catches up, which keeps caller audio on the wall clock.
+            echo: the agent's voice coming back through the caller's speakerphone, mixed
+                into every frame (:mod:`worker.transport.echo`); None: a line without echo.
         """
         super().__init__(label=label)
         if (sample_rate * frame_ms) % 1000:
@@ -100,6 +104,7 @@ class SimulatedCallerInput(io.AudioInput):
         self.recorder = recorder
         self.clock = clock or (recorder.clock if recorder is not None else CallClock())
         self._max_catchup = max_catchup
+        self.echo = echo
 
         self._queue: deque[_Pending] = deque()
         self._t_start: float | None = None
@@ -113,6 +118,13 @@ class SimulatedCallerInput(io.AudioInput):
     def frames_sent(self) -> int:
         """Frames delivered so far (each ``frame_duration`` long)."""
         return self._k
+
+    @property
+    def last_frame_start(self) -> float | None:
+        """Monotonic time the first sample of the last delivered frame was captured."""
+        if self._t_start is None or self._k == 0:
+            return None
+        return self._t_start + (self._k - 1) * self.frame_duration
 
     @property
     def queued_seconds(self) -> float:
@@ -233,6 +245,8 @@ class SimulatedCallerInput(io.AudioInput):
                 self._queue.popleft()
                 finished.append((item, frame_start + filled / self.sample_rate))
 
+        if self.echo is not None and self.sample_rate == ECHO_RATE:
+            buf = np.clip(buf + self.echo.echo(frame_start, n), -32768, 32767).astype(np.int16)
         self._k += 1
         frame = rtc.AudioFrame(
             data=buf.tobytes(),
