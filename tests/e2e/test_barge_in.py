@@ -98,3 +98,52 @@ def test_barge_in_stops_the_listing_readout_and_the_call_pivots(tmp_path: Path) 
     assert booked[0].arguments["slot_start"].startswith("2026-11-27T14:00")
     assert result.effects["bookings"] == 1
     assert result.final_state["state"] == "done" and result.final_state["end_reason"] == "completed"
+
+
+def caller_onsets_and_agent_quiet(result: CallResult, line: int) -> tuple[float, float]:
+    """Call times of the caller's first audible block of utterance `line` and of the agent's
+    first 200 ms of silence after it, read off the recording."""
+    with wave.open(str(result.wav_path)) as w:
+        rate = w.getframerate()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).reshape(-1, 2)
+    caller, agent = rms_blocks(data[:, 0], rate) > AUDIBLE_RMS, rms_blocks(data[:, 1], rate) > AUDIBLE_RMS
+    utt = result.utterances[line]
+    onset = int(utt.start / BLOCK_S) + int(np.flatnonzero(caller[int(utt.start / BLOCK_S):])[0])
+    run = int(0.2 / BLOCK_S)
+    quiet = next(i for i in range(onset, len(agent)) if not agent[i:i + run].any())
+    return onset * BLOCK_S, quiet * BLOCK_S
+
+
+def test_a_backchannel_pauses_the_greeting_which_resumes_and_is_no_turn(tmp_path: Path) -> None:
+    """'Mm-hmm' (flite), a cough and 'yeah, right' (espeak-ng) over the greeting: none is a turn,
+    the greeting pauses fast and goes on where it stopped, then the caller's answer is a turn."""
+    result = run("bargein_backchannel", tmp_path)
+
+    assert result.failures == []  # each sound: no turn, the reply resumed within 1.5 s
+    turns = [t for t in result.turns if t.caller is not None]
+    assert [t.caller.final_transcript for t in turns][0].startswith("Sure")
+    greeting = [e for e in result.agent_audio if e.segment == 1]
+    assert [e.reason for e in greeting].count("paused") >= 1
+    assert greeting[-1].reason == "finished"  # never cut: the whole greeting was heard
+    assert not any(t.reply.interrupted for t in result.turns)
+    onset, quiet = caller_onsets_and_agent_quiet(result, 0)
+    assert quiet - onset < 0.6, f"the agent went quiet {quiet - onset:.2f} s after the caller's onset"
+    # the paused greeting resumed at the position it stopped: nothing skipped, nothing repeated
+    for stop, again in zip(greeting, greeting[1:]):
+        if stop.reason == "paused":
+            assert again.reason == "resumed" and again.position == stop.position
+
+
+def test_the_agents_own_echo_never_interrupts_it(tmp_path: Path) -> None:
+    """A speakerphone sends the agent's voice back 25 dB down, 150 ms late: the greeting plays
+    whole and is not taken for the caller's name; the caller's real barge-in still cuts in."""
+    result = run("bargein_echo", tmp_path)
+
+    assert result.failures == []
+    lines = result.utterances
+    for ev in result.agent_audio:
+        if ev.kind == "stopped" and ev.reason in ("paused", "interrupted"):
+            assert any(u.start - 0.2 <= ev.at <= u.end + 1.0 for u in lines), f"self-interruption at {ev.at:.2f} s"
+    first = next(t for t in result.turns if t.caller is not None)
+    assert "Dana" in first.caller.final_transcript and "Maya" not in first.caller.final_transcript
+    assert result.turns[0].reply.spoken_text.endswith("Who am I speaking with?")

@@ -72,6 +72,8 @@ class SimulatedCall:
 
     def __init__(self, scenario: Scenario, settings: Settings, out_dir: Path, call_id: str | None = None) -> None:
         self.scenario = scenario
+        if scenario.sandbox_faults and not settings.sandbox_faults:
+            settings = settings.model_copy(update={"sandbox_faults": scenario.sandbox_faults})
         self.settings = settings
         self.call_id = call_id or new_call_id()
         self.dir = out_dir / self.call_id

@@ -130,6 +130,9 @@ class Scenario(BaseModel):
     flow: Literal["real_estate", "insurance"]
     today: date | None = None
     description: str = Field("", max_length=5_000)
+    sandbox_faults: str | None = Field(None, max_length=200)
+    """Faults the sandbox arms for this call, as `MB_SANDBOX_FAULTS` writes them (a slow tool:
+    `payments.capture:timeout*2@2.5`); the call's settings win when they set some."""
     echo: Echo | None = None
     """The agent's own voice on the caller's line (`echo: {}` for the defaults: -25 dB, 150 ms)."""
     voice: str = Field("piper", max_length=60)
