@@ -37,7 +37,8 @@ from worker.transport.levels import AUDIBLE_RMS, BLOCK_S, rms_blocks
 ROOT = Path(__file__).resolve().parents[1]
 QUIET_RUN_S = 0.2
 """Agent silence shorter than this (a gap between words) does not count as having stopped."""
-DEFAULT = ["bargein_backchannel.yaml", "barge_in.yaml"]
+DEFAULT = ["bargein_backchannel.yaml", "bargein_mmhmm.yaml", "bargein_echo.yaml", "bargein_correction.yaml",
+           "bargein_slow_tool.yaml", "barge_in.yaml"]
 
 
 def pct(values: list[float], q: float) -> float:

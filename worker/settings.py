@@ -87,9 +87,9 @@ class Settings(BaseSettings):
     endpointing_max_delay: float = Field(3.0, validation_alias=_env("MB_ENDPOINTING_MAX_DELAY"))
     interrupt_min_duration: float = Field(0.05, validation_alias=_env("MB_INTERRUPT_MIN_DURATION"))
     """Caller speech over the agent that pauses its audio (the words decide after: `worker.call.barge_in`)."""
-    false_interruption_timeout: float = Field(0.3, validation_alias=_env("MB_FALSE_INTERRUPTION_TIMEOUT"))
-    """After a barge-in with no words recognised (or only a backchannel), resume the reply this long
-    after the caller's end of speech."""
+    false_interruption_timeout: float = Field(1.5, validation_alias=_env("MB_FALSE_INTERRUPTION_TIMEOUT"))
+    """After a barge-in, resume the reply this long after the caller's end of speech if the
+    recogniser has said nothing by then (its empty or backchannel verdict resumes it at once)."""
     echo_cancellation: bool = Field(True, validation_alias=_env("MB_ECHO_CANCELLATION"))
     """Simulated calls: cancel the agent's own voice on the caller's line (WebRTC AEC3) before the VAD."""
     stt_interim_interval: float = Field(0.8, validation_alias=_env("MB_STT_INTERIM_INTERVAL"))

@@ -67,3 +67,10 @@ def test_real_words_over_the_agent_and_any_words_after_it_go_through() -> None:
     after = BargeInFilter(agent_talking=lambda: False)
     assert run(after, [event(S), event(F, "Yeah.")])[-1] == "final_transcript:Yeah."
     assert over.dropped == after.dropped == []
+
+
+def test_each_backchannel_dropped_asks_for_the_reply_to_resume_at_once() -> None:
+    resumed: list[int] = []
+    filt = BargeInFilter(agent_talking=lambda: True, on_backchannel=lambda: resumed.append(1))
+    run(filt, [event(S), event(F, ""), event(S), event(F, "No, Thursday."), event(S), event(F, "Yeah.")])
+    assert len(resumed) == 2 and filt.dropped == ["", "Yeah."]

@@ -5,6 +5,9 @@ caller's voice has lasted `interrupt_min_duration` while the agent talks, the ag
 *paused* (the output holds its playhead); a final transcript then interrupts the reply (it is
 truncated at the playout position, in the chat context and the trace), while no transcript by
 `false_interruption_timeout` after the caller's end of speech resumes it where it stopped.
+That timeout has to outlast the recogniser (a real interruption whose words come late would
+otherwise resume the reply, then cut it), so it is only the fallback: the recogniser's own
+verdict, an empty or backchannel final, resumes the reply at once (`on_backchannel`).
 
 With the pause made fast (a short minimum duration), the decision is what matters, and the
 framework decides on "any final transcript". A caller who says "mm-hmm", "yeah" or "right"
@@ -69,11 +72,13 @@ class BargeInFilter:
 
     `agent_talking()` says whether a reply is in progress (playing or paused); it is read when
     the caller's speech starts, so a backchannel that outlasts the reply is still dropped.
-    `dropped` lists what was let pass, for tests and the trace.
+    `dropped` lists what was let pass, for tests and the trace; `on_backchannel` is called for each
+    (the session resumes the paused reply then, instead of at its fallback timeout).
     """
 
-    def __init__(self, agent_talking: Callable[[], bool]) -> None:
+    def __init__(self, agent_talking: Callable[[], bool], on_backchannel: Callable[[], None] | None = None) -> None:
         self._agent_talking = agent_talking
+        self._on_backchannel = on_backchannel
         self._over_agent = False
         self.dropped: list[str] = []
 
@@ -94,6 +99,8 @@ class BargeInFilter:
             self._over_agent = False
             self.dropped.append(text)
             logger.info("caller backchannel over the agent, not a turn: {!r}", text)
+            if self._on_backchannel is not None:
+                self._on_backchannel()
         return False
 
     async def filter(self, events: AsyncIterable[stt.SpeechEvent | str]) -> AsyncIterator[stt.SpeechEvent | str]:

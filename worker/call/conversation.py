@@ -59,11 +59,21 @@ class FlowAgent(Agent):
     def __init__(self, call: "Conversation") -> None:
         super().__init__(instructions=call.instructions(), tools=call.gate.function_tools())
         self._call = call
-        self.barge_in = BargeInFilter(agent_talking=self._talking)
+        self.barge_in = BargeInFilter(agent_talking=self._talking, on_backchannel=self._resume_paused_reply)
 
     def _talking(self) -> bool:
         speech = self.session.current_speech
         return speech is not None and not speech.done() and not speech.interrupted
+
+    def _resume_paused_reply(self) -> None:
+        """The caller's sound over the reply was no interruption: resume it now.
+
+        livekit-agents 1.8.9 resumes a paused reply only from its false-interruption timer and has
+        no public call to fire it early; this fires it now (it still checks that the paused
+        reply is the current one and that no turn decision is pending)."""
+        activity = getattr(self.session, "_activity", None)
+        if activity is not None and getattr(activity, "_paused_speech", None) is not None:
+            activity._start_false_interruption_timer(0.0)
 
     async def on_enter(self) -> None:
         self._call.say(self._call.flow.greeting)

@@ -54,7 +54,8 @@ def build_engines(settings: Settings) -> Engines:
         return _CACHE[key]
     from livekit.plugins import silero
 
-    the_vad = silero.VAD.load(min_silence_duration=settings.vad_min_silence, min_speech_duration=0.1)
+    # 50 ms of speech starts an utterance: a barge-in pauses the agent at that moment (worker.call.barge_in)
+    the_vad = silero.VAD.load(min_silence_duration=settings.vad_min_silence, min_speech_duration=0.05)
     names = {"vad": "silero", "stt": settings.engine("stt"), "llm": settings.engine("llm"), "tts": settings.engine("tts")}
 
     if names["stt"] == "deepgram":
