@@ -25,8 +25,8 @@ from loguru import logger
 
 from .agent_speech import AgentSpeech, AudioEventReason
 from .clock import CallClock
-from .levels import first_audible
 from .echo import PlayedAudio
+from .levels import first_audible
 from .pcm import frame_to_mono
 from .recording import AGENT, CallRecorder
 

@@ -26,8 +26,8 @@ from livekit.agents.voice import io
 from loguru import logger
 
 from .clock import CallClock
-from .levels import first_audible, last_audible
 from .echo import ECHO_RATE, Speakerphone
+from .levels import first_audible, last_audible
 from .pcm import resample_mono, to_int16_mono
 from .recording import CALLER, CallRecorder
 
