@@ -4,9 +4,10 @@ Runs the barge-in scenarios through the real pipeline (Silero VAD, Whisper, plan
 real time and reads every figure off the recording (`call.wav`, caller left, agent right), the
 way a listener would time it, with the one level test of `worker.transport.levels`:
 
-* onset → quiet: for each caller line said over the agent (`barge_in:`), from the caller's
-  first audible 10 ms block to the start of the first run of `QUIET_RUN_S` inaudible agent
-  blocks (a pause between two words of the agent is not "quiet");
+* onset → quiet: for each caller line said over the agent (`barge_in:`; audible within the last
+  300 ms), from the caller's first audible 10 ms block to the start of the first run of
+  `QUIET_RUN_S` inaudible agent blocks (a pause between two words of the agent is not "quiet");
+  beside it, onset → the instant the output paused or cut the reply (its own record);
 * false interruptions (lines whose scenario expects `turn: false`: backchannels, coughs): how
   many paused and resumed, and the resume delay from the caller's last audible block to the
   agent's next audible block; a sound the agent did not even pause for is counted apart;
@@ -82,7 +83,8 @@ def measure(scenario: Scenario, result: CallResult, rows: dict[str, list[float]]
             continue
         s, e = int(utt.start / BLOCK_S), int(np.ceil(utt.end / BLOCK_S))
         onset = first_true(caller, s, e + 1)
-        if onset is None or not agent[max(onset - 2, 0):onset + 1].any():
+        # over the agent: it was audible within the last 300 ms (a barge-in can start in a word gap)
+        if onset is None or not agent[max(onset - 30, 0):onset + 1].any():
             counts["not over the agent"] += 1
             continue
         false_one = line.expect is not None and line.expect.turn is False
@@ -93,6 +95,9 @@ def measure(scenario: Scenario, result: CallResult, rows: dict[str, list[float]]
             continue
         if quiet is not None:
             rows["onset_to_quiet"].append((quiet - onset) * BLOCK_S)
+        stop = next((ev for ev in result.agent_audio if ev.kind == "stopped" and ev.at >= utt.start - 0.05), None)
+        if stop is not None and stop.reason in ("paused", "interrupted") and stop.at <= utt.end + 0.5:
+            rows["onset_to_stop"].append(stop.at - onset * BLOCK_S)
         if false_one:
             counts["false: paused"] += 1
             back = first_true(agent, max(last, quiet or last))
@@ -113,7 +118,7 @@ def main() -> None:
     args = p.parse_args()
     setup_logging("WARNING")
     settings = load_settings()
-    rows: dict[str, list[float]] = {"onset_to_quiet": [], "resume_delay": []}
+    rows: dict[str, list[float]] = {"onset_to_quiet": [], "onset_to_stop": [], "resume_delay": []}
     counts = dict.fromkeys(["not over the agent", "false: paused", "false: resumed",
                             "false: no pause (ignored)", "self-interruptions (no caller speech)"], 0)
     failures: list[str] = []
@@ -129,6 +134,7 @@ def main() -> None:
           f"{settings.false_interruption_timeout:.2f} s")
     print(f"{'figure (ms)':42} {'n':>3} {'p50':>7} {'p95':>7}")
     for key, label in (("onset_to_quiet", "caller onset → agent quiet (at the ear)"),
+                       ("onset_to_stop", "  caller onset → playback paused/cut"),
                        ("resume_delay", "false interruption: noise end → resumed")):
         v = rows[key]
         print(f"{label:42} {len(v):>3} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")

@@ -91,7 +91,8 @@ class Settings(BaseSettings):
     """After a barge-in, resume the reply this long after the caller's end of speech if the
     recogniser has said nothing by then (its empty or backchannel verdict resumes it at once)."""
     echo_cancellation: bool = Field(True, validation_alias=_env("MB_ECHO_CANCELLATION"))
-    """Simulated calls: cancel the agent's own voice on the caller's line (WebRTC AEC3) before the VAD."""
+    """Simulated calls whose line has echo (a speakerphone): cancel the agent's own voice (WebRTC
+    AEC3) before the VAD."""
     stt_interim_interval: float = Field(0.8, validation_alias=_env("MB_STT_INTERIM_INTERVAL"))
     whisper_threads: int = Field(1, validation_alias=_env("MB_WHISPER_THREADS"))
     whisper_model: str = Field("tiny.en", validation_alias=_env("MB_WHISPER_MODEL"))

@@ -60,20 +60,33 @@ class FlowAgent(Agent):
         super().__init__(instructions=call.instructions(), tools=call.gate.function_tools())
         self._call = call
         self.barge_in = BargeInFilter(agent_talking=self._talking, on_backchannel=self._resume_paused_reply)
+        self._resume_when_silent = False
 
     def _talking(self) -> bool:
         speech = self.session.current_speech
         return speech is not None and not speech.done() and not speech.interrupted
 
     def _resume_paused_reply(self) -> None:
-        """The caller's sound over the reply was no interruption: resume it now.
+        """The caller's sound over the reply was no interruption: resume it as soon as the
+        session's VAD also hears silence (resumed while it still hears the caller, the reply
+        would pause again at once).
 
         livekit-agents 1.8.9 resumes a paused reply only from its false-interruption timer and has
-        no public call to fire it early; this fires it now (it still checks that the paused
-        reply is the current one and that no turn decision is pending)."""
+        no public call to fire it early; this fires it (the framework still checks that the
+        paused reply is the current one and that no turn decision is pending). It runs after
+        the framework's own end-of-speech handler, which re-arms the timer at its full length."""
+        if self.session.user_state == "speaking":
+            self._resume_when_silent = True
+            return
+        self._resume_when_silent = False
         activity = getattr(self.session, "_activity", None)
         if activity is not None and getattr(activity, "_paused_speech", None) is not None:
-            activity._start_false_interruption_timer(0.0)
+            asyncio.get_running_loop().call_soon(activity._start_false_interruption_timer, 0.0)
+
+    def caller_silent(self) -> None:
+        """The session's VAD heard the caller stop: resume a reply a backchannel paused."""
+        if self._resume_when_silent:
+            self._resume_paused_reply()
 
     async def on_enter(self) -> None:
         self._call.say(self._call.flow.greeting)
@@ -206,6 +219,8 @@ class Conversation:
         self.silence.agent_state(e.new_state)
 
     def _on_user_state(self, e: ev.UserStateChangedEvent) -> None:
+        if e.new_state == "listening":
+            self.agent.caller_silent()
         if e.new_state == "speaking":
             self.ledger.apply(CallerSpeechStarted())
             self.silence.caller_spoke()
