@@ -121,7 +121,7 @@ def test_a_backchannel_pauses_the_greeting_which_resumes_and_is_no_turn(tmp_path
 
     assert result.failures == []  # each sound: no turn, the reply resumed within 1.5 s
     turns = [t for t in result.turns if t.caller is not None]
-    assert [t.caller.final_transcript for t in turns][0].startswith("Sure")
+    assert "policy number" in turns[0].caller.final_transcript  # the first turn is the answer
     greeting = [e for e in result.agent_audio if e.segment == 1]
     assert [e.reason for e in greeting].count("paused") >= 1
     assert greeting[-1].reason == "finished"  # never cut: the whole greeting was heard

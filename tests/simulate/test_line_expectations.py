@@ -34,7 +34,7 @@ def test_a_cut_reply_did_not_go_on() -> None:
 
 
 def test_a_resume_too_late_or_by_another_reply_does_not_count() -> None:
-    late = [ev("started", "segment_start", 0.5), ev("stopped", "paused", 2.15), ev("started", "resumed", 4.5)]
+    late = [ev("started", "segment_start", 0.5), ev("stopped", "paused", 2.15), ev("started", "resumed", 5.5)]
     assert "did not resume" in (reply_went_on(UTT, late) or "")
     other = [ev("started", "segment_start", 0.5), ev("stopped", "paused", 2.15),
              ev("started", "segment_start", 3.0, segment=2)]

@@ -86,3 +86,16 @@ def test_the_agents_own_voice_is_cancelled_and_the_caller_is_not(agent_voice: np
     out = run_canceller(mixed, played, t0)
     talk = slice(2 * ECHO_RATE + 1600, len(out))
     assert rms(out[talk]) > 0.5 * rms(caller[talk])
+
+
+def test_echo_before_the_canceller_converges_is_gated_from_the_first_frame(agent_voice: np.ndarray) -> None:
+    t0 = 50.0
+    played = PlayedAudio()
+    played.add(agent_voice, ECHO_RATE, start=t0)
+    echo = np.clip(Speakerphone(played, level_db=-25.0, delay=0.15).echo(t0, len(agent_voice)),
+                   -32768, 32767).astype(np.int16)
+
+    out = run_canceller(echo, played, t0)
+
+    first = slice(int(0.15 * ECHO_RATE), ECHO_RATE // 2)  # AEC3 has not converged yet
+    assert rms(echo[first]) > 0.003 and rms(out[first]) < 0.0005

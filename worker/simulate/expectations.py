@@ -64,9 +64,9 @@ def _turn_heard(utt: Any, spoken: list[TurnTrace], slack: float = 0.5) -> list[T
     return []
 
 
-RESUME_WITHIN_S = 1.5
+RESUME_WITHIN_S = 2.5
 """A paused reply counts as resumed when it plays again this soon after the caller's line ended
-(generous: the target, 1 s, is measured by `mediabloom bench bargein`)."""
+(generous, for a loaded machine: the target, 1 s, is measured by `mediabloom bench bargein`)."""
 
 
 STOP_LAG_S = 0.5

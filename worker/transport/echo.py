@@ -13,7 +13,8 @@ as it talks, pauses its own greeting and takes its own words for an answer.
   runs WebRTC's echo canceller (AEC3, ``rtc.AudioProcessingModule``, shipped inside the
   livekit wheel) with what the agent played as the far-end reference. It finds the echo's
   delay by itself; on this machine it takes a -45 dBFS echo below -68 dBFS within 0.5 s and
-  below -84 dBFS after, for ~1% of one core. A caller speaking over the echo passes through.
+  below -84 dBFS after, for ~1% of one core. While it converges, a residual echo gate silences
+  frames far quieter than the agent's own voice; a caller speaking over the echo passes through.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ ECHO_RATE = 16_000
 """The rate echo is kept and cancelled at: the caller microphone's rate."""
 _APM_FRAME = ECHO_RATE // 100  # the echo canceller works on 10 ms frames
 _KEEP_S = 5.0
+GATE_DB = 15.0
+"""Residual echo gate: mic frames this far under the agent's recent loudest level are echo."""
+_GATE_WINDOW_S = 0.5  # covers echo delays up to half a second
 
 
 @dataclass
@@ -125,8 +129,26 @@ class EchoCanceller(io.AudioInput):
             self._apm.process_reverse_stream(rtc.AudioFrame(ref.tobytes(), ECHO_RATE, 1, _APM_FRAME))
             near = rtc.AudioFrame(mic[i:i + _APM_FRAME].tobytes(), ECHO_RATE, 1, _APM_FRAME)
             self._apm.process_stream(near)
-            mic[i:i + _APM_FRAME] = np.frombuffer(bytes(near.data), dtype=np.int16)
+            out = np.frombuffer(bytes(near.data), dtype=np.int16)
+            if self._echo_only(out, t0 + i / ECHO_RATE):
+                out = np.zeros_like(out)
+            mic[i:i + _APM_FRAME] = out
         return rtc.AudioFrame(mic.tobytes(), ECHO_RATE, 1, len(mic))
+
+    def _echo_only(self, frame: np.ndarray, t: float) -> bool:
+        """Whether what is left of a 10 ms frame is too quiet to be the caller over the agent.
+
+        AEC3 needs a moment to converge (the first ~0.5 s of each reply, and again when the echo
+        path changes), and what it leaves then is echo, some 25 dB under the agent's voice. A
+        caller who talks over the agent is about as loud as it: a frame more than
+        `GATE_DB` under the agent's loudest 10 ms of the last `_GATE_WINDOW_S` is silenced."""
+        ref = self._played.take(t - _GATE_WINDOW_S, int(_GATE_WINDOW_S * ECHO_RATE) + len(frame))
+        if not ref.any():
+            return False
+        blocks = ref[: len(ref) // _APM_FRAME * _APM_FRAME].reshape(-1, _APM_FRAME)
+        loudest = float(np.sqrt(np.max(np.mean(blocks.astype(np.float64) ** 2, axis=1))))
+        level = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2)))
+        return level < loudest * 10 ** (-GATE_DB / 20)
 
     async def aclose(self) -> None:
         await self._source.aclose()
