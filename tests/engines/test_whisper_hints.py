@@ -108,3 +108,15 @@ async def test_without_hints_the_decoder_is_not_biased(whisper: WhisperSTT) -> N
     plain.transcriber.transcribe = lambda audio, **kw: seen.append(kw) or Transcript("")  # type: ignore[method-assign]
     await plain.transcribe(np.zeros(1600, np.float32), expecting="phone")
     assert seen == [{"retry_loops": True, "prompt": None, "numeric": False}]
+
+
+def test_base_is_joined_from_its_two_package_parts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = Path(resolve_whisper_model("base"))
+    assert first.parent == tmp_path / "mediabloom"
+    assert (first / "model.bin").stat().st_size == 145_217_532
+    assert {p.name for p in first.iterdir()} == {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    stamp = (first / "model.bin").stat().st_mtime_ns
+    assert Path(resolve_whisper_model("base")) == first
+    assert (first / "model.bin").stat().st_mtime_ns == stamp  # not joined again
+    assert [p.name for p in (tmp_path / "mediabloom").iterdir()] == [first.name]  # no half-joined leftovers
