@@ -234,10 +234,9 @@ class Conversation:
     def _slot_asked(self, agent_text: str) -> str | None:
         """The slot the agent's words ask for: a missing slot whose question they contain, or
         one named by the question's words ("... your policy number?")."""
-        for slot in self.machine.missing_slots():
-            question = self.flow.states[self.machine.s.state].collect[slot]
-            if question and question.lower() in agent_text.lower():
-                return slot
+        for missing in self.machine.directive()["missing"]:
+            if missing["question"] and missing["question"].lower() in agent_text.lower():
+                return str(missing["slot"])
         return slot_asked(agent_text)
 
     def on_planned_text(self, text: str) -> None:
