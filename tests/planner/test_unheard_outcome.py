@@ -1,5 +1,6 @@
-"""What the caller did not hear is not lost: a barge-in that cut a tool's outcome from the reply
-gets it said again, briefly, on the next turn, unless the caller moved on to something new."""
+"""After a barge-in. What the caller did not hear is not lost: a barge-in that cut a tool's outcome from the reply
+gets it said again, briefly, on the next turn, unless the caller moved on to something new; and a
+day corrected over the read-out of its times is checked again."""
 
 from __future__ import annotations
 
@@ -67,3 +68,17 @@ async def test_new_details_make_it_moot(sandbox: Sandbox) -> None:
 
     assert not turn.reply.startswith("I found")  # a list the caller cut is not read again unasked
     assert [t.name for t in turn.tools] == ["check_availability"]
+
+
+async def test_a_corrected_day_is_checked_again(sandbox: Sandbox) -> None:
+    """'No, Thursday, not Tuesday' after Tuesday's times: Thursday's times, then a booking on Thursday."""
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(TOUR[:3] + ["the one on Grand Avenue on Tuesday"])
+    assert call.succeeded("check_availability")[-1].args["date"] == "2026-12-01"
+
+    turn = await call.say("No, Thursday, not Tuesday.")
+
+    assert [(t.name, t.args["date"]) for t in turn.tools] == [("check_availability", "2026-12-03")]
+    assert "Thursday, December 3" in turn.reply
+    await call.say("Eleven AM, book it.")
+    assert call.succeeded("book_tour")[0].args["slot_start"] == "2026-12-03T11:00:00"

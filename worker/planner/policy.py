@@ -237,6 +237,9 @@ def _after_caller(conv: Conversation) -> Plan:
         ack = replies.acknowledge(details, conv.slots)
         return Plan(text=ack, tool_calls=[ToolCall("save_caller_details", details,
                                                     _call_id(conv.items, "save_caller_details", details))])
+    day = _changed_day(conv, latest)
+    if day is not None:
+        return day
     step = _next_step(conv)
     unheard = _unheard_outcome(conv)
     if unheard and not step.tool_calls:  # nothing new to act on: first tell what the barge-in cut
@@ -390,3 +393,18 @@ def _unheard_outcome(conv: Conversation) -> str:
         if text and text not in heard and out.name not in ("find_listings", "check_availability"):
             missed.append(text)  # lists and free slots are asked about again anyway; outcomes are not
     return " ".join(missed)
+
+
+def _changed_day(conv: Conversation, latest: Slots) -> Plan | None:
+    """The caller corrected the day once its times were read ("no, Thursday, not Tuesday",
+    often said over the read-out): check the new day's times instead of asking for a time."""
+    known = conv.slots.get("tour_date")
+    if "check_availability" not in conv.allowed or not known or latest.date is None:
+        return None
+    if latest.date.isoformat() == str(known)[:10]:
+        return None
+    args, missing = build_args("check_availability", conv)
+    if missing:
+        return None
+    return Plan(text=replies.filler("check_availability"),
+                tool_calls=[ToolCall("check_availability", args, _call_id(conv.items, "check_availability", args))])
