@@ -8,7 +8,8 @@ agent asked for with the reading layer. Prints, per kind and per voice: word err
 (numbers normalised to digits) and exact-value accuracy; and the decode time per utterance
 (median, p90) with the machine's load average, since 2 shared cores make times noisy.
 
-Compare engines with `--model tiny.en|base|PATH`, slot-biased decoding with `--bias`
+By default it decodes as the call does (MB_WHISPER_MODEL, MB_STT_HINTS); `--no-hints` is the
+unbiased decoder. Compare engines with `--model tiny.en|base|PATH`, slot-biased decoding with `--bias`
 (an initial prompt shaped like the slot the agent just asked for) and `--numeric` (digit
 questions decode digits and carrier words only), and CTranslate2 threads with `--threads`. `--kinds`, `--voices` and `--limit` cut the run down.
 """
@@ -34,6 +35,7 @@ from worker.engines.whisper_decode import SAMPLE_RATE, WhisperTranscriber  # noq
 from worker.engines.whisper_models import resolve_whisper_model  # noqa: E402
 from worker.engines.whisper_hints import decode_hint  # noqa: E402
 from worker.reading.vocabulary import DIGIT_SLOTS  # noqa: E402
+from worker.settings import Settings  # noqa: E402
 from worker.simulate.voices import CALLER_VOICES, Voice, speak  # noqa: E402
 
 _PAD = np.zeros(int(0.3 * SAMPLE_RATE), dtype=np.float32)
@@ -52,9 +54,12 @@ def _table(title: str, rows: dict[str, dict[str, list[float]]], cols: list[str],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="tiny.en", help="tiny.en (default), base, or a CTranslate2 model dir")
+    defaults = Settings()
+    parser.add_argument("--model", default=defaults.whisper_model,
+                        help=f"tiny.en, base, or a CTranslate2 model dir (default: MB_WHISPER_MODEL={defaults.whisper_model})")
     parser.add_argument("--bias", action="store_true", help="prompt the decoder with the expected slot's shape")
-    parser.add_argument("--hints", action="store_true", help="what the live call does with MB_STT_HINTS: --bias --numeric")
+    parser.add_argument("--hints", action=argparse.BooleanOptionalAction, default=defaults.stt_hints,
+                        help=f"--bias --numeric, as the call with MB_STT_HINTS (default: {defaults.stt_hints})")
     parser.add_argument("--numeric", action="store_true",
                         help="for digit questions (phone, card, policy), let the decoder write only digits and "
                              "the words around them")
