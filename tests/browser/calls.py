@@ -16,9 +16,11 @@ TODAY = "2026-11-26"  # "tomorrow" is Friday 2026-11-27 in the sandbox calendar
 BOOKING_CALLER = [
     (10.0, "Hi, this is Dana Whitfield. My number is five one oh, four eight two, seven three nine one. "
           "I'm looking in Oakland, and my budget is about 500 thousand dollars."),
-    (38.0, "The one on Lakeshore, tomorrow please."),
-    (56.0, "Two PM works for me."),
-    (70.0, "No, that's all. Thanks, bye."),
+    (26.0, "Yes, that's right."),  # the number read back
+    (46.0, "The one on Lakeshore, tomorrow please."),
+    (62.0, "Two PM works for me."),
+    (74.0, "Yes, please book it."),  # the day, time and name read back
+    (90.0, "No, that's all. Thanks, bye."),
 ]
 """Seconds after the microphone opens (plus 0.5 s of lead-in); gaps leave room for each reply.
 The first line waits out connecting, the agent's dispatch (LiveKit) and its greeting."""
@@ -69,9 +71,11 @@ def typed_booking(page: Page, url: str, slot: str) -> dict[str, Any]:
     page.goto(url)
     box = page.get_by_label("Type a message")
     lines = [("Hi, I'm Sam Ortiz, my number is 415 555 0134. I'm looking in Oakland and my budget is 500 thousand dollars.",
-              "found"),
+              "is that right"),
+             ("Yes, that's right.", "found"),
              ("The one on Lakeshore, tomorrow please.", "which time works"),
-             (f"{slot} works for me.", "booked")]
+             (f"{slot} works for me.", "shall I book"),
+             ("Yes, please book it.", "booked")]
     for n, (text, reply) in enumerate(lines):
         box.fill(text)
         box.press("Enter")
@@ -84,6 +88,6 @@ def typed_booking(page: Page, url: str, slot: str) -> dict[str, Any]:
              "book_tour in the trace after typed requests")
     state = widget_state(page)
     typed = [s["text"] for s in state["segments"] if s.get("typed")]
-    assert typed[2] == f"{slot} works for me.", typed
+    assert typed[3] == f"{slot} works for me.", typed
     assert state["error"] is None
     return state

@@ -58,8 +58,8 @@ def test_barge_in_stops_the_listing_readout_and_the_call_pivots(tmp_path: Path) 
     result = run("barge_in", tmp_path)
     assert result.failures == []
     turns = [TurnTrace.model_validate_json(line) for line in result.trace_path.read_text().splitlines()]
-    # utterances follow the speaking lines: name, phone, area/budget, the barge-in, time, bye
-    barge = result.utterances[3]
+    # utterances follow the speaking lines: name, phone, yes (read-back), area/budget, the barge-in, ...
+    barge = result.utterances[4]
 
     # the reply that was barged into: the listing read-out, cut off
     (cut,) = [t for t in turns if t.reply.interrupted]

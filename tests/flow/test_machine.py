@@ -40,7 +40,10 @@ def test_real_estate_happy_path_and_invariants() -> None:
     m = ConversationMachine(load_flow("real_estate"))
     m.apply(CallerTurn(text="I'm Dana"))
     run_tool(m, "save_caller_details", {"name": "Dana", "phone": "4155550123", "area": "Oakland", "budget": 900000})
-    assert m.s.state == "search"
+    assert m.s.state == "qualify", "the phone is read back before the flow moves on"
+    m.apply(AgentSpoke(text="I have 4 1 5, 5 5 5, 0 1 2 3. Is that right?"))
+    m.apply(CallerTurn(text="yes", affirmation=True))
+    assert m.s.state == "search" and m.s.confirmed_values["phone"] == "4155550123"
     run_tool(m, "find_listings", {"area": "Oakland", "max_price": 900000},
              {"listings": [{"listing_id": "L-101"}, {"listing_id": "L-102"}]})
     assert m.s.state == "choose" and m.s.slots["listing_ids"] == ["L-101", "L-102"]
@@ -67,6 +70,7 @@ def test_book_tour_runs_once() -> None:
     m = ConversationMachine(load_flow("real_estate"))
     m.s.state = "schedule"
     m.s.slots.update(name="Dana", phone="4155550123", listing_ids=["L-1"], listing_id="L-1", free_slots=["2026-11-28T10:00:00"])
+    m.s.confirmed_values["phone"] = "4155550123"
     args = {"listing_id": "L-1", "slot_start": "2026-11-28T10:00:00", "name": "Dana", "phone": "4155550123"}
     first = m.propose(ToolProposed(call_id="a", tool="book_tour", args=args))
     dup = m.propose(ToolProposed(call_id="b", tool="book_tour", args=args))

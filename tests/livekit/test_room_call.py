@@ -31,9 +31,11 @@ REPO = Path(__file__).resolve().parents[2]
 TOUR = [
     "Hi, my name is Dana Whitfield.",
     "It's five one oh, four eight two, seven three nine one.",
+    "Yes, that's right.",  # the number read back
     "I'm looking in Oakland, and my budget is about 900 thousand dollars.",
     "The one on Grand Avenue, tomorrow please.",
     "Two PM works for me.",
+    "Yes, please book it.",  # the day, time and name read back
     "No, that's all. Thanks, bye.",
 ]
 
@@ -165,11 +167,11 @@ def test_barge_in_over_the_room(livekit_server: LiveKitServer, agent_worker: Wor
     async def run() -> tuple[RoomCaller, float, float]:
         caller = await _call(livekit_server, "room-barge")
         await caller.wait_agent_quiet(0.8, 60, caller.joined_at)
-        for line in TOUR[:2]:
+        for line in TOUR[:3]:
             pcm, rate = synthesize_pcm(line)
             end = await caller.say(pcm, rate)
             await caller.wait_agent_quiet(1.0, 40, end)
-        pcm, rate = synthesize_pcm(TOUR[2])
+        pcm, rate = synthesize_pcm(TOUR[3])
         end = await caller.say(pcm, rate)
         # the agent reads the listings (a long reply); barge in 1.5 s after it starts
         deadline = time.monotonic() + 20
@@ -178,12 +180,12 @@ def test_barge_in_over_the_room(livekit_server: LiveKitServer, agent_worker: Wor
         started = caller.first_agent_audio_after(end)
         assert started is not None
         await asyncio.sleep(max(0.0, started + 1.5 - time.monotonic()))
-        pcm, rate = synthesize_pcm(TOUR[3])
+        pcm, rate = synthesize_pcm(TOUR[4])
         barge_at = time.monotonic()
         barge_end = await caller.say(pcm, rate)
         await caller.wait_agent_quiet(1.0, 40, barge_end)
         # a turn's trace is published when the next one starts: answer once more
-        pcm, rate = synthesize_pcm(TOUR[4])
+        pcm, rate = synthesize_pcm(TOUR[5])
         end = await caller.say(pcm, rate)
         await caller.wait_agent_quiet(1.0, 40, end)
         await asyncio.sleep(1.5)

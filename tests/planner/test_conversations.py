@@ -17,9 +17,11 @@ from tools.sandbox.core import Sandbox
 TOUR = [
     "Hi, my name is Dana Whitfield.",
     "five one oh, four eight two, seven three nine one",
+    "yes",  # the number read back
     "Oakland, budget 900 thousand",
     "the one on Grand Avenue tomorrow",
     "2 pm",
+    "yes please",  # the day, time and name read back
     "no that's all bye",
 ]
 
@@ -74,9 +76,11 @@ async def test_whisper_style_transcripts_book_the_same_tour(sandbox: Sandbox) ->
     await call.run([
         "Hi, my name is Dana Whitfield.",
         "It's 5-1-0, 4-8-2, 7-3-9-1",
+        "Yes, that's right.",
         "I'm looking in Oakland, $900,000.",
         "The one on Grand Avenue, tomorrow please.",
         "2pm works for me.",
+        "Yes.",
         "No, that's all. Thanks, bye.",
     ])
 
@@ -95,11 +99,14 @@ async def test_several_details_in_one_turn_are_saved_in_one_call(sandbox: Sandbo
     saves = [t for t in first.tools if t.name == "save_caller_details"]
     assert len(saves) == 1
     assert saves[0].args == {"name": "Dana Whitfield", "phone": "5104827391", "budget": 900000, "area": "Oakland"}
-    # nothing left to ask: the same turn goes on to search and offers the listings
-    assert [t.name for t in first.tools] == ["save_caller_details", "find_listings"]
-    assert call.state == "choose" and "Grand Ave" in first.reply
+    # nothing left to ask but the read-back of the number; a yes goes on to search and offers
+    assert [t.name for t in first.tools] == ["save_caller_details"]
+    assert call.state == "qualify" and first.reply.endswith("5 1 0, 4 8 2, 7 3 9 1. Is that right?")
+    second = await call.say("yes")
+    assert [t.name for t in second.tools] == ["find_listings"]
+    assert call.state == "choose" and "Grand Ave" in second.reply
 
-    await call.run(["the one on Grand Avenue tomorrow", "2 pm", "bye"])
+    await call.run(["the one on Grand Avenue tomorrow", "2 pm", "yes", "no that's all, bye"])
     assert effects(sandbox)["bookings"] == 1 and call.state == "done"
 
 
@@ -149,7 +156,9 @@ async def test_no_to_the_charge_confirmation_charges_nothing(sandbox: Sandbox) -
 
     assert refusal.tools == [] and effects(sandbox)["charges"] == 0
     assert call.state == "confirm"
-    await call.say("bye")
+    asked = await call.say("bye")  # a goodbye mid-flow is asked about, not obeyed
+    assert call.state == "confirm" and asked.reply.endswith("Is there anything else I can help you with?")
+    await call.say("no, bye")
     assert call.state == "done" and effects(sandbox)["charges"] == 0
     assert not call.succeeded("charge_card")
 

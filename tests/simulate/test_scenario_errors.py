@@ -134,7 +134,7 @@ def test_wav_paths_resolve_beside_the_scenario(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name, flow, lines", [
-    ("tour_booking", "real_estate", 6),
+    ("tour_booking", "real_estate", 8),
     ("insurance_renewal", "insurance", 5),
 ])
 def test_the_shipped_scenarios_load(name: str, flow: str, lines: int) -> None:

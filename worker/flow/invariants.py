@@ -18,6 +18,7 @@ class StateView(Protocol):
 
     slots: dict[str, Any]
     turn: int
+    confirmed_values: dict[str, Any]
 
     @property
     def last_caller_affirmation(self) -> bool | None: ...
@@ -69,6 +70,17 @@ def slots_known(state: StateView, args: dict[str, Any], slots: list[str]) -> str
 @invariant
 def slot_true(state: StateView, args: dict[str, Any], slot: str, reason: str = "") -> str | None:
     return None if state.slots.get(slot) is True else (reason or f"{slot} is not established")
+
+
+@invariant
+def slot_confirmed(state: StateView, args: dict[str, Any], slot: str) -> str | None:
+    """The caller said yes to this slot's current value read back to them (flow `read_back`)."""
+    value = state.slots.get(slot)
+    if value in (None, "", []):
+        return f"{slot} is not known yet"
+    if state.confirmed_values.get(slot) != value:
+        return f"the caller has not confirmed the {slot} read back to them"
+    return None
 
 
 @invariant

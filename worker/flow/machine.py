@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, Field
 
 from worker.flow import invariants
+from worker.flow.repair import RepairRules
+from worker.flow.records_path import lookup as _lookup
 from worker.flow.spec import FlowSpec, ToolRule, TransitionRule
 
 Phase = Literal["listening", "thinking", "running_tools", "speaking", "ended"]
@@ -33,6 +35,8 @@ class CallerTurn(BaseModel):
     text: str
     affirmation: bool | None = None
     wants: list[str] = Field(default_factory=list)
+    confidence: float | None = None
+    """The recogniser's confidence in the transcript (0–1), when the transport knows it."""
 
 
 class AgentSpeechStarted(BaseModel):
@@ -134,6 +138,15 @@ class ConversationState(BaseModel):
     last_caller_turn: int = 0
     last_caller_affirmation: bool | None = None
     last_caller_wants: list[str] = Field(default_factory=list)
+    last_caller_confidence: float | None = None
+    confirmed_values: dict[str, Any] = Field(default_factory=dict)
+    """slot → the value the caller confirmed (a read-back, or a known value they said yes to);
+    a slot is confirmed while its value equals it."""
+    read_back_heard: dict[str, Any] = Field(default_factory=dict)
+    """slot → the value the caller last heard read back."""
+    misheard: dict[str, int] = Field(default_factory=dict)
+    """slot → how many read-backs the caller rejected (a "no" or a corrected value)."""
+    misheard_turn: dict[str, int] = Field(default_factory=dict)
     transitions: list[Transition] = Field(default_factory=list)
     rejections: int = 0
     known: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -146,7 +159,7 @@ class ConversationState(BaseModel):
     end_reason: str | None = None
 
 
-class ConversationMachine:
+class ConversationMachine(RepairRules):
     """Runs one conversation of a flow. Feed it events with `apply`; ask it with `propose`."""
 
     def __init__(self, flow: FlowSpec, state: ConversationState | None = None) -> None:
@@ -187,6 +200,8 @@ class ConversationMachine:
             "missing": [{"slot": k, "question": self.question_for(k)} for k in missing],
             "next_tool": spec.next_tool if not missing else None,
             "confirm": spec.confirm,
+            "read_back": self._read_back_directive(),
+            "done_question": self.flow.done_question,
             "allowed_tools": self.allowed_tools(),
             "slots": {k: v for k, v in self.s.slots.items() if not k.startswith("_")},
             "terminal": spec.terminal,
@@ -250,8 +265,10 @@ class ConversationMachine:
             s.phase = "thinking"
             s.last_caller_turn = s.turn
             s.last_caller_affirmation = event.affirmation
-            s.last_caller_wants = sorted(set(event.wants))
+            s.last_caller_confidence = event.confidence
+            s.last_caller_wants = sorted(self._wants(event))
             s.agent_text_before_last_caller_turn = s.last_agent_text
+            self._answer_read_back(event)
         elif isinstance(event, AgentSpeechStarted):
             s.speaker = "agent"
             s.phase = "speaking"
@@ -297,6 +314,7 @@ class ConversationMachine:
                 self.s.slots[slot] = self.s.known[known.source]["value"]
                 self.s.slot_recorded_turn[slot] = self.s.turn + 1
                 self.s.confirmed[slot] = known.source
+                self.s.confirmed_values[slot] = self.s.slots[slot]  # needs no read-back
             else:
                 self.s.declined.append(slot)
 
@@ -306,6 +324,7 @@ class ConversationMachine:
             if value is not None:
                 self.s.slots[slot] = value
                 self.s.slot_recorded_turn[slot] = self.s.turn
+                self._on_new_value(slot, value)
 
     def _end(self, reason: str) -> None:
         self.s.ended = True
@@ -344,11 +363,14 @@ class ConversationMachine:
             return False
         if any(self.s.slots.get(k) is not True for k in t.slots_true):
             return False
+        if not all(self.is_confirmed(k) for k in t.slots_confirmed):
+            return False
         if t.caller_wants and t.caller_wants not in self.s.last_caller_wants:
             return False
         if t.after_agent_spoke and not self.s.agent_spoke_in_state:
             return False
-        return bool(t.after_tool or t.slots_known or t.slots_true or t.caller_wants or t.after_agent_spoke)
+        return bool(t.after_tool or t.slots_known or t.slots_true or t.slots_confirmed or t.caller_wants
+                    or t.after_agent_spoke)
 
 
 def _because(t: TransitionRule) -> str:
@@ -359,25 +381,10 @@ def _because(t: TransitionRule) -> str:
         parts.append("known: " + ", ".join(t.slots_known))
     if t.slots_true:
         parts.append("true: " + ", ".join(t.slots_true))
+    if t.slots_confirmed:
+        parts.append("confirmed: " + ", ".join(t.slots_confirmed))
     if t.caller_wants:
         parts.append(f"caller wants {t.caller_wants}")
     if t.after_agent_spoke:
         parts.append("agent spoke")
     return "; ".join(parts)
-
-
-def _lookup(root: dict[str, Any], path: str) -> Any:
-    """Resolve `result.listings[].listing_id` style paths; missing pieces give None."""
-    cur: Any = root
-    parts = path.split(".")
-    for i, part in enumerate(parts):
-        if part.endswith("[]"):
-            items = cur.get(part[:-2]) if isinstance(cur, dict) else None
-            if not isinstance(items, list):
-                return None
-            rest = ".".join(parts[i + 1:])
-            return [_lookup(x, rest) if rest else x for x in items]
-        cur = cur.get(part) if isinstance(cur, dict) else None
-        if cur is None:
-            return None
-    return cur

@@ -41,6 +41,8 @@ class TransitionRule(BaseModel):
     """A successful call of this tool, made while in the current state."""
     slots_known: list[str] = Field(default_factory=list)
     slots_true: list[str] = Field(default_factory=list)
+    slots_confirmed: list[str] = Field(default_factory=list)
+    """Slots the caller confirmed after hearing them read back (see `ReadBack`)."""
     caller_wants: str | None = None
     """A caller intent flagged on the latest turn: `human` or `goodbye`."""
     after_agent_spoke: bool = False
@@ -55,6 +57,24 @@ class KnownValue(BaseModel):
     source: Literal["caller_id"]
     question: str
     """Asked instead of the slot's question; `{known}` is the value as it is spoken."""
+
+
+class ReadBack(BaseModel):
+    """A critical slot the agent reads back before any tool may rely on it.
+
+    Why in the flow: which values are worth a confirmation turn (a phone a booking is made
+    for, yes; an area a search takes, no) is a product decision, not the engine's. The engine
+    asks the `say` question (with `{value}` spoken as `spoken_as`) while the slot's current
+    value is unconfirmed; a "yes" right after it confirms that value; a new value replaces it
+    and is read back again.
+    """
+
+    slot: str
+    say: str = "I have {value}, is that right?"
+    spoken_as: Literal["digit_groups", "words"] = "words"
+    when: Literal["always", "low_confidence"] = "always"
+    """`low_confidence`: only when the turn that gave the value was recognised with a
+    confidence under the flow's `low_confidence` (names); else the value counts as confirmed."""
 
 
 class StateSpec(BaseModel):
@@ -72,6 +92,9 @@ class StateSpec(BaseModel):
     """Question to ask, with `{slot}` fields, before calling next_tool (irreversible actions)."""
     transitions: list[TransitionRule] = Field(default_factory=list)
     terminal: bool = False
+    closing: bool = False
+    """A goodbye from the caller ends the call here (wrap-up). Elsewhere it ends the call only
+    right after the agent asked the flow's `done_question`."""
 
 
 class FlowSpec(BaseModel):
@@ -87,6 +110,11 @@ class FlowSpec(BaseModel):
     """Tools allowed in every non-terminal state (e.g. saving details, a case for a person)."""
     global_transitions: list[TransitionRule] = Field(default_factory=list)
     """Transitions checked in every non-terminal state after the state's own."""
+    read_back: list[ReadBack] = Field(default_factory=list)
+    """Critical slots confirmed with the caller before tools use them, in asking order."""
+    low_confidence: float = Field(0.6, ge=0.0, le=1.0)
+    done_question: str = "Is there anything else I can help you with?"
+    """The question after which a goodbye ends the call in any state."""
 
     @model_validator(mode="after")
     def _check_references(self) -> "FlowSpec":
@@ -102,7 +130,13 @@ class FlowSpec(BaseModel):
                     raise ValueError(f"state {name!r}: confirm_known {slot!r} is not a slot it collects")
             if state.next_tool and state.next_tool not in tools:
                 raise ValueError(f"state {name!r}: next_tool {state.next_tool!r} is not allowed there")
+        for rb in self.read_back:
+            if "{value}" not in rb.say:
+                raise ValueError(f"read_back of {rb.slot!r}: `say` must contain {{value}}")
         return self
+
+    def read_back_for(self, slot: str) -> ReadBack | None:
+        return next((rb for rb in self.read_back if rb.slot == slot), None)
 
     def rules_for(self, state: str) -> dict[str, ToolRule]:
         """The tool rules in force in a state (state rules win over global ones)."""

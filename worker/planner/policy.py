@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from worker.planner import replies
+from worker.planner import repair, replies
 from worker.reading.slots import Slots
 from worker.reading.turn import TurnReading, read_turn
 
@@ -102,6 +102,9 @@ class Conversation:
 
     @property
     def expecting(self) -> str | None:
+        read_back = self.d.get("read_back")
+        if read_back:
+            return str(read_back["slot"])
         missing = self.d.get("missing") or []
         return missing[0]["slot"] if missing else (self.asked[-1] if self.asked else None)
 
@@ -122,6 +125,9 @@ class Conversation:
 
     def called_since_user(self) -> set[str]:
         return {it.name for it in self.since_user if isinstance(it, Called)}
+
+    def agent_texts(self) -> list[str]:
+        return [it.text for it in self.items if isinstance(it, AgentSaid)]
 
     def last_agent_text(self) -> str:
         for it in reversed(self.items):
@@ -232,6 +238,13 @@ def _after_caller(conv: Conversation) -> Plan:
                     tool_calls=[ToolCall("create_case", args, _call_id(conv.items, "create_case", args))])
     if not said.strip() or not any(c.isalnum() for c in said):
         return Plan(text="Sorry, I didn't catch that. " + _question(conv))
+    if "goodbye" in conv.reading().wants:  # the machine did not end the call: ask first
+        return Plan(text=replies.before_you_go(conv.d))
+    read_back = conv.d.get("read_back")
+    if repair.was_asked(read_back, conv.last_agent_text()):
+        answer = _answer_to_read_back(conv, latest, read_back)
+        if answer is not None:
+            return answer
     details = _new_details(conv, latest)
     if details:
         ack = replies.acknowledge(details, conv.slots)
@@ -247,6 +260,41 @@ def _after_caller(conv: Conversation) -> Plan:
     if not step.tool_calls and step.text == _question(conv) and not _heard_anything(conv, latest):
         return Plan(text="Sorry, I didn't quite get that. " + step.text)
     return step
+
+
+def _answer_to_read_back(conv: Conversation, latest: Slots, read_back: dict[str, Any]) -> Plan | None:
+    """A partial correction patches the value read back; a plain "no" asks again (or, once the
+    value was rejected twice, offers another way); a "yes" to the offered callback opens a case.
+    Anything else (a "yes", a whole new value) takes the normal path."""
+    slot = str(read_back["slot"])
+    current = conv.slots.get(slot)
+    if getattr(latest, slot, None) in (None, "") and slot == "phone" and isinstance(current, str):
+        patched = repair.patch_digits(current, conv.reading().words)
+        if patched and patched != current and "save_caller_details" in conv.allowed:
+            args = {slot: patched}
+            return Plan(text="Got it.", tool_calls=[ToolCall("save_caller_details", args,
+                                                             _call_id(conv.items, "save_caller_details", args))])
+    if _new_details(conv, latest):
+        return None
+    offered = replies.OTHER_WAY in conv.last_agent_text()
+    if offered and latest.affirmation is True or "human" in conv.reading().wants:
+        return _read_back_case(conv, read_back)
+    if latest.affirmation is False:
+        step = repair.read_back_step(read_back, conv.agent_texts())
+        if step == "case":
+            return _read_back_case(conv, read_back)
+        if step == "offer":
+            return Plan(text=replies.OTHER_WAY)
+        return Plan(text=replies.ask_again(slot))
+    return None
+
+
+def _read_back_case(conv: Conversation, read_back: dict[str, Any]) -> Plan:
+    if "create_case" not in conv.allowed:
+        return Plan(text=replies.ask_again(str(read_back["slot"])))
+    args = repair.case_args(str(read_back["slot"]), int(read_back.get("misheard") or 0), conv.slots)
+    return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
+                tool_calls=[ToolCall("create_case", args, _call_id(conv.items, "create_case", args))])
 
 
 def _after_tools(conv: Conversation) -> Plan:
@@ -306,6 +354,12 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
     """Ask for what is missing, confirm, or call the state's tool."""
     avoid = avoid or set()
     d = conv.d
+    read_back = d.get("read_back")
+    if read_back:
+        step = repair.read_back_step(read_back, conv.agent_texts())
+        if step == "case" and "create_case" not in avoid:
+            return _read_back_case(conv, read_back)
+        return Plan(text=prefix + (replies.OTHER_WAY if step == "offer" else read_back["question"]))
     if d.get("missing"):
         return Plan(text=prefix + d["missing"][0]["question"])
     tool = d.get("next_tool")
@@ -318,7 +372,10 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
         return Plan(text=prefix + replies.idle_question(d))
     confirm = d.get("confirm")
     if confirm and not _confirmed(conv, confirm, args):
-        return Plan(text=prefix + replies.fill(confirm, conv.slots, args))
+        asked = replies.fill(confirm, conv.slots, args)
+        if tool == "book_tour" and asked in conv.last_agent_text() and conv.latest().affirmation is False:
+            return Plan(text=prefix + "No problem. Which time works better for you?")
+        return Plan(text=prefix + asked)
     return Plan(text=prefix + replies.filler(tool), tool_calls=[ToolCall(tool, args, _call_id(conv.items, tool, args))])
 
 
@@ -334,6 +391,8 @@ def _confirmed(conv: Conversation, template: str, args: dict[str, Any]) -> bool:
 
 def _question(conv: Conversation) -> str:
     d = conv.d
+    if d.get("read_back"):
+        return str(d["read_back"]["question"])
     if d.get("missing"):
         return d["missing"][0]["question"]
     tool = d.get("next_tool")

@@ -47,6 +47,9 @@ def fill(template: str, slots: dict[str, Any], args: dict[str, Any]) -> str:
     digits = "".join(c for c in card if c.isdigit())
     if digits:
         values["card_last4"] = digits[-4:]
+    start = args.get("slot_start")
+    if start:
+        values["tour_when"] = f"{spoken_day(str(start))} at {spoken_time(str(start))}"
     return string.Formatter().vformat(template, (), values)
 
 
@@ -85,8 +88,25 @@ def ask_for_arg(tool: str, arg: str, slots: dict[str, Any]) -> str:
 
 def idle_question(directive: dict[str, Any]) -> str:
     if directive.get("state") == "wrap_up":
-        return "Is there anything else I can help you with?"
+        return str(directive.get("done_question") or "Is there anything else I can help you with?")
     return "How can I help you?"
+
+
+def before_you_go(directive: dict[str, Any]) -> str:
+    """The answer to a goodbye said mid-flow: ask whether the caller is done (a goodbye
+    after this question ends the call)."""
+    return "Before you go: " + str(directive.get("done_question") or "Is there anything else I can help you with?")
+
+
+OTHER_WAY = ("I'm sorry, I keep getting that wrong. Could you say it one digit at a time, slowly? "
+             "Or I can have a colleague call you back.")
+"""Offered after the caller rejected the same read-back twice, instead of asking a third time."""
+
+
+def ask_again(slot: str) -> str:
+    """After a plain "no" to a read-back: ask for the value once more."""
+    what = {"phone": "number", "name": "name"}.get(slot, slot.replace("_", " "))
+    return f"Sorry about that. What's the right {what}?"
 
 
 def farewell(directive: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from worker.reading.vocabulary import DIGIT_SLOTS
 #: expected slot reads exactly like no question, which lets a turn's reading be shared.
 ANSWERABLE: frozenset[str] = frozenset({
     "name", "holder_name", "full_name", "phone", "policy_number", "policy", "card_number", "card",
-    "address", "date", "time", "budget", "amount", "amount_cents", "bedrooms", "beds",
+    "address", "date", "date_of_birth", "time", "budget", "amount", "amount_cents", "bedrooms", "beds",
     "ordinal_choice", "choice", "option", "listing",
 })
 

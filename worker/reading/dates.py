@@ -74,6 +74,38 @@ def _year_at(ctx: Utterance, k: int) -> tuple[int, int] | None:
     return None
 
 
+def _short_year_at(ctx: Utterance, k: int) -> tuple[int, int] | None:
+    """A two-digit year after a month and day ("March twelfth, eighty-four"): only for a date
+    of birth (asked for, or said after a comma), since "November 28, 30 minutes" is not one."""
+    if not (ctx.expects("date_of_birth") or ctx.hard_break_after(k - 1)):
+        return None
+    run = run_starting_at(ctx, k)
+    if not run or len(run) != 1 or run[0].scaled or run[0].decimal:
+        return None
+    v = as_int(run[0].value)
+    if v is None or not 10 <= v <= 99 or ctx.w(run[0].j) in ("am", "pm", "o'clock", "minutes", "minute"):
+        return None
+    return _full_year(v, ctx.today), run[0].j
+
+
+def _numeric_birth_date(ctx: Utterance, k: int) -> tuple[int, int, int, int] | None:
+    """"3, 12, 84" / "three twelve eighty four": month, day, year as three numbers, read only
+    when the agent asked for a date of birth or the caller said "born"/"birth"."""
+    if not (ctx.expects("date_of_birth") or any(t.text in ("born", "birth", "dob", "birthday") for t in ctx.toks)):
+        return None
+    run = run_starting_at(ctx, k)
+    if not run or len(run) != 3 or any(c.scaled or c.decimal or c.hundred for c in run):
+        return None
+    m, d, y = (as_int(c.value) for c in run)
+    if m is None or d is None or y is None or not (1 <= m <= 12 and 1 <= d <= 31):
+        return None
+    if len(run[2].digits) == 4 and 1900 <= y <= 2100:
+        return m, d, y, run[2].j
+    if 10 <= y <= 99 or (len(run[2].digits) == 2 and y < 10):
+        return m, d, _full_year(y, ctx.today), run[2].j
+    return None
+
+
 def _safe_date(y: int, m: int, d: int) -> dt.date | None:
     try:
         return dt.date(y, m, d)
@@ -162,6 +194,12 @@ def _date_hits(ctx: Utterance) -> list[_DateHit]:
                 add(k, k + 3, a, b, _full_year(c, today))
                 k += 3
                 continue
+        # 3, 12, 84 (a date of birth said as numbers)
+        triple = _numeric_birth_date(ctx, k) if t.kind in ("num", "word") else None
+        if triple is not None:
+            add(k, triple[3], triple[0], triple[1], triple[2])
+            k = triple[3]
+            continue
         # March 3rd (,) 1985 / March the third / November 28
         if w in MONTHS:
             d0 = k + 1
@@ -169,7 +207,7 @@ def _date_hits(ctx: Utterance) -> list[_DateHit]:
                 d0 += 1
             day = _day_at(ctx, d0)
             if day is not None:
-                yr = _year_at(ctx, day[1])
+                yr = _year_at(ctx, day[1]) or _short_year_at(ctx, day[1])
                 end = yr[1] if yr else day[1]
                 add(k, end, MONTHS[w], day[0], yr[0] if yr else None)
                 k = end

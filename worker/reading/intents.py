@@ -23,6 +23,7 @@ EXAMPLES: dict[str, list[str]] = {
         "I want to talk to a real person", "can I speak with someone from your team",
         "get me a human please", "I'd like a representative to call me back", "transfer me to an agent",
         "can someone from your office call me back", "put me through to somebody", "I need to speak to a manager",
+        "could I just speak with one of your realtors instead", "can I talk to one of your agents",
     ],
     "goodbye": [
         "no that's all, goodbye", "that's everything, thanks, bye", "I'm done, have a nice day",

@@ -31,12 +31,12 @@ from worker.reading.names import extract_name
 from worker.reading.places import extract_address, extract_area
 from worker.reading.times import extract_time
 from worker.reading.tokens import Words, read_words
+from worker.reading.vocabulary import DEFAULT_AREAS
 from worker.reading.wishes import extract_affirmation, extract_goodbye, extract_wants_human
 
 
 __all__ = ["DEFAULT_AREAS", "Slots", "extract", "extract_from"]
 
-DEFAULT_AREAS: tuple[str, ...] = ("Oakland", "Berkeley", "Alameda", "San Jose", "Palo Alto", "Fremont")
 
 
 class Slots(BaseModel):

@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from worker.reading.corrections import retract
 from worker.reading.vocabulary import DIGIT_HOMOPHONES, UNITS
 
 _TOKEN_RE = re.compile(
@@ -142,8 +143,9 @@ class Words:
 
 
 def read_words(text: str) -> Words:
-    """Normalise and tokenise; anything but a string reads as no words."""
-    norm = normalise(text if isinstance(text, str) else "")
+    """Normalise, drop self-corrected values (`corrections`) and tokenise; anything but a
+    string reads as no words."""
+    norm = retract(normalise(text if isinstance(text, str) else ""))
     return Words(norm, tuple(tokenise(norm)))
 
 

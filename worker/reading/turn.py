@@ -30,7 +30,7 @@ from worker.reading.context import ANSWERABLE
 from worker.reading.intents import classify
 from worker.reading.slots import Slots, extract_from
 from worker.reading.tokens import Words, read_words
-from worker.reading.wishes import extract_affirmation, extract_goodbye, extract_wants_human
+from worker.reading.wishes import carries_content, extract_affirmation, extract_goodbye, extract_wants_human
 
 
 class TurnReading(BaseModel):
@@ -46,7 +46,8 @@ class TurnReading(BaseModel):
     affirmation: bool | None
     """Yes/no in words, else the intent's affirm/deny; None when neither says."""
     wants: tuple[str, ...]
-    """"human" and/or "goodbye", in words or by meaning; a person outranks goodbye."""
+    """"human" and/or "goodbye", in words or by meaning; a person outranks goodbye, and a
+    goodbye whose turn carries content (a name, a number, a place) is none."""
 
     _words: Words = PrivateAttr()
     _slots: dict[str | None, Slots] = PrivateAttr(default_factory=dict)
@@ -54,13 +55,18 @@ class TurnReading(BaseModel):
     def slots(self, expecting: str | None = None) -> Slots:
         """Every slot the turn fills, read as an answer to `expecting` (memoised per question).
 
-        A question that licenses no bare answer (not in ANSWERABLE: "area", "date_of_birth")
+        A question that licenses no bare answer (not in ANSWERABLE: "area", "email")
         reads like no question, so it shares the context-free reading.
         """
         question = expecting if expecting in ANSWERABLE else None
         if question not in self._slots:
             self._slots[question] = extract_from(self._words, self.today, question)
         return self._slots[question]
+
+    @property
+    def words(self) -> Words:
+        """The turn's normalised tokens (for readers that need the words, not a slot)."""
+        return self._words
 
     def caller_turn(self) -> CallerTurn:
         """The state machine's event for this turn."""
@@ -75,7 +81,8 @@ def read_turn(text: str, today: date) -> TurnReading:
     said = words.said
     intent, score = classify(text)
     human = extract_wants_human(said) or intent == "human"
-    goodbye = (extract_goodbye(said) or intent == "goodbye") and not human
+    # "Bye, my name is Dana" (a misheard "Hi") carries content: not a goodbye.
+    goodbye = (extract_goodbye(said) or intent == "goodbye") and not human and not carries_content(words.toks)
     affirmation = extract_affirmation(said)
     if affirmation is None and intent in ("affirm", "deny"):
         affirmation = intent == "affirm"

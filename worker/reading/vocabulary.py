@@ -51,6 +51,8 @@ MONTHS: dict[str, int] = {
 WEEKDAYS: dict[str, int] = {
     "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
 }
+DEFAULT_AREAS: tuple[str, ...] = ("Oakland", "Berkeley", "Alameda", "San Jose", "Palo Alto", "Fremont")
+AREA_WORDS = frozenset(w.lower() for area in DEFAULT_AREAS for w in area.split())
 BED_WORDS = frozenset({"bedroom", "bedrooms", "bed", "beds", "br", "bd", "bdr", "bdrm", "bedrm"})
 STREET_SUFFIXES = frozenset({
     "street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "drive", "dr",

@@ -8,6 +8,9 @@ agreement, and "I don't need a person" is not a request for one.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from worker.reading.tokens import Tok
 
 _NEUTRAL = re.compile(
     r"\b(?:no (?:more|later|earlier|less|sooner|higher|lower|further) than|not (?:sure|certain)|"
@@ -33,6 +36,8 @@ _HUMAN = re.compile(
     r"somebody|operator|manager|supervisor|people|customer service)\b"
     r"|\b(?:operator|representative|real person|live person|actual person|live agent|real human|"
     r"human being|a human|human please|agent please)\b"
+    r"|\b(?:talk|speak|speaking|chat)\b(?: (?:to|with|just|directly|instead))* (?:one of your|one of the|a|an|your)"
+    r" (?:realtors?|agents?|brokers?|advisers?|advisors?|colleagues?|staff|team|underwriters?|specialists?)\b"
 )
 _HUMAN_NEGATED = re.compile(r"\b(?:don't|do not|no need to|not|never|doesn't)\b(?: \S+){0,3}$")
 _GOODBYE = re.compile(
@@ -54,6 +59,21 @@ def extract_affirmation(words: str) -> bool | None:
 
 def extract_wants_human(words: str) -> bool:
     return any(not _HUMAN_NEGATED.search(words[:m.start()].rstrip()) for m in _HUMAN.finditer(words))
+
+
+#: Words a goodbye is made of; any other word (or a number) in the turn is content.
+_CLOSING_WORDS = frozenset("""
+no nope nah yes yeah yep ok okay alright right well so oh um uh thanks thank you very much so for
+bye goodbye good bye-bye that's that is it all i'm im we're done nothing else everything
+have a great nice day one night evening weekend morning afternoon hang up talk to later take care
+see ya cheers then now for today that'll will be appreciate your help the great perfect awesome
+fine sounds wonderful lovely again just i think actually
+""".split())
+
+
+def carries_content(toks: Sequence[Tok]) -> bool:
+    """Whether a turn says more than a goodbye: a word outside the closing words, or a number."""
+    return any(t.kind != "word" or t.text not in _CLOSING_WORDS for t in toks)
 
 
 def extract_goodbye(words: str) -> bool:

@@ -1,0 +1,134 @@
+"""The repair dialogue at text level: read-backs answered with yes, a correction, a partial
+correction, a plain no; two mishearings offer another way; a goodbye mid-flow is asked about."""
+
+from __future__ import annotations
+
+from tests.planner.driver import TextCall, effects
+from tests.support.dates import SCENARIO_TODAY
+from tools.sandbox.core import Sandbox
+from worker.planner.replies import OTHER_WAY
+
+
+async def _asked_for_phone(sandbox: Sandbox) -> TextCall:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.say("Hi, my name is Dana Whitfield.")
+    return call
+
+
+async def test_the_phone_is_read_back_and_a_yes_moves_on(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    turn = await call.say("415 555 0192")
+    assert turn.reply.endswith("I have 4 1 5, 5 5 5, 0 1 9 2. Is that right?")
+    nxt = await call.say("yes")
+    assert nxt.reply == "Which area are you looking in?"
+    assert call.machine.s.confirmed_values["phone"] == "4155550192"
+
+
+async def test_no_its_replaces_the_value_and_reads_it_back(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.say("415 555 0192")
+    turn = await call.say("no, it's 415 555 0193")
+    assert call.machine.s.slots["phone"] == "4155550193"
+    assert turn.reply.endswith("0 1 9 3. Is that right?")
+    await call.say("yes")
+    assert call.machine.s.confirmed_values["phone"] == "4155550193"
+
+
+async def test_just_the_corrected_value_replaces_it(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.say("415 555 0192")
+    await call.say("four one five, five five five, oh one nine three")
+    assert call.machine.s.slots["phone"] == "4155550193" and call.machine.s.misheard == {"phone": 1}
+
+
+async def test_a_partial_correction_patches_the_part_named(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.say("415 555 0912")
+    turn = await call.say("the last part is 0192")
+    assert call.machine.s.slots["phone"] == "4155550192"
+    assert turn.reply.endswith("0 1 9 2. Is that right?")
+    await call.say("no, the area code is 510")
+    assert call.machine.s.slots["phone"] == "5105550192"
+
+
+async def test_a_plain_no_asks_again(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.say("415 555 0192")
+    turn = await call.say("no")
+    assert turn.reply == "Sorry about that. What's the right number?" and turn.tools == []
+    await call.say("415 555 0193")
+    assert call.machine.s.slots["phone"] == "4155550193"
+
+
+async def test_misheard_twice_offers_another_way_then_a_callback_case(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.say("415 555 0192")
+    await call.say("no")
+    await call.say("415 555 0193")
+    offer = await call.say("no, that's wrong")
+    assert offer.reply == OTHER_WAY and offer.tools == []
+    await call.say("four, one, five, five, five, five, zero, one, nine, four")
+    assert call.machine.s.slots["phone"] == "4155550194"
+    last = await call.say("no")
+    cases = [t for t in last.tools if t.name == "create_case"]
+    assert len(cases) == 1 and cases[0].ok and "phone" not in cases[0].args
+    assert call.state == "handoff" and effects(sandbox)["bookings"] == 0
+
+
+async def test_yes_to_the_callback_offer_opens_a_case(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.run(["415 555 0192", "no", "415 555 0193", "no"])
+    turn = await call.say("yes, please have someone call me back")
+    assert [t.name for t in turn.tools] == ["create_case"] and call.state == "handoff"
+
+
+async def test_the_tour_is_read_back_and_a_changed_time_is_asked_again(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.run(["510 482 7391", "yes", "Oakland, 900 thousand", "the one on Grand Avenue tomorrow"])
+    asked = await call.say("Two PM, if you have it")
+    assert asked.tools == []
+    assert asked.reply == "Shall I book Friday, November 27 at 2 PM for Dana Whitfield?"
+    refused = await call.say("no")
+    assert refused.tools == [] and "Which time" in refused.reply
+    again = await call.say("eleven in the morning")
+    assert "11 AM" in again.reply and effects(sandbox)["bookings"] == 0
+    booked = await call.say("yes")
+    assert [t.name for t in booked.tools if t.ok][0] == "book_tour"
+    assert call.succeeded("book_tour")[0].args["slot_start"] == "2026-11-27T11:00:00"
+
+
+async def test_a_wrong_name_in_the_tour_read_back_is_corrected_before_booking(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(["Hi, my name is Carlos Maine des.", "510 482 7391", "yes", "Oakland, 900 thousand",
+                    "the one on Grand Avenue tomorrow", "2 pm"])
+    fixed = await call.say("no, my name is Carlos Mendes")
+    assert "for Carlos Mendes?" in fixed.reply
+    await call.say("yes")
+    assert call.succeeded("book_tour")[0].args["name"] == "Carlos Mendes"
+
+
+async def test_bye_with_content_does_not_hang_up(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    turn = await call.say("Bye, my name is Dana Whitfield.")
+    assert not call.machine.s.ended and call.state == "qualify"
+    assert call.machine.s.slots.get("name") == "Dana Whitfield" and "phone number" in turn.reply
+
+
+async def test_a_self_correction_books_the_last_day(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.run(["510 482 7391", "yes", "Berkeley — actually Oakland, my budget is 800, sorry, 900 thousand",
+                    "the one on Grand Avenue, Tuesday, no, Monday"])
+    slots = call.machine.s.slots
+    assert (slots["area"], slots["budget"], slots["tour_date"]) == ("Oakland", 900000, "2026-11-30")
+
+
+async def test_a_person_asked_for_in_other_words_opens_a_case(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    turn = await call.say("could I just speak with one of your realtors instead?")
+    assert [t.name for t in turn.tools] == ["create_case"] and call.state == "handoff"
+
+
+async def test_insurance_birth_date_as_numbers_and_policy_in_pairs(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["forty-eight twenty-one", "3, 12, 84"])
+    assert call.succeeded("verify_identity")[0].args == {"policy_number": "POL-4821", "date_of_birth": "1984-03-12"}

@@ -1,0 +1,93 @@
+"""Self-corrections inside one utterance keep the last value; dates, identifiers, times and
+requests for a person said the ways real callers say them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from worker.reading.corrections import retract
+from worker.reading.slots import extract
+from worker.reading.turn import read_turn
+
+TODAY = dt.date(2026, 11, 26)  # a Thursday
+
+
+@pytest.mark.parametrize("text, expecting, field, value", [
+    ("Tuesday, no, Thursday", "date", "date", dt.date(2026, 12, 3)),
+    ("Tuesday, no sorry, Thursday", None, "date", dt.date(2026, 12, 3)),
+    ("my budget is 800, sorry, 900 thousand", None, "budget", 900_000),
+    ("Berkeley — actually Oakland", None, "area", "Oakland"),
+    ("Berkeley, actually, Oakland", None, "area", "Oakland"),
+    ("my number is 415 555 0192, sorry, 415 555 0193", None, "phone", "4155550193"),
+    ("it's five one oh, four eight two, seven three nine one, sorry, five one oh, four eight two, seven three nine two",
+     "phone", "phone", "5104827392"),
+    ("2 pm, no, 3 pm", "time", "time", dt.time(15, 0)),
+    ("my name is Dana, sorry, Diana Whitfield", "name", "name", "Diana Whitfield"),
+])
+def test_the_last_value_of_a_self_correction_wins(text: str, expecting: str | None, field: str, value: object) -> None:
+    assert getattr(extract(text, TODAY, expecting), field) == value
+
+
+@pytest.mark.parametrize("text", [
+    "Oakland, no preference on bedrooms",
+    "No, it's 415 555 0193",
+    "no that's all, bye",
+    "I'm looking in Oakland, and my budget is about 900 thousand dollars.",
+])
+def test_a_marker_without_a_replacement_of_the_same_kind_changes_nothing(text: str) -> None:
+    from worker.reading.tokens import normalise
+    assert retract(normalise(text)) == normalise(text)
+
+
+def test_a_self_correction_is_not_a_no() -> None:
+    assert read_turn("Tuesday, no, Thursday", TODAY).affirmation is None
+    assert read_turn("No, it's Thursday", TODAY).affirmation is False
+
+
+@pytest.mark.parametrize("text, expecting", [
+    ("3, 12, 84", "date_of_birth"),
+    ("three, twelve, eighty four", "date_of_birth"),
+    ("03/12/1984", None),
+    ("March twelfth, eighty-four", None),
+    ("March twelfth, eighty four", "date_of_birth"),
+    ("I was born 3 12 84", None),
+])
+def test_birth_dates_said_as_numbers_or_with_a_two_digit_year(text: str, expecting: str | None) -> None:
+    assert extract(text, TODAY, expecting).date_of_birth == dt.date(1984, 3, 12)
+
+
+def test_three_numbers_are_no_date_unless_a_birth_date_was_asked() -> None:
+    assert extract("3, 12, 84", TODAY).date_of_birth is None
+
+
+@pytest.mark.parametrize("text", ["forty-eight twenty-one", "forty eight twenty one", "48 21", "4 8 2 1"])
+def test_a_four_digit_policy_number_said_in_pairs(text: str) -> None:
+    assert extract(text, TODAY, "policy_number").policy_number == "POL-4821"
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Two PM, if you have it", dt.time(14, 0)),
+    ("three in the afternoon", dt.time(15, 0)),
+])
+def test_times_said_with_a_part_of_the_day(text: str, value: dt.time) -> None:
+    assert extract(text, TODAY).time == value
+
+
+@pytest.mark.parametrize("text", [
+    "could I just speak with one of your realtors instead?",
+    "can I talk to one of your agents",
+])
+def test_a_person_asked_for_in_other_words(text: str) -> None:
+    assert "human" in read_turn(text, TODAY).wants
+
+
+@pytest.mark.parametrize("text, goodbye", [
+    ("Bye, my name is Dana Whitfield", False),
+    ("Bye, it's 415 555 0192", False),
+    ("No, that's all. Thanks, bye.", True),
+    ("that will be all for today", True),
+])
+def test_a_goodbye_that_carries_content_is_no_goodbye(text: str, goodbye: bool) -> None:
+    assert ("goodbye" in read_turn(text, TODAY).wants) is goodbye

@@ -1,0 +1,87 @@
+"""The repair dialogue's rules inside the state machine: read-backs, confirmations, mishearings
+and where a goodbye counts.
+
+A mixin of `ConversationMachine` (kept apart so the engine stays small): every method reads and
+writes the machine's own state, is pure like it, and is driven by the same events. The flow
+declares what is read back (`FlowSpec.read_back`); here is how a caller's answer is folded in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from worker.flow import readback
+from worker.flow.spec import FlowSpec, ReadBack
+
+if TYPE_CHECKING:
+    from worker.flow.machine import CallerTurn, ConversationState
+
+
+class RepairRules:
+    """Read-backs and goodbyes, for `ConversationMachine`."""
+
+    flow: FlowSpec
+    s: "ConversationState"
+
+    def is_confirmed(self, slot: str) -> bool:
+        value = self.s.slots.get(slot)
+        return value not in (None, "", []) and self.s.confirmed_values.get(slot) == value
+
+    def pending_read_back(self) -> ReadBack | None:
+        """The first declared read-back whose slot holds a value the caller has not confirmed."""
+        for rb in self.flow.read_back:
+            value = self.s.slots.get(rb.slot)
+            if value not in (None, "", []) and not self.is_confirmed(rb.slot):
+                return rb
+        return None
+
+    def _read_back_directive(self) -> dict[str, Any] | None:
+        rb = self.pending_read_back()
+        if rb is None or self.flow.states[self.s.state].terminal:
+            return None
+        value = self.s.slots[rb.slot]
+        return {"slot": rb.slot, "question": readback.question(value, rb),
+                "misheard": self.s.misheard.get(rb.slot, 0)}
+
+    def _wants(self, event: CallerTurn) -> set[str]:
+        """A goodbye counts only where it makes sense: a closing state, or right after the
+        agent asked whether the caller is done. Elsewhere it is dropped (the reply asks)."""
+        wants = set(event.wants)
+        spec = self.flow.states[self.s.state]
+        asked_done = self.flow.done_question.strip().lower() in self.s.last_agent_text.lower()
+        if "goodbye" in wants and not (spec.closing or asked_done):
+            wants.discard("goodbye")
+        return wants
+
+    def _answer_read_back(self, event: CallerTurn) -> None:
+        """A "yes" right after a read-back confirms the value read; a "no" counts a mishearing."""
+        rb = self.pending_read_back()
+        if rb is None:
+            return
+        value = self.s.slots[rb.slot]
+        if not readback.was_read_back(self.s.last_agent_text, value, rb):
+            return
+        self.s.read_back_heard[rb.slot] = value
+        if event.affirmation is True:
+            self.s.confirmed_values[rb.slot] = value
+        elif event.affirmation is False:
+            self._misheard(rb.slot)
+            del self.s.read_back_heard[rb.slot]  # the value that follows is this same repair
+
+    def _misheard(self, slot: str) -> None:
+        if self.s.misheard_turn.get(slot) != self.s.turn:
+            self.s.misheard[slot] = self.s.misheard.get(slot, 0) + 1
+            self.s.misheard_turn[slot] = self.s.turn
+
+    def _on_new_value(self, slot: str, value: Any) -> None:
+        """A corrected value after a read-back is a mishearing; a value heard with good
+        confidence needs no read-back when the flow reads it back only on low confidence."""
+        rb = self.flow.read_back_for(slot)
+        if rb is None:
+            return
+        heard = self.s.read_back_heard.get(slot)
+        if heard is not None and heard != value:
+            self._misheard(slot)
+        conf = self.s.last_caller_confidence
+        if rb.when == "low_confidence" and not (conf is not None and conf < self.flow.low_confidence):
+            self.s.confirmed_values[slot] = value

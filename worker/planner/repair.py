@@ -1,0 +1,87 @@
+"""The planner's side of the repair dialogue: answers to a read-back the flow asked for.
+
+The state machine decides *what* must be confirmed and counts the caller's "no"s (see
+`worker.flow.readback`); this module reads *how* the caller answered: a partial correction
+("the last part is 0192", "the area code is 415") patches the value read back, a plain "no"
+asks for the value again, and after the same value was rejected twice the caller is offered
+another way (digit by digit, or a colleague's callback) instead of a third identical question.
+Pure functions of the words and the directive, like the rest of the planner.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from worker.planner import replies
+from worker.reading.numbers import number_chunks
+from worker.reading.tokens import Words
+
+#: Where a partial correction goes, by what the caller called the part they corrected.
+_HEAD = re.compile(r"\b(?:area code|first (?:part|three|3|bit|digits|group)|starts? with|beginning)\b")
+_MIDDLE = re.compile(r"\b(?:middle(?: part| bit| three| 3| group)?|second (?:part|group)|exchange)\b")
+_TAIL = re.compile(r"\b(?:last (?:part|four|4|bit|digits|group|three|3)|ends? (?:in|with)|ending(?: in| with)?|end)\b")
+_CUE_WORDS = frozenset({"first", "last", "next"})
+
+#: After this many rejected read-backs of one value, offer another way; one more, open a case.
+OFFER_AFTER = 2
+CASE_AFTER = 3
+
+
+def _digits(words: Words) -> str:
+    """The digits said, leaving out the count in "the last four" / "the first three"."""
+    toks = words.toks
+    skip = [k > 0 and toks[k - 1].text in _CUE_WORDS and t.text in ("three", "four", "3", "4")
+            for k, t in enumerate(toks)]
+    return "".join(c.digits for c in number_chunks(words.text, toks, skip))
+
+
+def patch_digits(current: str, words: Words) -> str | None:
+    """The value read back with the part the caller corrected replaced, or None when the turn
+    is not a partial correction. A bare group of four after a "no" is the end of the number."""
+    low = words.text
+    digits = _digits(words)
+    n = len(digits)
+    if not current or not 3 <= n < len(current):
+        return None
+    if _HEAD.search(low):
+        pos = 0
+    elif _MIDDLE.search(low) and len(current) == 10 and n == 3:
+        pos = 3
+    elif _TAIL.search(low) or n == 4:
+        pos = len(current) - n
+    else:
+        return None
+    return current[:pos] + digits + current[pos + n:]
+
+
+def offers_made(agent_texts: list[str]) -> int:
+    return sum(replies.OTHER_WAY in t for t in agent_texts)
+
+
+def read_back_step(read_back: dict[str, Any], agent_texts: list[str]) -> str:
+    """What to do about a value still unconfirmed: `ask` (read it back), `offer` another way,
+    or open a `case` for a callback."""
+    misheard = int(read_back.get("misheard") or 0)
+    if misheard >= CASE_AFTER:
+        return "case"
+    if misheard >= OFFER_AFTER and offers_made(agent_texts) < misheard - OFFER_AFTER + 1:
+        return "offer"
+    return "ask"
+
+
+def was_asked(read_back: dict[str, Any] | None, last_agent_text: str) -> bool:
+    """The agent's last words were this read-back (or the offer of another way)."""
+    if not read_back:
+        return False
+    return read_back["question"] in last_agent_text or replies.OTHER_WAY in last_agent_text
+
+
+def case_args(slot: str, misheard: int, slots: dict[str, Any]) -> dict[str, Any]:
+    """A callback case when a value could not be confirmed: the unconfirmed value stays out."""
+    args = {"reason": "other",
+            "summary": f"Could not confirm the caller's {slot.replace('_', ' ')} after {misheard} read-backs; "
+                       "please call back.",
+            "name": slots.get("name") if slot != "name" else None,
+            "policy_number": slots.get("policy_number")}
+    return {k: v for k, v in args.items() if v is not None}
