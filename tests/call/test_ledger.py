@@ -99,6 +99,7 @@ class Rig:
 
 def test_an_applied_event_goes_to_the_machine_then_the_journal_then_the_trace() -> None:
     rig = Rig()
+    rig.machine.s.last_agent_text = rig.machine.flow.done_question  # a goodbye answers it
     transitions = rig.ledger.apply(CallerTurn(text="goodbye", wants=["goodbye"]))
 
     assert [(t.from_state, t.to_state) for t in transitions] == [("qualify", "done")]
@@ -127,6 +128,7 @@ def test_a_rejected_proposal_is_journaled_once_and_traced_once() -> None:
 
 async def test_an_accepted_call_and_its_outcome_are_recorded_in_order_before_the_listener_hears() -> None:
     rig = Rig()
+    rig.machine.s.confirmed["phone"] = DETAILS["phone"]  # read back and confirmed earlier
     decision = rig.ledger.propose(ToolProposed(call_id="fc_1", tool="save_caller_details", args=DETAILS))
     assert decision.accepted
     assert rig.steps == ["machine", "journal"]  # an accepted proposal is traced when it has run
@@ -174,7 +176,7 @@ async def test_replay_reads_back_what_the_ledger_wrote(tmp_path: Path) -> None:
         trace = TraceCollector("call_ledger", engine="offline", model="m", state=machine.snapshot())
         ledger = Ledger(machine, trace, events)
         ledger.opened(CallOpened(flow="real_estate", today=TODAY, sandbox=str(tmp_path / "sandbox.db")))
-        ledger.apply(AgentSpoke(text="Hi, who am I speaking with?"))
+        ledger.apply(AgentSpoke(text="Hi, who am I speaking with? " + machine.flow.done_question))
         ledger.propose(ToolProposed(call_id="fc_1", tool="book_tour", args={"listing_id": "L-101"}))
         ledger.apply(CallerTurn(text="bye", wants=["goodbye"]))
         await events.flush()

@@ -132,3 +132,24 @@ async def test_insurance_birth_date_as_numbers_and_policy_in_pairs(sandbox: Sand
     call = TextCall("insurance", sandbox, SCENARIO_TODAY)
     await call.run(["forty-eight twenty-one", "3, 12, 84"])
     assert call.succeeded("verify_identity")[0].args == {"policy_number": "POL-4821", "date_of_birth": "1984-03-12"}
+
+
+async def test_a_value_not_understood_twice_is_not_asked_a_third_time(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    first = await call.say("sure my policy numbers for ate to won")
+    assert first.reply.endswith("policy number?")
+    offer = await call.say("sure my policy numbers for ate to won")
+    assert offer.reply == OTHER_WAY and offer.tools == []
+    again = await call.say("mumble mumble")
+    assert again.reply.endswith("policy number?") and again.tools == []
+    last = await call.say("mumble")
+    cases = [t for t in last.tools if t.name == "create_case"]
+    assert len(cases) == 1 and cases[0].ok and call.state == "handoff"
+    assert effects(sandbox)["charges"] == 0
+
+
+async def test_understood_after_the_offer_goes_on(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["sure my policy numbers for ate to won", "sure my policy numbers for ate to won"])
+    turn = await call.say("four, eight, two, one")
+    assert "date of birth" in turn.reply and call.state == "verify"

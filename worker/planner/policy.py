@@ -92,13 +92,15 @@ class Conversation:
         self.since_user = items[last_user + 1:]
         self.user_texts = [it.text for it in items if isinstance(it, UserSaid)]
         self.asked: list[str | None] = []  # per caller text: the field the agent had just asked for
-        prev = ""
+        prev, offered = "", False
         for it in items:
             if isinstance(it, AgentSaid):
-                prev = it.text
+                offered = offered or replies.OTHER_WAY in it.text  # the offer asks for the same again
+                prev = prev if replies.OTHER_WAY in it.text else it.text
             elif isinstance(it, UserSaid):
-                self.asked.append(_asked_for(prev))
-                prev = ""
+                asked = _asked_for(prev) if prev else None
+                self.asked.append(asked or (self.asked[-1] if offered and self.asked else None))
+                prev, offered = "", False
 
     @property
     def expecting(self) -> str | None:
@@ -223,7 +225,21 @@ def plan(directive: dict[str, Any], items: list[Item], today: date) -> Plan:
         return Plan(text=replies.farewell(directive))
     if conv.since_user and any(isinstance(it, Output) for it in conv.since_user):
         return _after_tools(conv)
-    return _after_caller(conv)
+    return _not_a_third_time(conv, _after_caller(conv))
+
+
+def _not_a_third_time(conv: Conversation, step: Plan) -> Plan:
+    """Never the same question a third time in a row: offer another way, then a callback."""
+    if step.tool_calls or not step.text:
+        return step
+    verdict = repair.repeat_step(step.text, conv.agent_texts(), str(conv.d.get("done_question") or ""))
+    if verdict == "offer":
+        return Plan(text=replies.OTHER_WAY)
+    if verdict == "case" and "create_case" in conv.allowed:
+        args = repair.stuck_case_args(conv.expecting or "details", conv.slots)
+        return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
+                    tool_calls=[ToolCall("create_case", args, _call_id(conv.items, "create_case", args))])
+    return step
 
 
 def _after_caller(conv: Conversation) -> Plan:

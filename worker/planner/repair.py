@@ -85,3 +85,37 @@ def case_args(slot: str, misheard: int, slots: dict[str, Any]) -> dict[str, Any]
             "name": slots.get("name") if slot != "name" else None,
             "policy_number": slots.get("policy_number")}
     return {k: v for k, v in args.items() if v is not None}
+
+
+def _last_sentence(text: str) -> str:
+    parts = [p for p in re.split(r"(?<=[.?!])\s+", text.strip()) if p]
+    return parts[-1] if parts else ""
+
+
+def repeat_step(reply: str, agent_texts: list[str], done_question: str = "") -> str:
+    """The same question asked twice without progress is not asked a third time: `offer`
+    another way; if the caller is still not understood after the offer, open a `case`.
+    Anything else: `ask`."""
+    question = _last_sentence(reply)
+    if not question.endswith("?") or (done_question and question == done_question):
+        return "ask"
+    # "What's your policy number?" and "Can I have your policy number?" ask the same thing
+    tail = " ".join(question.lower().split()[-3:])
+
+    def asks(text: str) -> bool:
+        return text.strip().lower().endswith(tail)
+
+    recent = agent_texts[-4:]
+    if any(replies.OTHER_WAY in t for t in recent) and recent and asks(recent[-1]):
+        return "case"
+    if len(agent_texts) >= 2 and all(asks(t) for t in agent_texts[-2:]):
+        return "offer"
+    return "ask"
+
+
+def stuck_case_args(what: str, slots: dict[str, Any]) -> dict[str, Any]:
+    args = {"reason": "other",
+            "summary": f"Could not understand the caller's {what.replace('_', ' ')} after several tries; please call back.",
+            "name": slots.get("name") or slots.get("holder_name"), "phone": slots.get("phone")
+            if slots.get("phone") and what != "phone" else None, "policy_number": slots.get("policy_number")}
+    return {k: v for k, v in args.items() if v is not None}
