@@ -25,6 +25,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "sip": ("sip_answer_latency.py", "a phone call's answer latency through LiveKit SIP"),
     "recognition": ("recognition_bench.py", "WER and exact-value accuracy across caller voices (espeak-ng, flite, Piper)"),
     "bargein": ("bargein.py", "barge-in at the ear: onset → agent quiet, false interruptions resumed, echo"),
+    "robustness": ("robustness.py", "persona calls across caller voices: completion, wrong effects, read-backs"),
 }
 
 

@@ -153,3 +153,20 @@ async def test_understood_after_the_offer_goes_on(sandbox: Sandbox) -> None:
     await call.run(["sure my policy numbers for ate to won", "sure my policy numbers for ate to won"])
     turn = await call.say("four, eight, two, one")
     assert "date of birth" in turn.reply and call.state == "verify"
+
+
+async def test_a_partial_correction_with_a_misheard_digit_word(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.say("415 555 0912")
+    await call.say("no, the last part is oh one nine too")
+    assert call.machine.s.slots["phone"] == "4155550192"
+
+
+async def test_a_caller_who_gave_something_else_is_not_stuck(sandbox: Sandbox) -> None:
+    call = await _asked_for_phone(sandbox)
+    await call.run(["five one oh four", "yes"])  # not understood twice: the offer
+    assert OTHER_WAY in call.turns[-1].reply
+    area = await call.say("I'm looking in Oakland, budget 900 thousand")
+    assert [t.name for t in area.tools] == ["save_caller_details"]
+    nxt = await call.say("the one on Grand Avenue")
+    assert nxt.tools == [] and nxt.reply.endswith("phone number to reach you?") and call.state == "qualify"

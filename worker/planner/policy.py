@@ -95,8 +95,8 @@ class Conversation:
         prev, offered = "", False
         for it in items:
             if isinstance(it, AgentSaid):
-                offered = offered or replies.OTHER_WAY in it.text  # the offer asks for the same again
-                prev = prev if replies.OTHER_WAY in it.text else it.text
+                offered = offered or replies.is_offer(it.text)  # the offer asks for the same again
+                prev = prev if replies.is_offer(it.text) else it.text
             elif isinstance(it, UserSaid):
                 asked = _asked_for(prev) if prev else None
                 self.asked.append(asked or (self.asked[-1] if offered and self.asked else None))
@@ -130,6 +130,17 @@ class Conversation:
 
     def agent_texts(self) -> list[str]:
         return [it.text for it in self.items if isinstance(it, AgentSaid)]
+
+    def agent_texts_without_progress(self) -> list[str]:
+        """The agent's replies since a tool last ran: a caller who gave anything usable (a saved
+        detail, a search) is not stuck, even if the same question comes back."""
+        out: list[str] = []
+        for it in reversed(self.items):
+            if isinstance(it, Called):
+                break
+            if isinstance(it, AgentSaid):
+                out.append(it.text)
+        return out[::-1]
 
     def last_agent_text(self) -> str:
         for it in reversed(self.items):
@@ -232,9 +243,10 @@ def _not_a_third_time(conv: Conversation, step: Plan) -> Plan:
     """Never the same question a third time in a row: offer another way, then a callback."""
     if step.tool_calls or not step.text:
         return step
-    verdict = repair.repeat_step(step.text, conv.agent_texts(), str(conv.d.get("done_question") or ""))
+    verdict = repair.repeat_step(step.text, conv.agent_texts_without_progress(),
+                                 str(conv.d.get("done_question") or ""))
     if verdict == "offer":
-        return Plan(text=replies.OTHER_WAY)
+        return Plan(text=replies.other_way(repair.offer_kind(conv.expecting, step.text)))
     if verdict == "case" and "create_case" in conv.allowed:
         args = repair.stuck_case_args(conv.expecting or "details", conv.slots)
         return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
@@ -292,7 +304,7 @@ def _answer_to_read_back(conv: Conversation, latest: Slots, read_back: dict[str,
                                                              _call_id(conv.items, "save_caller_details", args))])
     if _new_details(conv, latest):
         return None
-    offered = replies.OTHER_WAY in conv.last_agent_text()
+    offered = replies.is_offer(conv.last_agent_text())
     if offered and latest.affirmation is True or "human" in conv.reading().wants:
         return _read_back_case(conv, read_back)
     if latest.affirmation is False:
@@ -300,7 +312,7 @@ def _answer_to_read_back(conv: Conversation, latest: Slots, read_back: dict[str,
         if step == "case":
             return _read_back_case(conv, read_back)
         if step == "offer":
-            return Plan(text=replies.OTHER_WAY)
+            return Plan(text=replies.other_way(repair.offer_kind(slot, "")))
         return Plan(text=replies.ask_again(slot))
     return None
 
@@ -375,7 +387,8 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
         step = repair.read_back_step(read_back, conv.agent_texts())
         if step == "case" and "create_case" not in avoid:
             return _read_back_case(conv, read_back)
-        return Plan(text=prefix + (replies.OTHER_WAY if step == "offer" else read_back["question"]))
+        offer = replies.other_way(repair.offer_kind(str(read_back["slot"]), ""))
+        return Plan(text=prefix + (offer if step == "offer" else read_back["question"]))
     if d.get("missing"):
         return Plan(text=prefix + d["missing"][0]["question"])
     tool = d.get("next_tool")

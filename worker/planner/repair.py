@@ -15,7 +15,7 @@ from typing import Any
 
 from worker.planner import replies
 from worker.reading.numbers import number_chunks
-from worker.reading.tokens import Words
+from worker.reading.tokens import Words, with_digit_homophones
 
 #: Where a partial correction goes, by what the caller called the part they corrected.
 _HEAD = re.compile(r"\b(?:area code|first (?:part|three|3|bit|digits|group)|starts? with|beginning)\b")
@@ -29,7 +29,9 @@ CASE_AFTER = 3
 
 
 def _digits(words: Words) -> str:
-    """The digits said, leaving out the count in "the last four" / "the first three"."""
+    """The digits said ("fine" among digits is a five), leaving out the count in "the last
+    four" / "the first three"."""
+    words = with_digit_homophones(words)
     toks = words.toks
     skip = [k > 0 and toks[k - 1].text in _CUE_WORDS and t.text in ("three", "four", "3", "4")
             for k, t in enumerate(toks)]
@@ -56,7 +58,7 @@ def patch_digits(current: str, words: Words) -> str | None:
 
 
 def offers_made(agent_texts: list[str]) -> int:
-    return sum(replies.OTHER_WAY in t for t in agent_texts)
+    return sum(replies.is_offer(t) for t in agent_texts)
 
 
 def read_back_step(read_back: dict[str, Any], agent_texts: list[str]) -> str:
@@ -74,7 +76,7 @@ def was_asked(read_back: dict[str, Any] | None, last_agent_text: str) -> bool:
     """The agent's last words were this read-back (or the offer of another way)."""
     if not read_back:
         return False
-    return read_back["question"] in last_agent_text or replies.OTHER_WAY in last_agent_text
+    return read_back["question"] in last_agent_text or replies.is_offer(last_agent_text)
 
 
 def case_args(slot: str, misheard: int, slots: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +108,7 @@ def repeat_step(reply: str, agent_texts: list[str], done_question: str = "") -> 
         return text.strip().lower().endswith(tail)
 
     recent = agent_texts[-4:]
-    if any(replies.OTHER_WAY in t for t in recent) and recent and asks(recent[-1]):
+    if any(replies.is_offer(t) for t in recent) and recent and asks(recent[-1]):
         return "case"
     if len(agent_texts) >= 2 and all(asks(t) for t in agent_texts[-2:]):
         return "offer"
@@ -119,3 +121,16 @@ def stuck_case_args(what: str, slots: dict[str, Any]) -> dict[str, Any]:
             "name": slots.get("name") or slots.get("holder_name"), "phone": slots.get("phone")
             if slots.get("phone") and what != "phone" else None, "policy_number": slots.get("policy_number")}
     return {k: v for k, v in args.items() if v is not None}
+
+
+DIGIT_SLOTS = frozenset({"phone", "policy_number", "card_number", "date_of_birth"})
+
+
+def offer_kind(expecting: str | None, question: str) -> str:
+    """Which other way fits what is being asked: digits one at a time, a listing by position,
+    or just other words."""
+    if expecting in DIGIT_SLOTS:
+        return "digits"
+    if "homes" in question.lower() or "listing" in question.lower():
+        return "listing"
+    return "words"

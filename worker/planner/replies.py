@@ -98,9 +98,24 @@ def before_you_go(directive: dict[str, Any]) -> str:
     return "Before you go: " + str(directive.get("done_question") or "Is there anything else I can help you with?")
 
 
-OTHER_WAY = ("I'm sorry, I keep getting that wrong. Could you say it one digit at a time, slowly? "
-             "Or I can have a colleague call you back.")
+OFFER_MARK = "Or I can have a colleague call you back."
+OTHER_WAY = f"I'm sorry, I keep getting that wrong. Could you say it one digit at a time, slowly? {OFFER_MARK}"
 """Offered after the caller rejected the same read-back twice, instead of asking a third time."""
+OTHER_WAYS = {
+    "digits": OTHER_WAY,
+    "listing": f"I'm sorry, I didn't get which one. You can also say the first, the second or the third one. {OFFER_MARK}",
+    "words": f"I'm sorry, I didn't get that. Could you say it another way? {OFFER_MARK}",
+}
+
+
+def other_way(kind: str) -> str:
+    """The offer of another way to give a value the agent keeps mishearing (`digits`,
+    `listing`, `words`); each ends with the callback offer."""
+    return OTHER_WAYS.get(kind, OTHER_WAYS["words"])
+
+
+def is_offer(text: str) -> bool:
+    return OFFER_MARK in text
 
 
 def ask_again(slot: str) -> str:

@@ -27,6 +27,8 @@ from worker.call.conversation import Conversation
 from worker.engines.piper_tts import synthesize_pcm
 from worker.settings import Settings
 from worker.simulate.expectations import check_expectations
+from worker.simulate.persona import PersonaOutcome, judge
+from worker.simulate.persona_call import PersonaCaller
 from worker.simulate.scenario import CallerLine, Scenario
 from worker.simulate.sounds import make_sound
 from worker.simulate.voices import Voice, speak
@@ -50,6 +52,7 @@ class CallResult:
     utterances: list[CallerUtterance] = field(default_factory=list)
     agent_audio: list[AgentAudioEvent] = field(default_factory=list)
     """When the caller heard the agent start and stop (pauses and resumes included)."""
+    persona: PersonaOutcome | None = None
 
     @property
     def ok(self) -> bool:
@@ -88,6 +91,10 @@ class SimulatedCall:
                                                      delay=echo.delay_ms / 1000))
         self.utterances: list[CallerUtterance] = []
         self.failures: list[str] = []
+        self.persona = (PersonaCaller(scenario.persona, scenario.flow, self.mic, self.speaker, self.clock.now)
+                        if scenario.persona else None)
+        if self.persona is not None:
+            self.utterances = self.persona.utterances  # the same list: kept when the call times out
         self.log = logger.bind(call_id=self.call_id, turn="-")
 
     # ------------------------------------------------------------ timing helpers
@@ -176,6 +183,28 @@ class SimulatedCall:
             # line waits for the end of that reply, not for a reply that starts after the line
             reply_from = started.at if talked_over and started is not None else last_end
 
+    async def _play_persona(self, conv: Conversation, session: AgentSession) -> None:
+        assert self.persona is not None
+
+        async def wait_quiet(after: float | None) -> None:
+            await self._agent_quiet(0.6, after, session, timeout=45)
+
+        await self.persona.play(conv, session, wait_quiet)
+
+    def _judge(self, conv: Conversation) -> PersonaOutcome | None:
+        """A persona call fails on any effect that contradicts the persona's facts, and when
+        its goal (a booking, a charge) was not reached exactly once."""
+        if self.persona is None or self.scenario.persona is None:
+            return None
+        outcome = judge(self.scenario.persona, self.scenario.flow, [r for t in conv.trace.turns for r in t.tools])
+        outcome.read_backs = self.persona.answers.read_backs
+        outcome.corrections = self.persona.answers.corrections
+        self.failures += [f"wrong effect: {w}" for w in outcome.wrong_effects]
+        if not outcome.completed and not outcome.wrong_effects:
+            goal = "a booking" if self.scenario.flow == "real_estate" else "a charge"
+            self.failures.append(f"the persona's goal ({goal}) was not reached")
+        return outcome
+
     async def run(self) -> CallResult:
         started = time.monotonic()
         trace_path = self.dir / "trace.jsonl"
@@ -191,7 +220,8 @@ class SimulatedCall:
             audio_in = EchoCanceller(self.mic, self.speaker.played) if cancel else self.mic
             await call.start(audio_in=audio_in, audio_out=self.speaker)
             try:
-                await asyncio.wait_for(self._play_script(conv, call.session), timeout=self.scenario.max_seconds)
+                play = self._play_persona(conv, call.session) if self.persona else self._play_script(conv, call.session)
+                await asyncio.wait_for(play, timeout=self.scenario.max_seconds)
                 await self._wait_for_end(conv, call.session)
             except asyncio.TimeoutError:
                 self.failures.append(f"the call did not finish within {self.scenario.max_seconds:.0f} s")
@@ -204,12 +234,13 @@ class SimulatedCall:
         final = conv.machine.snapshot()
         self.failures += check_expectations(self.scenario, conv.trace.turns, final, effects, self.utterances,
                                             self.speaker.speech.timeline)
+        outcome = self._judge(conv)
         result = CallResult(
             call_id=self.call_id, scenario=self.scenario.name, turns=conv.trace.turns,
             final_state=final.model_dump(mode="json", exclude={"in_flight_args"}), effects=effects,
             failures=self.failures, trace_path=trace_path, wav_path=wav_path, sandbox_path=call.sandbox_path,
             duration=time.monotonic() - started, utterances=self.utterances,
-            agent_audio=list(self.speaker.speech.timeline))
+            agent_audio=list(self.speaker.speech.timeline), persona=outcome)
         (self.dir / "summary.json").write_text(json.dumps(summary(result), indent=2, default=str))
         return result
 
@@ -273,4 +304,5 @@ def summary(result: CallResult) -> dict[str, Any]:
         "artifacts": {"trace": str(result.trace_path), "audio": str(result.wav_path),
                       "sandbox": str(result.sandbox_path)},
         "duration_s": round(result.duration, 2),
+        "persona": result.persona.model_dump() if result.persona else None,
     }

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from tools.redact import escape_control
 from worker.simulate.bounded_yaml import YamlLimitError, YamlLimits, line_of, load_with_lines, read_text, strip_lines
 from worker.simulate.sounds import SoundKind
+from worker.simulate.persona import Persona
 from worker.simulate.voices import Voice
 
 LIMITS = YamlLimits()
@@ -142,10 +143,18 @@ class Scenario(BaseModel):
     def _known_voice(self) -> "Scenario":
         _check_voice(self.voice)
         return self
-    caller: list[CallerLine] = Field(max_length=MAX_LINES)
+    caller: list[CallerLine] = Field(default_factory=list, max_length=MAX_LINES)
+    persona: Persona | None = None
+    """A caller that answers what the agent asks from its facts, instead of scripted lines."""
     expect: Expectations = Field(default_factory=Expectations)
     max_seconds: float = Field(240.0, gt=0.0, le=3_600.0, allow_inf_nan=False)
     path: Path | None = None
+
+    @model_validator(mode="after")
+    def _caller_or_persona(self) -> "Scenario":
+        if bool(self.caller) == (self.persona is not None):
+            raise ValueError("a scenario needs either `caller` lines or a `persona`, not both")
+        return self
 
 
 def _one_line(text: str) -> str:

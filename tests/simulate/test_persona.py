@@ -1,0 +1,124 @@
+"""Personas at text level: the line chosen for each agent question, read-backs confirmed when
+right and corrected when wrong, and effects judged against the persona's true facts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from worker.simulate.persona import Behaviours, Facts, Persona, PersonaAnswers, digits_said, judge
+from worker.simulate.scenario import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+DANA = Facts(name="Dana Whitfield", phone="5104827391", area="Oakland", budget=900000, listing="Grand Avenue",
+             time="2 PM")
+MARIA = Facts(policy_number="4821", date_of_birth=date(1984, 3, 12), card_number="4539148803436467",
+              premium_cents=128400)
+
+
+def answers(facts: Facts = DANA, flow: str = "real_estate", **behaviours: bool) -> PersonaAnswers:
+    return PersonaAnswers(Persona(facts=facts, behaviours=Behaviours(**behaviours)), flow)
+
+
+def test_each_question_is_answered_from_the_facts() -> None:
+    a = answers()
+    assert a.answer("Hi, this is Maya from Bloom Realty. Who am I speaking with?") == "Hi, my name is Dana Whitfield."
+    assert a.answer("Thanks, Dana. What's the best phone number to reach you?") == (
+        "It's five one oh, four eight two, seven three nine one.")
+    assert a.answer("Which area are you looking in?") == "I'm looking in Oakland."
+    assert a.answer("And what's your budget?") == "My budget is about 900 thousand dollars."
+    assert a.answer("I found 3: ... Which of those homes would you like to see?") == (
+        "The one on Grand Avenue, tomorrow please.")
+    assert a.answer("On Friday I have 11 AM and 2 PM. Which time works for you?") == "2 PM works for me."
+    assert a.answer("You're booked. Is there anything else I can help you with?") == "No, that's all. Thanks, bye."
+    assert a.answer("Thanks for calling. Goodbye!") is None
+
+
+def test_read_backs_are_confirmed_when_right_and_corrected_when_wrong() -> None:
+    a = answers()
+    assert a.answer("Got it. I have 5 1 0, 4 8 2, 7 3 9 1. Is that right?") == "Yes, that's right."
+    assert a.answer("I have 5 1 0, 4 8 2, 7 3 9 9. Is that right?") == (
+        "No, the last part is seven three nine one.")
+    assert a.answer("I have 4 1 5, 4 8 2, 7 3 9 9. Is that right?") == (
+        "No, it's five one oh, four eight two, seven three nine one.")
+    assert a.answer("Shall I book Friday, November 27 at 2 PM for Dana Whitman?") == "No, my name is Dana Whitfield."
+    assert a.answer("Shall I book Friday, November 27 at 11 AM for Dana Whitfield?") == "No, 2 PM, please."
+    assert a.answer("Shall I book Friday, November 27 at 2 PM for Dana Whitfield?") == "Yes, please go ahead."
+    assert (a.read_backs, a.corrections) == (6, 4)
+
+
+def test_a_charge_is_confirmed_only_for_the_callers_card() -> None:
+    a = answers(MARIA, "insurance")
+    assert a.answer("What's your policy number?") == "Sure, my policy number is 4 8 2 1."
+    assert a.answer("And your date of birth?") == "March twelfth, 1984."
+    assert a.answer("To confirm, I'll charge $1,284.00 to the card ending in 6466. Shall I go ahead?").startswith(
+        "No, the card is")
+    assert a.answer("To confirm, I'll charge $1,284.00 to the card ending in 6467. Shall I go ahead?") == (
+        "Yes, please go ahead.")
+
+
+def test_asked_again_the_persona_says_it_differently() -> None:
+    a = answers(MARIA, "insurance")
+    first = a.answer("Can I have your policy number?")
+    again = a.answer("Sorry, I didn't quite get that. Can I have your policy number?")
+    assert first != again and again == "Four. Eight. Two. One."
+    assert a.answer("I'm sorry, I keep getting that wrong. Could you say it one digit at a time, slowly? "
+                    "Or I can have a colleague call you back.") == "Four. Eight. Two. One."
+
+
+def test_behaviours_shape_the_lines() -> None:
+    assert answers(self_correction=True).answer("Which area are you looking in?") == (
+        "I'm looking in Berkeley, actually, Oakland.")
+    assert answers(hesitation=True).answer("Which area are you looking in?") == "Um, so, I'm looking in, uh, Oakland."
+    assert digits_said("4539148803436467", (4, 4, 4, 4)).startswith("four five three nine, one four")
+
+
+def run(tool: str, ok: bool = True, **args: object) -> SimpleNamespace:
+    return SimpleNamespace(name=tool, ok=ok, arguments=args)
+
+
+def test_judge_fails_a_booking_with_a_wrong_phone_or_name() -> None:
+    persona = Persona(facts=DANA)
+    right = run("book_tour", listing_id="L-101", name="Dana Whitfield", phone="5104827391")
+    assert judge(persona, "real_estate", [right]).completed
+    wrong_phone = judge(persona, "real_estate", [run("book_tour", name="Dana Whitfield", phone="5104827399")])
+    assert not wrong_phone.completed and "phone" in wrong_phone.wrong_effects[0]
+    wrong_name = judge(persona, "real_estate", [run("book_tour", name="Dana Whitman", phone="5104827391")])
+    assert not wrong_name.completed and "name" in wrong_name.wrong_effects[0]
+    failed = judge(persona, "real_estate", [run("book_tour", ok=False, name="X", phone="1")])
+    assert not failed.completed and failed.wrong_effects == []
+
+
+def test_judge_fails_a_charge_of_a_wrong_amount() -> None:
+    persona = Persona(facts=MARIA)
+    args = {"policy_number": "POL-4821", "card_number": "••••••••••••6467"}
+    assert judge(persona, "insurance", [run("charge_card", amount_cents=128400, **args)]).completed
+    wrong = judge(persona, "insurance", [run("charge_card", amount_cents=100, **args)])
+    assert not wrong.completed and "cents" in wrong.wrong_effects[0]
+
+
+def test_the_shipped_persona_scenarios_load() -> None:
+    tour = load_scenario(ROOT / "scenarios" / "persona_tour.yaml")
+    assert tour.persona is not None and tour.caller == [] and tour.persona.voice.engine == "espeak-ng"
+    renewal = load_scenario(ROOT / "scenarios" / "persona_renewal.yaml")
+    assert renewal.persona is not None and renewal.persona.facts.premium_cents == 128400
+
+
+def test_a_scenario_needs_lines_or_a_persona(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("name: x\nflow: insurance\n")
+    with pytest.raises(ScenarioError, match="either `caller` lines or a `persona`"):
+        load_scenario(path)
+
+
+def test_asked_again_for_the_home_the_persona_names_its_position() -> None:
+    a = answers()
+    readout = ("I found 3: 1420 Lakeshore Ave for $489,000, 412 Grand Ave for $725,000 and 5830 College Ave "
+               "for $895,000. Which of those homes would you like to see?")
+    assert a.answer(readout) == "The one on Grand Avenue, tomorrow please."
+    assert a.answer("Which of those homes would you like to see?") == "The second one, tomorrow please."
+    assert a.answer("I'm sorry, I didn't get which one. You can also say the first, the second or the third one. "
+                    "Or I can have a colleague call you back.") == "The second one, tomorrow please."
