@@ -79,11 +79,11 @@ async def _speak(caller: RoomCaller, lines: list[str], e2e: list[float]) -> None
 
 
 async def _tour(server: LiveKitServer, room: str, e2e: list[float], delay: float = 0.0,
-                slot: str = TOUR[4]) -> RoomCaller:
+                slot: str = TOUR[5]) -> RoomCaller:
     await asyncio.sleep(delay)
     caller = await _join(server, room)
     await caller.wait_agent_quiet(0.8, 90, caller.joined_at)
-    await _speak(caller, [*TOUR[:4], slot, *TOUR[5:]], e2e)
+    await _speak(caller, [*TOUR[:5], slot, *TOUR[6:]], e2e)
     await asyncio.sleep(2.0)
     await caller.leave()
     return caller
@@ -167,7 +167,7 @@ def test_draining_worker_finishes_its_call_and_new_calls_go_elsewhere(cluster: C
     async def run() -> tuple[RoomCaller, Worker, Worker]:
         first = await _join(cluster.nodes[0], "drain-1")
         await first.wait_agent_quiet(0.8, 90, first.joined_at)
-        await _speak(first, TOUR[:2], e2e)
+        await _speak(first, TOUR[:3], e2e)  # name, number, yes to its read-back
         busy = workers[[i for i, p in enumerate(_placed(workers, ["drain-1"])) if p][0]]
         other = next(w for w in workers if w is not busy)
         busy.proc.send_signal(signal.SIGTERM)  # drain: finish the call in progress, take no new one
@@ -175,7 +175,7 @@ def test_draining_worker_finishes_its_call_and_new_calls_go_elsewhere(cluster: C
         second = await _join(cluster.nodes[1], "drain-2")
         await second.wait_agent_quiet(0.8, 90, second.joined_at)
         await second.leave()
-        await _speak(first, [*TOUR[2:4], "12 PM works for me.", *TOUR[5:]], e2e)  # the drained call goes on
+        await _speak(first, [*TOUR[3:5], "12 PM works for me.", *TOUR[6:]], e2e)  # the drained call goes on
         await asyncio.sleep(2.0)
         await first.leave()
         return first, busy, other
@@ -234,8 +234,8 @@ def test_dead_workers_tool_call_is_taken_over_only_after_its_lease_ran_out(clust
     async def run() -> None:
         caller = await _join(cluster.nodes[0], "kill-1", agent="mediabloom-doomed")
         await caller.wait_agent_quiet(0.8, 90, caller.joined_at)
-        await _speak(caller, [*TOUR[:3], "The one on Lakeshore Avenue, tomorrow please."], [])
-        pcm, rate = synthesize_pcm(TOUR[4])  # the job dies while booking: the agent never answers it
+        await _speak(caller, [*TOUR[:4], "The one on Lakeshore Avenue, tomorrow please.", TOUR[5]], [])
+        pcm, rate = synthesize_pcm(TOUR[6])  # yes to the read-back: the job dies while booking, never answers
         for _ in range(ASKS_AGAIN + 1):
             asked = caller.questions_since(caller.joined_at)[-1:]
             end = await caller.say(pcm, rate)
