@@ -128,7 +128,7 @@ def test_a_rejected_proposal_is_journaled_once_and_traced_once() -> None:
 
 async def test_an_accepted_call_and_its_outcome_are_recorded_in_order_before_the_listener_hears() -> None:
     rig = Rig()
-    rig.machine.s.confirmed["phone"] = DETAILS["phone"]  # read back and confirmed earlier
+    rig.machine.s.confirmed_values["phone"] = DETAILS["phone"]  # read back and confirmed earlier
     decision = rig.ledger.propose(ToolProposed(call_id="fc_1", tool="save_caller_details", args=DETAILS))
     assert decision.accepted
     assert rig.steps == ["machine", "journal"]  # an accepted proposal is traced when it has run

@@ -151,7 +151,7 @@ async def test_a_call_the_state_forbids_is_refused_and_traced_by_the_state_machi
 # ---------------------------------------------------------------- accepted calls
 async def test_an_accepted_call_runs_moves_the_state_and_is_traced(estate: Rig) -> None:
     raw = {"name": "Dana Whitfield", "phone": "510-482-7391", "area": "oakland", "budget": "$900k"}
-    estate.machine.s.confirmed["phone"] = "5104827391"  # read back and confirmed earlier
+    estate.machine.s.confirmed_values["phone"] = "5104827391"  # read back and confirmed earlier
     out = json.loads(await estate.call("save_caller_details", raw))
 
     assert (out["phone"], out["area"], out["budget"]) == ("5104827391", "Oakland", 900000)

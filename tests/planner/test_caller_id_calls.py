@@ -11,7 +11,8 @@ from worker.phone.line import caller_id_slot
 
 CONFIRM = "Is 415 555 0192 the best number to reach you?"
 ASK = "What's the best phone number to reach you?"
-REST = ["Oakland, budget 900 thousand", "the one on Grand Avenue tomorrow", "2 pm", "no that's all bye"]
+REST = ["Oakland, budget 900 thousand", "the one on Grand Avenue tomorrow", "2 pm", "yes",  # the tour read back
+        "no that's all bye"]
 
 
 def _call(sandbox: Sandbox, caller_id: str = "+14155550192") -> TextCall:
@@ -37,7 +38,7 @@ async def test_yes_to_the_caller_id_books_with_it_and_the_number_is_never_asked(
 async def test_no_with_another_number_books_with_the_other_number(sandbox: Sandbox) -> None:
     call = _call(sandbox)
     turns = await call.run(["Hi, my name is Dana Whitfield.", "No, it's five one oh, four eight two, seven three nine one.",
-                            *REST])
+                            "yes", *REST])  # the other number is read back
     assert turns[0].reply.endswith(CONFIRM)
     saved = [t for t in turns[1].tools if t.name == "save_caller_details" and t.ok]
     assert saved and saved[0].args["phone"] == "5104827391"
@@ -49,7 +50,7 @@ async def test_no_with_another_number_books_with_the_other_number(sandbox: Sandb
 async def test_a_plain_no_asks_for_the_number(sandbox: Sandbox) -> None:
     call = _call(sandbox)
     turns = await call.run(["Hi, my name is Dana Whitfield.", "No.", "five one oh, four eight two, seven three nine one",
-                            *REST])
+                            "yes", *REST])  # the number given is read back
     assert turns[1].reply.endswith(ASK), turns[1].reply
     booked = call.succeeded("book_tour")
     assert len(booked) == 1 and booked[0].args["phone"] == "5104827391"

@@ -16,13 +16,13 @@ from tools.sandbox.core import Sandbox
 
 NAME, PHONE, SEARCH, CHOOSE = ("Hi, my name is Dana Whitfield.", "five one oh, four eight two, seven three nine one",
                                "Oakland, budget 900 thousand", "the one on Grand Avenue tomorrow")
-OTHER = ["Hi, this is Sam Lee.", "four one five, five five five, zero one nine two", "Oakland, budget 900 thousand",
-         "the one on Grand Avenue tomorrow", "2 pm"]
+OTHER = ["Hi, this is Sam Lee.", "four one five, five five five, zero one nine two", "yes", "Oakland, budget 900 thousand",
+         "the one on Grand Avenue tomorrow", "2 pm", "yes"]  # each "yes" answers a read-back
 
 
 async def _ready_to_book(sandbox: Sandbox) -> TextCall:
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
-    await call.run([NAME, PHONE, SEARCH, CHOOSE])
+    await call.run([NAME, PHONE, "yes", SEARCH, CHOOSE])  # "yes" to the number read back
     assert call.state == "schedule" and "2 PM" in call.turns[-1].reply, call.turns[-1].reply
     return call
 
@@ -36,7 +36,8 @@ async def test_the_second_caller_hears_the_slot_was_taken_and_books_the_next_fre
     free = sandbox.calendar.free_slots(listing, datetime.fromisoformat(day).date())
     expected = min([s for s in free if s.isoformat() > taken.args["slot_start"]] or free)
 
-    turn = await second.say("2 pm")
+    await second.say("2 pm")  # the tour is read back; the yes books
+    turn = await second.say("yes")
     assert "was just taken by another caller" in turn.reply and "went wrong" not in turn.reply, turn.reply
     assert [(t.name, t.ok) for t in turn.tools] == [("book_tour", False), ("check_availability", True)]
     assert turn.reply.endswith(f"The next free time is {expected.strftime('%-I %p')}. Does that work for you?"), \
@@ -54,10 +55,10 @@ async def test_the_second_caller_hears_the_slot_was_taken_and_books_the_next_fre
 async def test_no_to_the_offer_asks_which_time_and_books_the_one_named(sandbox: Sandbox) -> None:
     second = await _ready_to_book(sandbox)
     await TextCall("real_estate", sandbox, SCENARIO_TODAY).run(OTHER)
-    await second.say("2 pm")
+    await second.run(["2 pm", "yes"])
     turn = await second.say("No.")
     assert turn.reply.endswith("Which time works for you?") and not turn.tools, turn.reply
-    await second.say("12 pm")
+    await second.run(["12 pm", "yes"])  # the new time is read back
     (booked,) = second.succeeded("book_tour")
     assert booked.args["slot_start"].endswith("T12:00:00")
     assert effects(sandbox)["bookings"] == 2 and effects(sandbox)["cases"] == 0

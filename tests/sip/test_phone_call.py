@@ -46,7 +46,8 @@ def test_sip_setup_is_idempotent(phone_stack: PhoneStack) -> None:
 
 
 def test_tour_booking_by_phone(phone_stack: PhoneStack, phone_worker: Worker, tmp_path: Path) -> None:
-    script = [CONFIRMED if i == 1 else text for i, text in enumerate(TOUR)]
+    # the caller id confirmed is not read back again: the tour's answer to the read-back is left out
+    script = [CONFIRMED if i == 1 else text for i, text in enumerate(TOUR) if i != 2]
     steps: list[dict] = [{"wait_quiet": 1.0, "timeout": 60}]
     for i, text in enumerate(script):
         steps.append({"say": str(caller_line(text, RATE, tmp_path / f"line{i}.wav"))})
@@ -72,7 +73,7 @@ def test_tour_booking_by_phone(phone_stack: PhoneStack, phone_worker: Worker, tm
     traces = sorted((phone_worker.data_dir / "traces").glob("*.jsonl"))
     assert len(traces) == 1, traces
     turns = [TurnTrace.model_validate_json(line) for line in traces[0].read_text().splitlines() if line.strip()]
-    assert [t.turn for t in turns] == list(range(len(TOUR) + 1))
+    assert [t.turn for t in turns] == list(range(len(script) + 1))
     assert all(t.phone is not None and t.phone.caller_number == CALLER_ID and t.phone.dialed_number == NUMBER
                for t in turns), [t.phone for t in turns]
     # the caller id was confirmed, never asked for: the booking carries it

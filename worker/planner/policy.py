@@ -11,63 +11,14 @@ Everything is a pure function of its inputs, so the same conversation gives the 
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
 from worker.planner import repair, replies
+from worker.planner.plans import AgentSaid, Called, Item, Output, Plan, ToolCall, UserSaid, call_id as _call_id
 from worker.reading.slots import Slots
 from worker.reading.turn import TurnReading, read_turn
-
-# ---------------------------------------------------------------- conversation items
-
-
-@dataclass(frozen=True)
-class UserSaid:
-    text: str
-
-
-@dataclass(frozen=True)
-class AgentSaid:
-    text: str
-    interrupted: bool = False
-    """The caller cut in: `text` is only what was heard before that."""
-
-
-@dataclass(frozen=True)
-class Called:
-    call_id: str
-    name: str
-    args: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Output:
-    call_id: str
-    name: str
-    output: str
-    is_error: bool
-
-
-Item = UserSaid | AgentSaid | Called | Output
-
-
-@dataclass
-class ToolCall:
-    name: str
-    args: dict[str, Any]
-    call_id: str
-
-
-@dataclass
-class Plan:
-    """What the planner says and which tools it asks to run (both may be present)."""
-
-    text: str = ""
-    tool_calls: list[ToolCall] = field(default_factory=list)
-
 
 # ---------------------------------------------------------------- reading the conversation
 # A bare answer ("4821") only means something after the question that asked for it.
@@ -147,11 +98,6 @@ class Conversation:
             if isinstance(it, AgentSaid):
                 return it.text
         return ""
-
-
-def _call_id(items: list[Item], name: str, args: dict[str, Any]) -> str:
-    seed = json.dumps([len(items), name, args], sort_keys=True, default=str)
-    return "call_" + hashlib.sha1(seed.encode()).hexdigest()[:12]
 
 
 # ---------------------------------------------------------------- argument builders
@@ -413,7 +359,10 @@ def _confirmed(conv: Conversation, template: str, args: dict[str, Any]) -> bool:
     if not conv.user_texts:
         return False
     asked = replies.fill(template, conv.slots, args)
-    if conv.last_agent_text().strip() != asked.strip() and asked.strip() not in conv.last_agent_text():
+    said = conv.last_agent_text()
+    # the next free time offered after the caller's was taken already read the new time back
+    offered = bool(args.get("slot_start")) and replies.next_free([str(args["slot_start"])], "") in said
+    if said.strip() != asked.strip() and asked.strip() not in said and not offered:
         return False
     return conv.latest().affirmation is True
 
