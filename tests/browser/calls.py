@@ -16,11 +16,11 @@ TODAY = "2026-11-26"  # "tomorrow" is Friday 2026-11-27 in the sandbox calendar
 BOOKING_CALLER = [
     (10.0, "Hi, this is Dana Whitfield. My number is five one oh, four eight two, seven three nine one. "
           "I'm looking in Oakland, and my budget is about 500 thousand dollars."),
-    (26.0, "Yes, that's right."),  # the number read back
-    (46.0, "The one on Lakeshore, tomorrow please."),
-    (62.0, "Two PM works for me."),
-    (74.0, "Yes, please book it."),  # the day, time and name read back
-    (90.0, "No, that's all. Thanks, bye."),
+    (34.0, "Yes, that's right."),  # the number read back
+    (56.0, "The one on Lakeshore, tomorrow please."),
+    (72.0, "Two PM works for me."),
+    (84.0, "Yes, please book it."),  # the day, time and name read back
+    (98.0, "No, that's all. Thanks, bye."),
 ]
 """Seconds after the microphone opens (plus 0.5 s of lead-in); gaps leave room for each reply.
 The first line waits out connecting, the agent's dispatch (LiveKit) and its greeting."""
