@@ -26,7 +26,7 @@ def cut_reply_containing(call: TextCall, words: str, heard: str) -> None:
 
 async def test_a_booking_cut_at_youre_booked_to_see_is_told_again(sandbox: Sandbox) -> None:
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
-    await call.run(TOUR[:5])
+    await call.run(TOUR[:7])  # through the yes to the tour read back: booked
     cut_reply_containing(call, "You're booked to see", "You're booked to see")
 
     turn = await call.say("Did it go through?")
@@ -48,7 +48,7 @@ async def test_a_receipt_cut_off_is_told_again(sandbox: Sandbox) -> None:
 
 async def test_an_outcome_that_was_heard_is_not_repeated(sandbox: Sandbox) -> None:
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
-    await call.run(TOUR[:5])
+    await call.run(TOUR[:7])  # through the yes to the tour read back: booked
     for i, it in enumerate(call.items):  # cut after the outcome: the caller heard it whole
         if isinstance(it, AgentSaid) and "You're booked to see" in it.text:
             call.items[i] = replace(it, interrupted=True)
@@ -60,7 +60,7 @@ async def test_an_outcome_that_was_heard_is_not_repeated(sandbox: Sandbox) -> No
 
 async def test_new_details_make_it_moot(sandbox: Sandbox) -> None:
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
-    await call.run(TOUR[:2])
+    await call.run(TOUR[:3])  # name, number, yes to its read-back
     await call.say("Oakland, budget 900 thousand")  # listings read out; nothing of an outcome cut
     cut_reply_containing(call, "I found 3", "I found 3: 1420")
 

@@ -182,22 +182,9 @@ def plan(directive: dict[str, Any], items: list[Item], today: date) -> Plan:
         return Plan(text=replies.farewell(directive))
     if conv.since_user and any(isinstance(it, Output) for it in conv.since_user):
         return _after_tools(conv)
-    return _not_a_third_time(conv, _after_caller(conv))
+    return repair.not_a_third_time(conv, _after_caller(conv))
 
 
-def _not_a_third_time(conv: Conversation, step: Plan) -> Plan:
-    """Never the same question a third time in a row: offer another way, then a callback."""
-    if step.tool_calls or not step.text:
-        return step
-    verdict = repair.repeat_step(step.text, conv.agent_texts_without_progress(),
-                                 str(conv.d.get("done_question") or ""))
-    if verdict == "offer":
-        return Plan(text=replies.other_way(repair.offer_kind(conv.expecting, step.text)))
-    if verdict == "case" and "create_case" in conv.allowed:
-        args = repair.stuck_case_args(conv.expecting or "details", conv.slots)
-        return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
-                    tool_calls=[ToolCall("create_case", args, _call_id(conv.items, "create_case", args))])
-    return step
 
 
 def _after_caller(conv: Conversation) -> Plan:
@@ -252,23 +239,17 @@ def _answer_to_read_back(conv: Conversation, latest: Slots, read_back: dict[str,
         return None
     offered = replies.is_offer(conv.last_agent_text())
     if offered and latest.affirmation is True or "human" in conv.reading().wants:
-        return _read_back_case(conv, read_back)
+        return repair.read_back_case(conv, read_back)
     if latest.affirmation is False:
         step = repair.read_back_step(read_back, conv.agent_texts())
         if step == "case":
-            return _read_back_case(conv, read_back)
+            return repair.read_back_case(conv, read_back)
         if step == "offer":
             return Plan(text=replies.other_way(repair.offer_kind(slot, "")))
         return Plan(text=replies.ask_again(slot))
     return None
 
 
-def _read_back_case(conv: Conversation, read_back: dict[str, Any]) -> Plan:
-    if "create_case" not in conv.allowed:
-        return Plan(text=replies.ask_again(str(read_back["slot"])))
-    args = repair.case_args(str(read_back["slot"]), int(read_back.get("misheard") or 0), conv.slots)
-    return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
-                tool_calls=[ToolCall("create_case", args, _call_id(conv.items, "create_case", args))])
 
 
 def _after_tools(conv: Conversation) -> Plan:
@@ -332,7 +313,7 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
     if read_back:
         step = repair.read_back_step(read_back, conv.agent_texts())
         if step == "case" and "create_case" not in avoid:
-            return _read_back_case(conv, read_back)
+            return repair.read_back_case(conv, read_back)
         offer = replies.other_way(repair.offer_kind(str(read_back["slot"]), ""))
         return Plan(text=prefix + (offer if step == "offer" else read_back["question"]))
     if d.get("missing"):

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from worker.planner import replies
+from worker.planner.plans import Plan, ToolCall, call_id
 from worker.reading.numbers import number_chunks
 from worker.reading.tokens import Words, with_digit_homophones
 
@@ -134,3 +135,26 @@ def offer_kind(expecting: str | None, question: str) -> str:
     if "homes" in question.lower() or "listing" in question.lower():
         return "listing"
     return "words"
+
+
+# ---------------------------------------------------------------- plans (`conv`: policy.Conversation)
+def not_a_third_time(conv: Any, step: Plan) -> Plan:
+    """Never the same question a third time in a row: offer another way, then a callback."""
+    if step.tool_calls or not step.text:
+        return step
+    verdict = repeat_step(step.text, conv.agent_texts_without_progress(), str(conv.d.get("done_question") or ""))
+    if verdict == "offer":
+        return Plan(text=replies.other_way(offer_kind(conv.expecting, step.text)))
+    if verdict == "case" and "create_case" in conv.allowed:
+        args = stuck_case_args(conv.expecting or "details", conv.slots)
+        return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
+                    tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])
+    return step
+
+
+def read_back_case(conv: Any, read_back: dict[str, Any]) -> Plan:
+    if "create_case" not in conv.allowed:
+        return Plan(text=replies.ask_again(str(read_back["slot"])))
+    args = case_args(str(read_back["slot"]), int(read_back.get("misheard") or 0), conv.slots)
+    return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
+                tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])
