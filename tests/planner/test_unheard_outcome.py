@@ -73,12 +73,12 @@ async def test_new_details_make_it_moot(sandbox: Sandbox) -> None:
 async def test_a_corrected_day_is_checked_again(sandbox: Sandbox) -> None:
     """'No, Thursday, not Tuesday' after Tuesday's times: Thursday's times, then a booking on Thursday."""
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
-    await call.run(TOUR[:3] + ["the one on Grand Avenue on Tuesday"])
+    await call.run(TOUR[:4] + ["the one on Grand Avenue on Tuesday"])  # name, number, yes, area
     assert call.succeeded("check_availability")[-1].args["date"] == "2026-12-01"
 
     turn = await call.say("No, Thursday, not Tuesday.")
 
     assert [(t.name, t.args["date"]) for t in turn.tools] == [("check_availability", "2026-12-03")]
     assert "Thursday, December 3" in turn.reply
-    await call.say("Eleven AM, book it.")
+    await call.run(["Eleven AM, book it.", "yes"])  # "yes" to the tour read back
     assert call.succeeded("book_tour")[0].args["slot_start"] == "2026-12-03T11:00:00"

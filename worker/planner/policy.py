@@ -82,16 +82,6 @@ class Conversation:
     def agent_texts(self) -> list[str]:
         return [it.text for it in self.items if isinstance(it, AgentSaid)]
 
-    def agent_texts_without_progress(self) -> list[str]:
-        """The agent's replies since a tool last ran: a caller who gave anything usable (a saved
-        detail, a search) is not stuck, even if the same question comes back."""
-        out: list[str] = []
-        for it in reversed(self.items):
-            if isinstance(it, Called):
-                break
-            if isinstance(it, AgentSaid):
-                out.append(it.text)
-        return out[::-1]
 
     def last_agent_text(self) -> str:
         for it in reversed(self.items):
@@ -327,25 +317,12 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
     if tool in avoid:
         return Plan(text=prefix + replies.idle_question(d))
     confirm = d.get("confirm")
-    if confirm and not _confirmed(conv, confirm, args):
+    if confirm and not repair.confirmed(conv, confirm, args):
         asked = replies.fill(confirm, conv.slots, args)
         if tool == "book_tour" and asked in conv.last_agent_text() and conv.latest().affirmation is False:
             return Plan(text=prefix + "No problem. Which time works better for you?")
         return Plan(text=prefix + asked)
     return Plan(text=prefix + replies.filler(tool), tool_calls=[ToolCall(tool, args, _call_id(conv.items, tool, args))])
-
-
-def _confirmed(conv: Conversation, template: str, args: dict[str, Any]) -> bool:
-    """The caller said yes right after hearing the confirmation question."""
-    if not conv.user_texts:
-        return False
-    asked = replies.fill(template, conv.slots, args)
-    said = conv.last_agent_text()
-    # the next free time offered after the caller's was taken already read the new time back
-    offered = bool(args.get("slot_start")) and replies.next_free([str(args["slot_start"])], "") in said
-    if said.strip() != asked.strip() and asked.strip() not in said and not offered:
-        return False
-    return conv.latest().affirmation is True
 
 
 def _question(conv: Conversation) -> str:

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from worker.planner import replies
-from worker.planner.plans import Plan, ToolCall, call_id
+from worker.planner.plans import AgentSaid, Called, Item, Plan, ToolCall, call_id
 from worker.reading.numbers import number_chunks
 from worker.reading.tokens import Words, with_digit_homophones
 
@@ -142,7 +142,7 @@ def not_a_third_time(conv: Any, step: Plan) -> Plan:
     """Never the same question a third time in a row: offer another way, then a callback."""
     if step.tool_calls or not step.text:
         return step
-    verdict = repeat_step(step.text, conv.agent_texts_without_progress(), str(conv.d.get("done_question") or ""))
+    verdict = repeat_step(step.text, texts_without_progress(conv.items), str(conv.d.get("done_question") or ""))
     if verdict == "offer":
         return Plan(text=replies.other_way(offer_kind(conv.expecting, step.text)))
     if verdict == "case" and "create_case" in conv.allowed:
@@ -158,3 +158,28 @@ def read_back_case(conv: Any, read_back: dict[str, Any]) -> Plan:
     args = case_args(str(read_back["slot"]), int(read_back.get("misheard") or 0), conv.slots)
     return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
                 tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])
+
+
+def texts_without_progress(items: list[Item]) -> list[str]:
+    """The agent's replies since a tool last ran: a caller who gave anything usable (a saved
+    detail, a search) is not stuck, even if the same question comes back."""
+    out: list[str] = []
+    for it in reversed(items):
+        if isinstance(it, Called):
+            break
+        if isinstance(it, AgentSaid):
+            out.append(it.text)
+    return out[::-1]
+
+
+def confirmed(conv: Any, template: str, args: dict[str, Any]) -> bool:
+    """The caller said yes right after hearing the confirmation question."""
+    if not conv.user_texts:
+        return False
+    asked = replies.fill(template, conv.slots, args)
+    said = conv.last_agent_text()
+    # the next free time offered after the caller's was taken already read the new time back
+    offered = bool(args.get("slot_start")) and replies.next_free([str(args["slot_start"])], "") in said
+    if said.strip() != asked.strip() and asked.strip() not in said and not offered:
+        return False
+    return conv.latest().affirmation is True
