@@ -170,3 +170,15 @@ async def test_a_caller_who_gave_something_else_is_not_stuck(sandbox: Sandbox) -
     assert [t.name for t in area.tools] == ["save_caller_details"]
     nxt = await call.say("the one on Grand Avenue")
     assert nxt.tools == [] and nxt.reply.endswith("phone number to reach you?") and call.state == "qualify"
+
+
+async def test_a_name_heard_wrong_twice_is_spelled_and_patched(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(["Hi, my name is Gaina Whitfield.", "510 482 7391", "yes", "Oakland, 900 thousand",
+                    "the one on Grand Avenue tomorrow", "2 pm"])
+    same = await call.say("No, my name is Gaina Whitfield.")  # the same mishearing again
+    assert same.reply.endswith("Could you spell it for me, letter by letter?") and same.tools == []
+    spelled = await call.say("D, A, N, A.")
+    assert call.machine.s.slots["name"] == "Dana Whitfield" and "for Dana Whitfield?" in spelled.reply
+    await call.say("yes")
+    assert call.succeeded("book_tour")[0].args["name"] == "Dana Whitfield"

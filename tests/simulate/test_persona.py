@@ -122,3 +122,10 @@ def test_asked_again_for_the_home_the_persona_names_its_position() -> None:
     assert a.answer("Which of those homes would you like to see?") == "The second one, tomorrow please."
     assert a.answer("I'm sorry, I didn't get which one. You can also say the first, the second or the third one. "
                     "Or I can have a colleague call you back.") == "The second one, tomorrow please."
+
+
+def test_asked_to_spell_the_persona_spells_the_word_it_heard_wrong() -> None:
+    a = answers()
+    assert a.answer("Shall I book Friday, November 27 at 2 PM for Gaina Whitfield?") == "No, my name is Dana Whitfield."
+    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?") == (
+        "D, A, N, A.")

@@ -17,6 +17,7 @@ from typing import Any
 
 from worker.planner import repair, replies
 from worker.planner.plans import AgentSaid, Called, Item, Output, Plan, ToolCall, UserSaid, call_id as _call_id
+from worker.reading.names import spelled_word
 from worker.reading.slots import Slots
 from worker.reading.turn import TurnReading, read_turn
 
@@ -191,6 +192,11 @@ def _after_caller(conv: Conversation) -> Plan:
         return Plan(text="Sorry, I didn't catch that. " + _question(conv))
     if "goodbye" in conv.reading().wants:  # the machine did not end the call: ask first
         return Plan(text=replies.before_you_go(conv.d))
+    spelled = spelled_word(conv.reading().words) if replies.SPELL_NAME in conv.last_agent_text() else None
+    if spelled and conv.slots.get("name") and "save_caller_details" in conv.allowed:
+        args = {"name": repair.respelled_name(str(conv.slots["name"]), spelled)}
+        return Plan(text="Thank you.", tool_calls=[ToolCall("save_caller_details", args,
+                                                           _call_id(conv.items, "save_caller_details", args))])
     read_back = conv.d.get("read_back")
     if repair.was_asked(read_back, conv.last_agent_text()):
         answer = _answer_to_read_back(conv, latest, read_back)
@@ -320,6 +326,8 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
     if confirm and not repair.confirmed(conv, confirm, args):
         asked = replies.fill(confirm, conv.slots, args)
         if tool == "book_tour" and asked in conv.last_agent_text() and conv.latest().affirmation is False:
+            if conv.latest().name:  # "no, my name is …" and we heard the same name again
+                return Plan(text=prefix + replies.SPELL_NAME)
             return Plan(text=prefix + "No problem. Which time works better for you?")
         return Plan(text=prefix + asked)
     return Plan(text=prefix + replies.filler(tool), tool_calls=[ToolCall(tool, args, _call_id(conv.items, tool, args))])

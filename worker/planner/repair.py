@@ -183,3 +183,18 @@ def confirmed(conv: Any, template: str, args: dict[str, Any]) -> bool:
     if said.strip() != asked.strip() and asked.strip() not in said and not offered:
         return False
     return conv.latest().affirmation is True
+
+
+def respelled_name(current: str, spelled: str) -> str:
+    """The name with the word the caller spelled put in place of the word it corrects (the most
+    similar one: "Gaina Whitfield" + "Dana" → "Dana Whitfield"); a spelled whole name replaces it."""
+    from difflib import SequenceMatcher
+
+    words = current.split()
+    if not words:
+        return spelled
+    if len(spelled) > max(len(w) for w in words) + 3:
+        return spelled
+    best = max(range(len(words)), key=lambda i: SequenceMatcher(None, words[i].lower(), spelled.lower()).ratio())
+    words[best] = spelled
+    return " ".join(words)

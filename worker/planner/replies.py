@@ -118,6 +118,9 @@ def is_offer(text: str) -> bool:
     return OFFER_MARK in text
 
 
+SPELL_NAME = "I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?"
+
+
 def ask_again(slot: str) -> str:
     """After a plain "no" to a read-back: ask for the value once more."""
     what = {"phone": "number", "name": "name"}.get(slot, slot.replace("_", " "))

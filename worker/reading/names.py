@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from worker.reading.context import Utterance
+from worker.reading.tokens import Words
 from worker.reading.vocabulary import (
     BED_WORDS,
     FILLERS,
@@ -125,3 +126,20 @@ def extract_name(ctx: Utterance) -> str | None:
             return " ".join(title(ctx.w(k)) for k in best)
     return None
 
+
+
+def spelled_word(words: Words) -> str | None:
+    """A word spelled letter by letter ("D, A, N, A", "d-a-n-a"): three or more single letters
+    in a row, joined and capitalised; None when the turn spells nothing."""
+    best: list[str] = []
+    run: list[str] = []
+    for t in words.toks:
+        if t.kind == "word" and len(t.text) == 1 and t.text.isalpha():
+            run.append(t.text)
+            continue
+        if len(run) > len(best):
+            best = run
+        run = []
+    if len(run) > len(best):
+        best = run
+    return "".join(best).capitalize() if len(best) >= 3 else None

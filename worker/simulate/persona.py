@@ -117,6 +117,7 @@ class PersonaAnswers:
         self.asked: dict[str, int] = {}
         self.last_kind = ""
         self.listings = ""
+        self.heard_name = ""
 
     def answer(self, agent_text: str) -> str | None:
         line = self._answer(agent_text)
@@ -174,6 +175,10 @@ class PersonaAnswers:
             return self._slowly(self.last_kind or "phone")
         if "the first, the second" in low:
             return self._listing_by_position()
+        if "spell it" in low and f.name:
+            heard = self.heard_name.split()
+            wrong = [w for i, w in enumerate(f.name.split()) if i >= len(heard) or heard[i] != w.lower()]
+            return ", ".join((wrong or f.name.split())[0].upper()) + "."
         if "say it another way" in low:
             return self.last_line or None
         self.last_kind = ""
@@ -236,6 +241,7 @@ class PersonaAnswers:
             return self._phone_fix(said)
         if "shall i book" in q:
             if f.name and f.name.lower() not in q:
+                self.heard_name = q.rsplit(" for ", 1)[-1].rstrip("?").strip()
                 return f"No, my name is {f.name}."
             if f.time and f.time.lower().replace(" ", "") not in q.replace(" ", ""):
                 return f"No, {f.time}, please."
