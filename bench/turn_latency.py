@@ -1,30 +1,48 @@
-"""Per-turn latency of simulated calls with the offline engines: end of speech → first agent audio.
+"""`mediabloom bench turns`: per-turn latency at the caller's ear, and premature cut-offs, per way of
+ending a turn.
 
-Runs the shipped scenarios through the real pipeline (Silero VAD, Whisper, planner, Piper) in
-real time and prints p50/p95 of the turn at the caller's ear with its breakdown: from the
-caller's last audible sample to the first audible agent sample the caller heard (levels in
-`worker.transport.levels`), not the VAD or the first frame; the framework's own figure is
-printed beside it. The premature
-cut-off rate (caller lines the VAD split into more than one turn) is printed beside it, since
-a shorter silence threshold buys latency with cut-offs.
+Runs scenarios through the real pipeline (Silero VAD, Whisper, the deterministic planner, Piper)
+in real time, several times, once per turn-detection mode (`MB_TURN_DETECTION`: "rule" = the
+reading rule in Whisper's stream, "livekit" = livekit-agents' local v1-mini turn detector,
+"vad" = the VAD's silence alone), in the same process and run, and prints for each mode p50/p95
+of the whole turn at the ear (the caller's last audible sample → the first audible agent sample
+the caller heard, `worker.transport.levels`) and of every stage, with the premature cut-off rate
+beside it: caller lines that became more than one caller turn (a turn ended at a pause inside
+the line). The machine's load average is printed with the figures: the figures mean little
+without it on a shared machine.
 
-    uv run python bench/turn_latency.py [--runs N] [scenario.yaml ...]
+    uv run mediabloom bench turns [--runs N] [--modes rule,livekit,vad] [scenario.yaml ...]
+
+Not measured here yet: the same turns through a bare livekit-agents AgentSession and through
+Pipecat (the issue's peers).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import os
 import tempfile
 from pathlib import Path
 
 from worker.logs import setup_logging
 from worker.settings import load_settings
+from worker.simulate.expectations import turns_of_line
 from worker.simulate.runner import SimulatedCall
 from worker.simulate.scenario import load_scenario
+from worker.trace.records import TurnTrace
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SCENARIOS = ("tour_booking.yaml", "insurance_renewal.yaml", "long_sentences.yaml")
+STAGES = {
+    "ear": "turn at the ear (last → first audible sample)",
+    "detect": "  caller's last audible sample → end of speech (STT/VAD)",
+    "stt": "  end of speech → final transcript",
+    "eot": "  end of speech → turn committed",
+    "plan": "  planner first token",
+    "tts": "  synthesis first audio",
+    "framework": "  framework: VAD end of speech → first frame",
+}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -36,51 +54,74 @@ def pct(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser()
-    p.add_argument("scenarios", nargs="*", default=[str(ROOT / "scenarios/tour_booking.yaml"),
-                                                     str(ROOT / "scenarios/insurance_renewal.yaml")])
-    p.add_argument("--runs", type=int, default=1)
-    args = p.parse_args()
-    setup_logging("WARNING")
-    settings = load_settings()
-    rows: dict[str, list[float]] = {k: [] for k in ("e2e", "framework", "stt", "eot", "plan", "tts")}
-    lines = turns = failures = 0
-    out = Path(tempfile.mkdtemp(prefix="mb-bench-"))
-    for _ in range(args.runs):
-        for path in args.scenarios:
-            scenario = load_scenario(Path(path))
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def collect(turn: TurnTrace, rows: dict[str, list[float]]) -> None:
+    lat, caller = turn.latencies, turn.caller
+    if caller is None or turn.reply.interrupted:
+        return
+    if (lat.eos_source, lat.first_audio_source) == ("audio", "audio") and lat.eos_to_first_audio is not None:
+        rows["ear"].append(lat.eos_to_first_audio)
+    if caller.true_speech_ended_at is not None and caller.speech_ended_at is not None:
+        rows["detect"].append(caller.speech_ended_at - caller.true_speech_ended_at)
+    for key, value in (("stt", lat.eos_to_final_transcript), ("eot", lat.end_of_turn_delay),
+                       ("plan", lat.planner_ttft), ("tts", lat.tts_first_audio),
+                       ("framework", lat.eos_to_first_frame_framework)):
+        if value is not None:
+            rows[key].append(value)
+
+
+def run_mode(mode: str, paths: list[Path], runs: int, out: Path) -> dict[str, object]:
+    settings = load_settings().model_copy(update={"turn_detection": mode})
+    rows: dict[str, list[float]] = {k: [] for k in STAGES}
+    lines = cut = failures = 0
+    for _ in range(runs):
+        for path in paths:
+            scenario = load_scenario(path)
             result = asyncio.run(SimulatedCall(scenario, settings, out).run())
             failures += len(result.failures)
-            lines += sum(1 for ln in scenario.caller if ln.silence is None)
-            for t in result.turns:
-                if t.caller is None:
-                    continue
-                turns += 1
-                lat = t.latencies
-                at_ear = (lat.eos_source, lat.first_audio_source) == ("audio", "audio")
-                if at_ear and lat.eos_to_first_audio is not None and not t.reply.interrupted:
-                    rows["e2e"].append(lat.eos_to_first_audio)
-                for key, value in (("framework", lat.eos_to_first_frame_framework),
-                                   ("stt", lat.eos_to_final_transcript), ("eot", lat.end_of_turn_delay),
-                                   ("plan", lat.planner_ttft), ("tts", lat.tts_first_audio)):
-                    if value is not None:
-                        rows[key].append(value)
-    print(f"scenarios: {len(args.scenarios)} x {args.runs} run(s); caller lines {lines}, turns {turns}, "
-          f"expectation failures {failures}")
-    print(f"vad min silence {settings.vad_min_silence:.2f} s; premature cut-offs: {max(0, turns - lines)} "
-          f"of {lines} lines ({100 * max(0, turns - lines) / max(1, lines):.0f}%)")
-    print(f"{'figure (ms)':44} {'n':>3} {'p50':>7} {'p95':>7}")
-    names = {"e2e": "turn at the ear (last → first audible sample)",
-             "framework": "  VAD end of speech → first frame (framework)",
-             "stt": "  VAD end of speech → final transcript",
-             "eot": "  VAD end of speech → turn committed", "plan": "  planner first token",
-             "tts": "  synthesis first audio"}
-    for key, label in names.items():
-        v = rows[key]
-        print(f"{label:44} {len(v):>3} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")
-    if rows["e2e"]:
-        print(f"median e2e {statistics.median(rows['e2e']) * 1000:.0f} ms; target p50 ≤ 1000 ms")
+            spoken = [t for t in result.turns if t.caller is not None]
+            for utt in result.utterances:
+                lines += 1
+                cut += len(turns_of_line(utt, spoken)) > 1
+            for t in spoken:
+                collect(t, rows)
+    return {"rows": rows, "lines": lines, "cut": cut, "failures": failures, "settings": settings}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("scenarios", nargs="*", default=[str(ROOT / "scenarios" / s) for s in DEFAULT_SCENARIOS])
+    p.add_argument("--runs", type=int, default=2)
+    p.add_argument("--modes", default="rule,vad,livekit", help="comma-separated turn-detection modes")
+    args = p.parse_args()
+    setup_logging("WARNING")
+    paths = [Path(s) for s in args.scenarios]
+    out = Path(tempfile.mkdtemp(prefix="mb-bench-"))
+    print(f"scenarios: {', '.join(p.stem for p in paths)} x {args.runs} run(s); load average at start {load()}")
+    results = {}
+    for mode in args.modes.split(","):
+        results[mode] = r = run_mode(mode.strip(), paths, args.runs, out)
+        s = r["settings"]
+        print(f"\n== turn detection {mode} (session VAD silence {s.vad_silence:.2f} s, "  # type: ignore[attr-defined]
+              f"long wait {s.endpointing_max_delay:.2f} s); load average {load()}")  # type: ignore[attr-defined]
+        print(f"premature cut-offs: {r['cut']} of {r['lines']} caller lines "
+              f"({100 * r['cut'] / max(1, r['lines']):.1f}%); expectation failures {r['failures']}")
+        print(f"{'figure (ms)':58} {'n':>4} {'p50':>7} {'p95':>7}")
+        for key, label in STAGES.items():
+            v = r["rows"][key]  # type: ignore[index]
+            print(f"{label:58} {len(v):>4} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")
+    print(f"\nsummary (targets: at the ear p50 ≤ 500 ms, p95 ≤ 800 ms, ≤ 2% premature cut-offs); load {load()}")
+    base = results.get("vad")
+    for mode, r in results.items():
+        ear = r["rows"]["ear"]  # type: ignore[index]
+        ratio = ""
+        if base is not None and mode != "vad" and base["rows"]["ear"]:  # type: ignore[index]
+            ratio = f"  p50 ratio to vad {pct(ear, .5) / pct(base['rows']['ear'], .5):.2f}"  # type: ignore[index]
+        print(f"  {mode:8} p50 {pct(ear, .5) * 1000:5.0f}  p95 {pct(ear, .95) * 1000:5.0f}  "
+              f"cut-offs {100 * r['cut'] / max(1, r['lines']):4.1f}%{ratio}")  # type: ignore[operator]
 
 
 if __name__ == "__main__":

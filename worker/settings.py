@@ -82,9 +82,14 @@ class Settings(BaseSettings):
     log_json: bool = Field(False, validation_alias=_env("MB_LOG_JSON"))
 
     # --- turn taking (seconds) ---
-    vad_min_silence: float = Field(0.45, validation_alias=_env("MB_VAD_MIN_SILENCE"))
+    turn_detection: Literal["rule", "livekit", "vad"] = Field("rule", validation_alias=_env("MB_TURN_DETECTION"))
+    """What ends the caller's turn after a pause (worker/call/turn_end.py): a rule over the words,
+    livekit's local turn-detector model, or the VAD's silence alone."""
+    vad_min_silence: float | None = Field(None, gt=0, validation_alias=_env("MB_VAD_MIN_SILENCE"))
+    """The session VAD's end-of-speech silence; unset: 0.2 s for the livekit detector, else 0.45 s."""
     endpointing_min_delay: float = Field(0.05, validation_alias=_env("MB_ENDPOINTING_MIN_DELAY"))
-    endpointing_max_delay: float = Field(3.0, validation_alias=_env("MB_ENDPOINTING_MAX_DELAY"))
+    endpointing_max_delay: float = Field(1.2, validation_alias=_env("MB_ENDPOINTING_MAX_DELAY"))
+    """How long after the caller's last word an incomplete-sounding turn is awaited."""
     interrupt_min_duration: float = Field(0.05, validation_alias=_env("MB_INTERRUPT_MIN_DURATION"))
     """Caller speech over the agent that pauses its audio (the words decide after: `worker.call.barge_in`)."""
     false_interruption_timeout: float = Field(1.5, validation_alias=_env("MB_FALSE_INTERRUPTION_TIMEOUT"))
@@ -99,6 +104,13 @@ class Settings(BaseSettings):
     """Offline Whisper weights: tiny.en, base (docs/recognition.md compares them), or a CTranslate2 directory."""
     stt_hints: bool = Field(True, validation_alias=_env("MB_STT_HINTS"))
     """Bias offline decoding by the question just asked (slot prompt; digits only after a digit question)."""
+
+    @property
+    def vad_silence(self) -> float:
+        """The VAD's end-of-speech silence in effect (see `vad_min_silence`)."""
+        if self.vad_min_silence is not None:
+            return self.vad_min_silence
+        return 0.2 if self.turn_detection == "livekit" else 0.45
 
     # --- bad input ---
     silence_reprompt_after: float = Field(8.0, validation_alias=_env("MB_SILENCE_REPROMPT_AFTER"))

@@ -16,6 +16,7 @@ with it (`worker.reading`), so a cloud LLM must not leave the first turn to load
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from livekit.agents import llm, stt, tts, vad
@@ -41,9 +42,26 @@ _CACHE: dict[tuple[object, ...], Engines] = {}
 
 
 def _key(settings: Settings) -> tuple[object, ...]:
-    return (settings.engine("stt"), settings.engine("llm"), settings.engine("tts"), settings.vad_min_silence,
+    return (settings.engine("stt"), settings.engine("llm"), settings.engine("tts"), settings.vad_silence,
+            settings.turn_detection, settings.endpointing_max_delay,
             settings.stt_interim_interval, settings.whisper_threads, settings.whisper_model, settings.stt_hints,
             settings.openai_model, settings.openai_base_url)
+
+
+def _stt_vad(settings: Settings, session_vad: vad.VAD) -> vad.VAD:
+    """With the reading rule, Whisper's own VAD waits the long silence (an unfinished turn's);
+    a finished-sounding turn ends earlier, by meaning (`WhisperSTT.end_of_turn`)."""
+    if settings.turn_detection != "rule":
+        return session_vad
+    from livekit.plugins import silero
+    return silero.VAD.load(min_silence_duration=settings.endpointing_max_delay, min_speech_duration=0.1)
+
+
+def _end_of_turn(settings: Settings) -> Callable[[str], bool] | None:
+    if settings.turn_detection != "rule":
+        return None
+    from worker.reading.turn_end import turn_looks_complete
+    return turn_looks_complete
 
 
 def build_engines(settings: Settings) -> Engines:
@@ -55,7 +73,7 @@ def build_engines(settings: Settings) -> Engines:
     from livekit.plugins import silero
 
     # 50 ms of speech starts an utterance: a barge-in pauses the agent at that moment (worker.call.barge_in)
-    the_vad = silero.VAD.load(min_silence_duration=settings.vad_min_silence, min_speech_duration=0.05)
+    the_vad = silero.VAD.load(min_silence_duration=settings.vad_silence, min_speech_duration=0.05)
     names = {"vad": "silero", "stt": settings.engine("stt"), "llm": settings.engine("llm"), "tts": settings.engine("tts")}
 
     if names["stt"] == "deepgram":
@@ -70,9 +88,10 @@ def build_engines(settings: Settings) -> Engines:
             model_path = resolve_whisper_model(settings.whisper_model)
         except ModelUnavailable as exc:
             raise ConfigError(f"MB_WHISPER_MODEL={settings.whisper_model!r} cannot be used: {exc}.") from None
-        the_stt = WhisperSTT(vad=the_vad, interim_interval=settings.stt_interim_interval,
+        the_stt = WhisperSTT(vad=_stt_vad(settings, the_vad), interim_interval=settings.stt_interim_interval,
                              cpu_threads=settings.whisper_threads, model_path=model_path,
-                             model_name=settings.whisper_model, hints=settings.stt_hints)
+                             model_name=settings.whisper_model, hints=settings.stt_hints,
+                             end_of_turn=_end_of_turn(settings))
         the_stt.prewarm()  # here, in the process prewarm: not on the first call's event loop
 
     if names["llm"] == "openai":

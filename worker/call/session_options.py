@@ -10,6 +10,7 @@ from __future__ import annotations
 from livekit.agents import AgentSession
 
 from worker.call.engine_catalog import Engines
+from worker.call.turn_end import build_turn_detection
 from worker.settings import Settings
 
 
@@ -22,7 +23,7 @@ def build_session(engines: Engines, settings: Settings) -> AgentSession:
         max_tool_steps=6,
         aec_warmup_duration=None,
         turn_handling={
-            "turn_detection": "vad",
+            "turn_detection": build_turn_detection(settings),
             "endpointing": {"min_delay": settings.endpointing_min_delay, "max_delay": settings.endpointing_max_delay},
             "interruption": {"mode": "vad", "min_duration": settings.interrupt_min_duration,
                              "resume_false_interruption": True, "false_interruption_timeout": settings.false_interruption_timeout},

@@ -10,6 +10,13 @@ Why it looks like this:
 - A speculative final starts as soon as the VAD has seen a short pause
   (`speculative_pause`, 0.2 s); if the utterance then ends with no new speech, that result
   is the final, so it arrives right after the VAD's end of speech instead of a decode later.
+- End of turn by meaning (`end_of_turn`, given by the call: the reading rule over the words):
+  when the speculative transcript of the whole utterance reads as a finished turn, the
+  utterance is finalised at once, without waiting for the VAD's (long) end-of-speech
+  silence; an unfinished one ("I'm looking in, um,") waits for it. The session then runs in
+  "stt" turn detection, so this END_OF_SPEECH is the end of the caller's turn. Whisper always
+  hears the whole utterance, never a fragment cut at a pause. If the caller goes on after an
+  early end, a new utterance opens with the speech that re-opened it.
 - Events follow what `voice/audio_recognition.py` consumes: START_OF_SPEECH, INTERIM_*,
   FINAL_TRANSCRIPT, then END_OF_SPEECH (in "stt" turn detection the end of speech commits
   the turn with whatever final text arrived before it), then RECOGNITION_USAGE.
@@ -23,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,18 +56,11 @@ from worker.engines.whisper_decode import (
     is_looping,
     load_whisper_model,
 )
+from worker.engines.whisper_turn_end import SHORT_SPEECH_S, EndByMeaning
 from worker.engines.whisper_hints import DIGIT_QUESTIONS, EXPECTED_ANSWER, ExpectedAnswer, decode_hint
 
-__all__ = [
-    "SAMPLE_RATE",
-    "Transcript",
-    "WhisperRecognizeStream",
-    "WhisperSTT",
-    "WhisperTranscriber",
-    "frames_to_float",
-    "is_looping",
-    "load_whisper_model",
-]
+__all__ = ["SAMPLE_RATE", "Transcript", "WhisperRecognizeStream", "WhisperSTT", "WhisperTranscriber",
+           "frames_to_float", "is_looping", "load_whisper_model"]
 
 
 class WhisperSTT(stt.STT):
@@ -78,6 +80,7 @@ class WhisperSTT(stt.STT):
         full_window: bool = False,
         model_name: str = "tiny.en",
         hints: bool = False,
+        end_of_turn: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__(
             capabilities=stt.STTCapabilities(
@@ -93,6 +96,8 @@ class WhisperSTT(stt.STT):
         self.speculative_pause = speculative_pause
         self.model_name = model_name
         self.hints = hints
+        self.end_of_turn = end_of_turn
+        """Does this transcript read as a finished turn? (None: the VAD's silence alone ends it)"""
         self.transcriber = WhisperTranscriber(
             model_path=model_path,
             cpu_threads=cpu_threads,
@@ -176,6 +181,13 @@ class _Utterance:
     spec_version: int = -1
     spec_task: asyncio.Task[Transcript] | None = None
     interim_task: asyncio.Task[Transcript] | None = None
+    silence: float = 0.0  # the VAD's silence at the end of the audio so far...
+    silence_at: float = 0.0  # ...as of this wall time
+
+    @property
+    def speech_s(self) -> float:
+        """Seconds of audio up to the pause (the utterance without its trailing silence)."""
+        return self.samples / SAMPLE_RATE - self.silence
 
     def append(self, frames: list[rtc.AudioFrame]) -> None:
         for f in frames:
@@ -192,7 +204,7 @@ class _Utterance:
         return any(t is not None and not t.done() for t in (self.spec_task, self.interim_task))
 
 
-class WhisperRecognizeStream(stt.RecognizeStream):
+class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
     """VAD-segmented streaming recognition with interim re-transcription (16 kHz mono in)."""
 
     def __init__(
@@ -209,6 +221,9 @@ class WhisperRecognizeStream(stt.RecognizeStream):
         self._tasks: set[asyncio.Task[Transcript]] = set()
         self.finals = 0  # utterances finalised
         self.speculative_hits = 0  # ...of which reused the speculative transcription
+        self.early_ends = 0  # ...of which ended by meaning before the VAD's end of speech
+        self._ended_early = False  # the VAD is still in a speech segment we already closed
+        self._recent: deque[np.ndarray] = deque(maxlen=25)  # ~0.8 s of audio heard after an early end
 
     async def _run(self) -> None:
         vad_stream = self._vad.stream()
@@ -252,29 +267,43 @@ class WhisperRecognizeStream(stt.RecognizeStream):
 
     async def _on_vad_event(self, ev: agents_vad.VADEvent) -> None:
         if ev.type == agents_vad.VADEventType.START_OF_SPEECH:
+            self._ended_early = False
             if self._utt is not None:
                 return
-            buffered = sum(f.samples_per_channel for f in ev.frames)
-            self._utt = _Utterance(utils.shortuuid(), max(0, self._consumed - buffered))
-            self._utt.append(ev.frames)
-            speech_start = time.time() - ev.speech_duration - ev.inference_duration
-            self._send(
-                stt.SpeechEvent(
-                    type=stt.SpeechEventType.START_OF_SPEECH,
-                    request_id=self._utt.request_id,
-                    speech_start_time=speech_start,
-                )
-            )
+            self._open(ev.frames, ev.speech_duration + ev.inference_duration)
         elif ev.type == agents_vad.VADEventType.INFERENCE_DONE:
             self._consumed += sum(f.samples_per_channel for f in ev.frames)
             if (utt := self._utt) is None:
+                if self._ended_early:
+                    self._reopen_if_speaking(ev)
                 return
             utt.append(ev.frames)
             if ev.raw_accumulated_speech > 0:
                 utt.version += 1
+            utt.silence, utt.silence_at = ev.raw_accumulated_silence, time.time()
+            if self._short_turn_ended(utt):
+                self._ended_early = True
+                self.early_ends += 1
+                await self._finalize(None, reason="complete short turn", silence=utt.silence,
+                                     result=utt.spec_task.result() if utt.spec_task else None)
+                return
             self._maybe_start_background(utt, ev.raw_accumulated_silence)
         elif ev.type == agents_vad.VADEventType.END_OF_SPEECH:
+            self._ended_early = False
+            self._recent.clear()
             await self._finalize(ev, reason="vad")
+
+    def _open(self, frames: list[rtc.AudioFrame], ago: float) -> None:
+        buffered = sum(f.samples_per_channel for f in frames)
+        self._utt = _Utterance(utils.shortuuid(), max(0, self._consumed - buffered))
+        self._utt.append(frames)
+        self._send(
+            stt.SpeechEvent(
+                type=stt.SpeechEventType.START_OF_SPEECH,
+                request_id=self._utt.request_id,
+                speech_start_time=time.time() - ago,
+            )
+        )
 
     def _maybe_start_background(self, utt: _Utterance, silence: float) -> None:
         pause = self._whisper.speculative_pause
@@ -300,8 +329,22 @@ class WhisperRecognizeStream(stt.RecognizeStream):
         return task
 
     async def _background(self, utt: _Utterance, audio: np.ndarray, interim: bool) -> Transcript:
-        """Transcribe the utterance so far; publish it as an interim if still relevant."""
+        """Transcribe the utterance so far; publish it as an interim if still relevant.
+
+        A speculative transcript that reads as a finished turn, while the caller is still
+        silent, ends the utterance now (see the module docstring)."""
+        version = utt.version
         result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting())
+        judge = self._whisper.end_of_turn
+        if (not interim and judge is not None and self._utt is utt and utt.version == version
+                and utt.speech_s >= SHORT_SPEECH_S and judge(result.text)):
+            async with self._state_lock:
+                if self._utt is utt and utt.version == version:
+                    self._ended_early = True
+                    self.early_ends += 1
+                    silence = utt.silence + (time.time() - utt.silence_at)
+                    await self._finalize(None, reason="complete turn", silence=silence, result=result)
+                    return result
         if self._utt is utt and result.text and result.text != utt.last_interim_text:
             utt.last_interim_text = result.text
             start = self.start_time_offset + utt.start_sample / SAMPLE_RATE
@@ -315,21 +358,24 @@ class WhisperRecognizeStream(stt.RecognizeStream):
             )
         return result
 
-    async def _finalize(self, ev: agents_vad.VADEvent | None, *, reason: str) -> None:
+    async def _finalize(self, ev: agents_vad.VADEvent | None, *, reason: str, silence: float = 0.0,
+                        result: Transcript | None = None) -> None:
         """Close the open utterance: FINAL_TRANSCRIPT, END_OF_SPEECH, then usage."""
         utt, self._utt = self._utt, None
         if utt is None:
             return
         ended = time.perf_counter()
-        silence = ev.silence_duration if ev is not None else 0.0
+        silence = ev.silence_duration if ev is not None else silence
         speech_end = time.time() - silence - (ev.inference_duration if ev is not None else 0.0)
-        reused = (
+        reused = result is not None or (
             utt.spec_task is not None
             and utt.spec_version == utt.version
             and not utt.spec_task.cancelled()
         )
         self.finals += 1
-        if reused and utt.spec_task is not None:
+        if result is not None:
+            self.speculative_hits += 1
+        elif reused and utt.spec_task is not None:
             self.speculative_hits += 1
             result = await utt.spec_task
         else:

@@ -123,6 +123,13 @@ def _line_turn_checks(where: str, exp: Expectations, utt: Any, related: list[Tur
     return failures
 
 
+def turns_of_line(utt: Any, spoken: list[TurnTrace], slack: float = 0.3) -> list[TurnTrace]:
+    """Every caller turn whose speech began while this line was played: more than one means the
+    line was cut off at a pause (a premature end of turn)."""
+    return [t for t in spoken if t.caller is not None and t.caller.speech_started_at is not None
+            and utt.start - slack <= t.caller.speech_started_at <= utt.end + slack]
+
+
 def check_expectations(scenario: Scenario, turns: list[TurnTrace], final: ConversationState,
                        effects: dict[str, int], utterances: list[Any] | None = None,
                        agent_audio: list[Any] | None = None) -> list[str]:
@@ -154,7 +161,13 @@ def check_expectations(scenario: Scenario, turns: list[TurnTrace], final: Conver
             failures.append(f"{where}: no caller turn was recognised for this line")
             continue
         state = related[0].state.after.state
-        failures += _check(where, line.expect.model_copy(update={"interrupted": None, "turn": None, "resumed": None}), related, state, None, None)
+        failures += _check(where, line.expect.model_copy(update={"interrupted": None, "turn": None, "resumed": None,
+                                                                  "turns": None}), related, state, None, None)
+        if line.expect.turns is not None and utt is not None:
+            got = len(turns_of_line(utt, spoken))
+            if got != line.expect.turns:
+                failures.append(f"{where}: expected this line to be {line.expect.turns} caller turn(s), "
+                                f"it became {got}")
         if line.expect.interrupted is not None:
             failures += _check(where, Expectations(interrupted=line.expect.interrupted), before, None, None, None)
     return failures

@@ -26,6 +26,7 @@ from worker.call.assembly import CallAssembly, new_call_id
 from worker.call.conversation import Conversation
 from worker.engines.piper_tts import synthesize_pcm
 from worker.settings import Settings
+from worker.simulate.caller_lines import voice_line
 from worker.simulate.expectations import check_expectations
 from worker.simulate.persona import PersonaOutcome, judge
 from worker.simulate.persona_call import PersonaCaller
@@ -118,6 +119,8 @@ class SimulatedCall:
             return read_wav(line.wav)
         if line.sound is not None:
             return make_sound(line.sound)
+        if "[pause" in (line.say or "").lower():
+            return await asyncio.to_thread(voice_line, line.say or "", line.voice or self.scenario.voice)
         voice = Voice.parse(line.voice or self.scenario.voice)
         if voice == Voice(engine="piper", name="joe"):
             return await asyncio.to_thread(synthesize_pcm, line.say or "")  # the agent's own voice, as is

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tools.redact import escape_control
+from worker.simulate.caller_lines import check_pauses
 from worker.simulate.bounded_yaml import YamlLimitError, YamlLimits, line_of, load_with_lines, read_text, strip_lines
 from worker.simulate.sounds import SoundKind
 from worker.simulate.persona import Persona
@@ -65,6 +66,8 @@ class Expectations(BaseModel):
     let pass)."""
     resumed: bool | None = None
     """For a line said over the agent: its reply paused and then went on where it stopped."""
+    turns: int | None = Field(None, ge=0, le=100)
+    """For a line: how many caller turns it became (1: not cut off at a pause)."""
 
 
 VOICE_NAME = r"^[a-z][a-z0-9+_-]{0,40}$"
@@ -101,7 +104,8 @@ class CallerLine(BaseModel):
     """A noise instead of words (`cough`, `breath`, `noise`; see `worker.simulate.voices`)."""
     voice: str | None = Field(None, max_length=60)
     """Who says a `say:` line, as `worker.simulate.voices.Voice` labels it: `piper`,
-    `espeak-ng:en-us+f3`, `flite:slt@1.1` (default: the scenario's `voice`)."""
+    `espeak-ng:en-us+f3`, `flite:slt@1.1` (default: the scenario's `voice`). `[pause 0.7]` inside
+    `say:` is that many seconds of silence (`worker.simulate.caller_lines`)."""
     after_agent: Seconds | None = None
     barge_in: Seconds | None = None
     """Say the line this long after the agent's next audio starts (or, when the agent talked on
@@ -120,6 +124,8 @@ class CallerLine(BaseModel):
             _check_voice(self.voice)
         if self.after_agent is not None and self.barge_in is not None:
             raise ValueError("use either `after_agent` or `barge_in`, not both")
+        if self.say is not None:
+            check_pauses(self.say)
         if self.after_agent is None and self.barge_in is None:
             self.after_agent = 0.6
         return self

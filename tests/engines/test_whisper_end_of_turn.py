@@ -1,0 +1,72 @@
+"""End of turn by meaning inside Whisper's stream: a finished sentence ends at a short pause, an
+unfinished one waits for the long silence, and a caller who goes on opens a new utterance."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+from livekit.agents import stt
+from livekit.plugins import silero
+
+from worker.engines.piper_tts import PiperTTS
+from worker.engines.whisper_stt import WhisperSTT
+from worker.reading.turn_end import turn_looks_complete
+
+from .helpers import silence, to_frames
+
+LONG_SILENCE = 1.2
+
+
+@pytest.fixture(scope="module")
+def judging_whisper() -> WhisperSTT:
+    engine = WhisperSTT(vad=silero.VAD.load(min_silence_duration=LONG_SILENCE, min_speech_duration=0.1),
+                        end_of_turn=turn_looks_complete)
+    engine.prewarm()
+    return engine
+
+
+async def _final_after(whisper: WhisperSTT, audio: np.ndarray, rate: int,
+                       speech_end_s: float) -> tuple[float, list[str]]:
+    """Push `audio` in real time; seconds from the end of speech to the first END_OF_SPEECH, and the finals."""
+    stream = whisper.stream()
+    frames = to_frames(audio, rate)
+    t0 = time.monotonic()
+    ended: list[float] = []
+    finals: list[str] = []
+
+    async def feed() -> None:
+        for frame in frames:
+            stream.push_frame(frame)
+            await asyncio.sleep(frame.duration)
+        stream.end_input()
+
+    feeder = asyncio.create_task(feed())
+    async for ev in stream:
+        if ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT:
+            finals.append(ev.alternatives[0].text)
+        elif ev.type == stt.SpeechEventType.END_OF_SPEECH and not ended:
+            ended.append(time.monotonic() - t0 - speech_end_s)
+    await feeder
+    return (ended[0] if ended else float("inf")), finals
+
+
+async def test_a_finished_sentence_ends_well_before_the_long_silence(judging_whisper: WhisperSTT,
+                                                                     piper: PiperTTS) -> None:
+    speech, rate = piper.synthesize_pcm("Two PM works for me.")
+    lead = silence(0.3, rate)
+    audio = np.concatenate([lead, speech, silence(2.0, rate)])
+    after, finals = await _final_after(judging_whisper, audio, rate, (len(lead) + len(speech)) / rate)
+    assert "works for me" in " ".join(finals).lower()
+    assert after < LONG_SILENCE - 0.2  # generous: ~0.3-0.5 s unloaded
+
+
+async def test_an_unfinished_thought_waits_and_stays_one_utterance(judging_whisper: WhisperSTT,
+                                                                   piper: PiperTTS) -> None:
+    first, rate = piper.synthesize_pcm("I'm looking in, um,")
+    rest, _ = piper.synthesize_pcm("Oakland.")
+    audio = np.concatenate([silence(0.3, rate), first, silence(0.7, rate), rest, silence(2.0, rate)])
+    _, finals = await _final_after(judging_whisper, audio, rate, 0.0)
+    assert len(finals) == 1 and "oakland" in finals[0].lower()

@@ -1,0 +1,25 @@
+"""The end-of-turn rule: a finished sentence ends the turn, a thought cut at a pause does not."""
+
+from __future__ import annotations
+
+import pytest
+
+from worker.reading.turn_end import turn_looks_complete
+
+
+@pytest.mark.parametrize("text", [
+    "Two PM works for me.", "Two PM works for me", "Hi, my name is Dana Whitfield.", "Yes.", "No, that's all. Thanks, bye.",
+    "The one on Grand Avenue, tomorrow please.", "It's 510-482-7391.", "five one oh four eight two seven three nine one",
+    "Tomorrow at 10.", "At 2:30.", "About 900 thousand dollars.",
+])
+def test_finished_turns(text: str) -> None:
+    assert turn_looks_complete(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I'm looking in, um,", "I'm looking in", "Um, so,", "I'm looking in, uh", "My budget is about...",
+    "and my name is", "It's five one oh,", "It's five one oh.", "It's 510.", "I'd like to", "The one on the",
+    "Hmm.", "", "   ",
+])
+def test_unfinished_turns(text: str) -> None:
+    assert not turn_looks_complete(text)
