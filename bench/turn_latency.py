@@ -11,10 +11,11 @@ beside it: caller lines that became more than one caller turn (a turn ended at a
 the line). The machine's load average is printed with the figures: the figures mean little
 without it on a shared machine.
 
-    uv run mediabloom bench turns [--runs N] [--modes rule,livekit,vad] [scenario.yaml ...]
+    uv run mediabloom bench turns [--runs N] [--modes rule,livekit,vad] [--peers] [scenario.yaml ...]
 
-Not measured here yet: the same turns through a bare livekit-agents AgentSession and through
-Pipecat (the issue's peers).
+`--peers` also plays the same caller lines through a bare livekit-agents AgentSession with the same
+engines and its default turn handling (`bench/peer_livekit.py`) and prints the ratio. Not measured
+here yet: Pipecat (the issue's second peer).
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ def main() -> None:
     p.add_argument("scenarios", nargs="*", default=[str(ROOT / "scenarios" / s) for s in DEFAULT_SCENARIOS])
     p.add_argument("--runs", type=int, default=2)
     p.add_argument("--modes", default="rule,vad,livekit", help="comma-separated turn-detection modes")
+    p.add_argument("--peers", action="store_true", help="also run the bare livekit-agents peer")
     args = p.parse_args()
     setup_logging("WARNING")
     paths = [Path(s) for s in args.scenarios]
@@ -113,13 +115,24 @@ def main() -> None:
         for key, label in STAGES.items():
             v = r["rows"][key]  # type: ignore[index]
             print(f"{label:58} {len(v):>4} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")
+    if args.peers:
+        import runpy
+
+        peer = runpy.run_path(str(ROOT / "bench" / "peer_livekit.py"))
+        values = peer["bare_livekit"]([load_scenario(p) for p in paths], load_settings(), args.runs)
+        results["bare-lk"] = {"rows": {"ear": values}, "cut": 0, "lines": 0}
+        print(f"\n== bare livekit-agents AgentSession, default turn handling; load average {load()}")
+        print(f"turn at the ear: n {len(values)}  p50 {pct(values, .5) * 1000:.0f}  p95 {pct(values, .95) * 1000:.0f} ms "
+              "(cut-offs not counted for the peer)")
     print(f"\nsummary (targets: at the ear p50 ≤ 500 ms, p95 ≤ 800 ms, ≤ 2% premature cut-offs); load {load()}")
-    base = results.get("vad")
+    base = results.get("bare-lk") or results.get("vad")
+    base_name = "bare-lk" if "bare-lk" in results else "vad"
     for mode, r in results.items():
         ear = r["rows"]["ear"]  # type: ignore[index]
         ratio = ""
-        if base is not None and mode != "vad" and base["rows"]["ear"]:  # type: ignore[index]
-            ratio = f"  p50 ratio to vad {pct(ear, .5) / pct(base['rows']['ear'], .5):.2f}"  # type: ignore[index]
+        if base is not None and mode != base_name and base["rows"]["ear"]:  # type: ignore[index]
+            ratio = (f"  ratio to {base_name}: p50 {pct(ear, .5) / pct(base['rows']['ear'], .5):.2f}"  # type: ignore[index]
+                     f" p95 {pct(ear, .95) / pct(base['rows']['ear'], .95):.2f}")  # type: ignore[index]
         print(f"  {mode:8} p50 {pct(ear, .5) * 1000:5.0f}  p95 {pct(ear, .95) * 1000:5.0f}  "
               f"cut-offs {100 * r['cut'] / max(1, r['lines']):4.1f}%{ratio}")  # type: ignore[operator]
 

@@ -18,7 +18,8 @@ BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
 
 # short name → (script under bench/, one line for --help)
 BENCHES: dict[str, tuple[str, str]] = {
-    "turns": ("turn_latency.py", "per-turn latency at the caller's ear over the shipped scenarios"),
+    "turns": ("turn_latency.py", "per-turn latency at the caller's ear and premature cut-offs, per turn-detection mode"),
+    "concurrency": ("concurrency.py", "N simulated calls in one process: p95 at the ear and CPU per call-minute"),
     "engines": ("engines_bench.py", "the offline engines alone: VAD, Whisper, Piper"),
     "journal": ("journal_bench.py", "journal append/verify throughput"),
     "browser": ("browser_latency.py", "latency heard by a real Chromium over the local WebRTC link"),

@@ -17,6 +17,7 @@ def test_the_rule_ends_turns_in_the_stt_stream() -> None:
     assert build_turn_detection(rule) == "stt"
     judge = _end_of_turn(rule)
     assert judge is not None and judge("Two PM works for me.") and not judge("I'm looking in, um,")
+    assert not judge("Two PM works for me")  # no sentence end from the recogniser: wait
 
 
 def test_vad_and_livekit_modes_keep_silence_based_ends() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.reading.turn_end import turn_looks_complete
+from worker.reading.turn_end import transcript_ends_turn, turn_looks_complete
 
 
 @pytest.mark.parametrize("text", [
@@ -23,3 +23,11 @@ def test_finished_turns(text: str) -> None:
 ])
 def test_unfinished_turns(text: str) -> None:
     assert not turn_looks_complete(text)
+
+
+def test_a_quick_end_needs_the_recogniser_to_close_the_sentence() -> None:
+    assert transcript_ends_turn("My name is Dana Lee.") and transcript_ends_turn("Is it free on Friday?")
+    assert not transcript_ends_turn("The one on Grand Avenue")  # a fragment Whisper left bare
+    assert not transcript_ends_turn("tomorrow")
+    assert not transcript_ends_turn("I'm looking in...")
+    assert not transcript_ends_turn("I'm looking in.")

@@ -60,8 +60,8 @@ def _stt_vad(settings: Settings, session_vad: vad.VAD) -> vad.VAD:
 def _end_of_turn(settings: Settings) -> Callable[[str], bool] | None:
     if settings.turn_detection != "rule":
         return None
-    from worker.reading.turn_end import turn_looks_complete
-    return turn_looks_complete
+    from worker.reading.turn_end import transcript_ends_turn
+    return transcript_ends_turn
 
 
 def build_engines(settings: Settings) -> Engines:

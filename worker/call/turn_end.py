@@ -4,7 +4,7 @@
 `turn_handling["turn_detection"]`):
 
 * ``"rule"`` (default): the reading rule over the caller's words
-  (`worker.reading.turn_end.turn_looks_complete`) inside Whisper's stream
+  (`worker.reading.turn_end.transcript_ends_turn`: a closed, finished-sounding sentence) inside Whisper's stream
   (`WhisperSTT.end_of_turn`, wired in `engine_catalog`). At a 0.2 s pause Whisper transcribes
   the whole utterance so far; a finished-sounding turn ("Two PM works for me.") ends there, an
   unfinished one ("I'm looking in, um,") waits for Whisper's VAD silence

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FILLERS", "OPEN_WORDS", "turn_looks_complete"]
+__all__ = ["FILLERS", "OPEN_WORDS", "transcript_ends_turn", "turn_looks_complete"]
 
 FILLERS: frozenset[str] = frozenset({"um", "umm", "uh", "uhh", "er", "erm", "hmm", "mm", "ah", "eh"})
 """Hesitation sounds: a turn that stops on one is still being thought."""
@@ -70,3 +70,14 @@ def _reading_a_number(text: str) -> bool:
     digits = sum(len(w) if w.isdigit() else 1 for w in _WORD.findall(m.group(1)))
     lo, hi = NUMBER_GROUP_DIGITS
     return lo <= digits <= hi
+
+
+def transcript_ends_turn(text: str) -> bool:
+    """The quick end of turn: a recogniser's transcript that closes a sentence and reads as finished.
+
+    Whisper punctuates what it hears as a finished sentence ("My name is Dana Lee.") and tends to
+    leave a fragment cut at a pause bare ("The one on Grand Avenue", "tomorrow"); a bare
+    fragment that happens to read as complete would otherwise end the turn at a comma pause.
+    """
+    return text.rstrip().endswith((".", "?", "!")) and not text.rstrip().endswith("...") \
+        and turn_looks_complete(text)
