@@ -63,8 +63,12 @@ def test_a_typed_request_over_lk_chat_moves_the_flow(livekit_server: LiveKitServ
         box = page.get_by_label("Type a message")
         box.fill("Hi, I'm Sam Ortiz, my number is 415 555 0134. I'm looking in Oakland and my budget is 500 thousand dollars.")
         box.press("Enter")
+        wait_for(page, "[...w.segments.values()].some(s => s.role === 'agent' && /is that right/i.test(s.text))",
+                 60, "the read-back of the typed phone number")
+        box.fill("Yes, that's right.")
+        box.press("Enter")
         wait_for(page, "[...w.segments.values()].some(s => s.role === 'agent' && /I found 1: 1420 Lakeshore/i.test(s.text))",
-                 60, "the agent's answer to the typed request")
+                 45, "the agent's answer once the phone is confirmed")
         box.fill("The one on Lakeshore, tomorrow please.")
         box.press("Enter")  # opens the next turn, which sends the first one's trace
         wait_for(page, "w.traces.some(t => t.tools.some(r => r.name === 'find_listings' && r.ok))", 30,
