@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from worker.bench_runner import pct
 from worker.logs import setup_logging
 from worker.settings import load_settings
 from worker.simulate.expectations import reply_went_on
@@ -41,14 +42,6 @@ QUIET_RUN_S = 0.2
 DEFAULT = ["bargein_backchannel.yaml", "bargein_mmhmm.yaml", "bargein_echo.yaml", "bargein_correction.yaml",
            "bargein_slow_tool.yaml", "barge_in.yaml"]
 
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def levels(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from worker.bench_runner import pct
 from worker.logs import setup_logging
 from worker.settings import load_settings
 from worker.simulate.runner import CallResult, SimulatedCall
@@ -28,14 +29,6 @@ from worker.simulate.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def ear(results: list[CallResult]) -> list[float]:

@@ -26,6 +26,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from worker.bench_runner import pct
 from worker.logs import setup_logging
 from worker.settings import load_settings
 from worker.simulate.persona import Behaviours
@@ -39,14 +40,6 @@ DEFAULT_VOICES = ["espeak-ng:en-us@1.0", "espeak-ng:en-gb+f3@0.85", "flite:slt@1
 BEHAVIOURS = [Behaviours(), Behaviours(self_correction=True), Behaviours(hesitation=True),
               Behaviours(barge_in=True, backchannel=True)]
 
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 async def one_call(flow: str, voice: Voice, behaviours: Behaviours, out: Path) -> CallResult:

@@ -26,6 +26,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from worker.bench_runner import pct
 from worker.logs import setup_logging
 from worker.settings import load_settings
 from worker.simulate.expectations import turns_of_line
@@ -45,14 +46,6 @@ STAGES = {
     "framework": "  framework: VAD end of speech → first frame",
 }
 
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def load() -> str:

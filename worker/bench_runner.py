@@ -30,6 +30,19 @@ BENCHES: dict[str, tuple[str, str]] = {
 }
 
 
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of `values` by linear interpolation; NaN when there are none.
+
+    One definition for every bench's p50/p95, so their figures are comparable.
+    """
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
 def run_bench(name: str, argv: list[str]) -> int:
     """Run `bench/<script>` as `__main__` with `argv`; returns its exit status.
 
