@@ -1,67 +1,111 @@
 """The bare livekit-agents peer for `bench turns`: the same caller lines through a plain AgentSession.
 
-Same engines as the runtime (Silero VAD, Whisper, the deterministic planner, Piper, built by
-`engine_catalog`), but livekit-agents' default turn handling (no `turn_handling=`: its hidden
-default turn detector, the local v1-mini model, and default endpointing) and no runtime around
-it (no state machine, tools, journal or trace). The planner gets the flow's first directive as
-fixed instructions, so it answers every line with a question, as fast as it can. Latency is
-timed at the caller's ear exactly as for the runtime: the line's last audible sample → the first
-audible agent sample heard after it.
+Same engines as the runtime (Silero VAD, Whisper tiny.en, Piper with the joe voice, built by
+`engine_catalog`), but livekit-agents' default turn handling (no `turn_handling=`: its default
+endpointing and turn detector) and no runtime around it (no state machine, tools, journal or
+trace). The planner is `FixedReplyLLM`: it answers every committed turn with the same short
+question (`PeerPlan.reply`, the Pipecat peer says the same words), at once. The runtime's
+deterministic planner also yields its first token within milliseconds, so planning costs about
+nothing on either side; an earlier version gave the deterministic planner the flow's first
+directive instead, which made it call tools the bare session does not have and answer late.
+
+The caller lines are the WAVs `peer_lines.voice_scenario` wrote, the same samples the runtime
+hears. Latency is timed at the caller's ear exactly as for the runtime: the line's last audible
+sample → the first audible agent sample heard after it (`worker.transport.levels`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from typing import Any
 
-from livekit.agents import Agent, AgentSession
+from livekit.agents import Agent, AgentSession, llm
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
+from livekit.agents.utils import shortuuid
 
 from worker.call.engine_catalog import build_engines
-from worker.flow.library import load_flow
-from worker.flow.machine import ConversationMachine
-from worker.planner.llm import render_directive
 from worker.settings import Settings
-from worker.simulate.caller_lines import voice_line
-from worker.simulate.scenario import Scenario
+from worker.simulate.runner import read_wav
 from worker.transport import CallClock, CallRecorder, CapturingAgentOutput, SimulatedCallerInput
 
+from peer_lines import PeerPlan  # bench/ is on sys.path (turn_latency.py puts it there)
+from peer_result import LineResult
 
-async def bare_livekit_call(scenario: Scenario, settings: Settings) -> list[float]:
-    """Seconds at the ear for each answered caller line of `scenario`."""
-    engines = build_engines(settings.model_copy(update={"turn_detection": "vad"}))
+
+class FixedReplyLLM(llm.LLM):
+    """A livekit LLM that answers every turn with the same text, immediately."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__()
+        self.reply = reply
+
+    @property
+    def model(self) -> str:
+        return "fixed-reply"
+
+    @property
+    def provider(self) -> str:
+        return "bench"
+
+    def chat(self, *, chat_ctx: llm.ChatContext, tools: list[llm.Tool] | None = None,
+             conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+             parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN,
+             tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
+             extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN) -> llm.LLMStream:
+        return _FixedStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+
+
+class _FixedStream(llm.LLMStream):
+    async def _run(self) -> None:
+        assert isinstance(self._llm, FixedReplyLLM)
+        self._event_ch.send_nowait(llm.ChatChunk(
+            id=shortuuid("fixed_"), delta=llm.ChoiceDelta(role="assistant", content=self._llm.reply)))
+
+
+async def bare_livekit_call(plan: PeerPlan, settings: Settings) -> list[LineResult]:
+    """One call of `plan` through a bare AgentSession; one result per spoken caller line."""
+    engines = build_engines(settings.model_copy(update={"turn_detection": "vad"}))  # no runtime turn rule in STT
     clock = CallClock()
     recorder = CallRecorder(sample_rate=24000, clock=clock)
     mic = SimulatedCallerInput(recorder=recorder, clock=clock)
     speaker = CapturingAgentOutput(recorder=recorder, clock=clock, sample_rate=24000)
-    machine = ConversationMachine(load_flow(scenario.flow))
-    directive = machine.directive()
-    directive["today"] = (scenario.today or settings.resolved_today()).isoformat()
-    session = AgentSession(vad=engines.vad, stt=engines.stt, llm=engines.llm, tts=engines.tts)
+    session = AgentSession(vad=engines.vad, stt=engines.stt, llm=FixedReplyLLM(plan.reply), tts=engines.tts)
     session.input.audio, session.output.audio = mic, speaker
-    agent = Agent(instructions="You are a helpful agent.\n" + render_directive(directive))
-    await session.start(agent=agent)
-    session.say(load_flow(scenario.flow).greeting)
-    out: list[float] = []
+    commits: list[float] = []  # when a caller turn was committed (a user message entered the chat)
+    session.on("conversation_item_added",
+               lambda ev: commits.append(clock.now()) if getattr(ev.item, "role", None) == "user" else None)
+    await session.start(agent=Agent(instructions="Answer briefly."))
+    session.say(plan.greeting)
+    out: list[LineResult] = []
     try:
-        last_end: float | None = 0.0
-        for line in scenario.caller:
-            if line.say is None:
+        reply_from: float | None = 0.0
+        for line in plan.lines:
+            try:
+                await speaker.speech.wait_quiet(line.after_agent, spoke_after=reply_from, timeout=20,
+                                                agent_state=lambda: session.agent_state)
+            except TimeoutError:
+                pass  # the last line got no reply: go on, as a caller would
+            if line.wav is None:
+                await asyncio.sleep(line.silence or 0.0)
+                reply_from = None
                 continue
-            pcm, rate = await asyncio.to_thread(voice_line, line.say, line.voice)
-            await speaker.speech.wait_quiet(line.after_agent or 0.6, spoke_after=last_end, timeout=45,
-                                            agent_state=lambda: session.agent_state)
+            pcm, rate = read_wav(line.wav)
             utt = await mic.say(pcm, rate)
-            last_end = utt.end
+            reply_from = utt.end
+            end = utt.audible_end if utt.audible_end is not None else utt.end
             heard = None
             for _ in range(100):  # up to 10 s for the reply
                 await asyncio.sleep(0.1)
-                heard = speaker.first_audible_after(utt.audible_end or utt.end)
+                heard = speaker.first_audible_after(end)
                 if heard is not None:
                     break
-            if heard is not None:
-                out.append(heard - (utt.audible_end or utt.end))
-    except TimeoutError:
-        pass
+            out.append(LineResult(line=line.line, audible_end=end, heard=heard,
+                                  early_commits=sum(utt.start <= t < end for t in commits)))
+        try:
+            await speaker.speech.wait_quiet(0.5, spoke_after=reply_from, timeout=10,
+                                            agent_state=lambda: session.agent_state)
+        except TimeoutError:
+            pass
     finally:
         await session.aclose()
         await mic.aclose()
@@ -69,19 +113,9 @@ async def bare_livekit_call(scenario: Scenario, settings: Settings) -> list[floa
     return out
 
 
-def bare_livekit(scenarios: list[Scenario], settings: Settings, runs: int) -> list[float]:
-    values: list[float] = []
-    for _ in range(runs):
-        for scenario in scenarios:
-            values += asyncio.run(bare_livekit_call(scenario, settings))
-    return values
-
-
-if __name__ == "__main__":
-    import sys
-
-    from worker.settings import load_settings
-    from worker.simulate.scenario import load_scenario
-
-    got = bare_livekit([load_scenario(Path(p)) for p in sys.argv[1:]], load_settings(), 1)
-    print([round(v, 3) for v in got])
+def bare_livekit(plans: list[PeerPlan], settings: Settings) -> list[LineResult]:
+    """Every plan once, each in its own event loop (one call at a time, like the runtime's runs)."""
+    results: list[LineResult] = []
+    for plan in plans:
+        results += asyncio.run(bare_livekit_call(plan, settings))
+    return results

@@ -13,9 +13,21 @@ without it on a shared machine.
 
     uv run mediabloom bench turns [--runs N] [--modes rule,livekit,vad] [--peers] [scenario.yaml ...]
 
-`--peers` also plays the same caller lines through a bare livekit-agents AgentSession with the same
-engines and its default turn handling (`bench/peer_livekit.py`) and prints the ratio. Not measured
-here yet: Pipecat (the issue's second peer).
+Every caller line is voiced once (`bench/peer_lines.py`) and played from the same 16 kHz WAV in
+every mode and run, so all figures come from the same samples.
+
+`--peers` also plays those same WAVs, in the same run, through (a) a bare livekit-agents
+AgentSession with the same engines and its default turn handling (`bench/peer_livekit.py`) and
+(b) Pipecat 1.14 with the same Silero VAD, Whisper tiny.en and Piper voice files and its default
+turn handling (Silero VAD stop 0.2 s + Smart Turn v3), installed into its own virtual environment
+on first use and run as a subprocess (`bench/peer_pipecat.py`, `bench/peer_pipecat_pipeline.py`).
+Neither peer has the runtime's planner: both answer every committed turn at once with the same
+fixed question (`peer_lines.FIXED_REPLY`); the runtime's deterministic planner's first token also
+takes milliseconds, so planning costs about nothing on every side. Each peer is timed at the ear
+exactly as the runtime is (last audible caller sample → first audible agent sample after it, the
+blocks of `worker.transport.levels`), and the summary prints runtime/peer ratios of p50 and p95
+(< 1: the runtime answers sooner). A line counts as cut off for a peer when the peer committed a
+caller turn before the line's last audible sample.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -35,6 +48,11 @@ from worker.simulate.scenario import load_scenario
 from worker.trace.records import TurnTrace
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # the peer modules beside this script
+
+from peer_lines import PeerPlan, voice_scenario  # noqa: E402
+from peer_result import PeerRun, ratio_lines, summary_line  # noqa: E402
+from worker.simulate.scenario import Scenario  # noqa: E402
 DEFAULT_SCENARIOS = ("tour_booking.yaml", "insurance_renewal.yaml", "long_sentences.yaml")
 STAGES = {
     "ear": "turn at the ear (last → first audible sample)",
@@ -67,13 +85,12 @@ def collect(turn: TurnTrace, rows: dict[str, list[float]]) -> None:
             rows[key].append(value)
 
 
-def run_mode(mode: str, paths: list[Path], runs: int, out: Path) -> dict[str, object]:
+def run_mode(mode: str, scenarios: list[Scenario], runs: int, out: Path) -> dict[str, object]:
     settings = load_settings().model_copy(update={"turn_detection": mode})
     rows: dict[str, list[float]] = {k: [] for k in STAGES}
     lines = cut = failures = 0
     for _ in range(runs):
-        for path in paths:
-            scenario = load_scenario(path)
+        for scenario in scenarios:
             result = asyncio.run(SimulatedCall(scenario, settings, out).run())
             failures += len(result.failures)
             spoken = [t for t in result.turns if t.caller is not None]
@@ -85,20 +102,40 @@ def run_mode(mode: str, paths: list[Path], runs: int, out: Path) -> dict[str, ob
     return {"rows": rows, "lines": lines, "cut": cut, "failures": failures, "settings": settings}
 
 
+def run_peers(plans: list[PeerPlan], runs: int, out: Path) -> list[PeerRun]:
+    """The bare livekit-agents session and Pipecat on the same voiced lines, `runs` times each."""
+    from peer_livekit import bare_livekit
+    from peer_pipecat import run_pipecat
+
+    settings = load_settings()
+    peers: list[PeerRun] = []
+    try:
+        peers.append(PeerRun(name="bare-livekit", lines=bare_livekit(plans * runs, settings)))
+    except Exception as exc:  # a peer that breaks must not hide the runtime's figures
+        peers.append(PeerRun(name="bare-livekit", error=f"{type(exc).__name__}: {exc}"))
+    print(f"  bare livekit-agents done; load average {load()}", flush=True)
+    peers.append(run_pipecat(plans * runs, settings, out))
+    print(f"  pipecat done; load average {load()}", flush=True)
+    return peers
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("scenarios", nargs="*", default=[str(ROOT / "scenarios" / s) for s in DEFAULT_SCENARIOS])
     p.add_argument("--runs", type=int, default=2)
     p.add_argument("--modes", default="rule,vad,livekit", help="comma-separated turn-detection modes")
-    p.add_argument("--peers", action="store_true", help="also run the bare livekit-agents peer")
+    p.add_argument("--peers", action="store_true",
+                   help="also run the bare livekit-agents and the Pipecat peers on the same caller WAVs")
     args = p.parse_args()
     setup_logging("WARNING")
-    paths = [Path(s) for s in args.scenarios]
     out = Path(tempfile.mkdtemp(prefix="mb-bench-"))
-    print(f"scenarios: {', '.join(p.stem for p in paths)} x {args.runs} run(s); load average at start {load()}")
+    voiced = [voice_scenario(load_scenario(Path(s)), out / "lines") for s in args.scenarios]
+    scenarios, plans = [v[0] for v in voiced], [v[1] for v in voiced]
+    print(f"scenarios: {', '.join(s.name for s in scenarios)} x {args.runs} run(s), caller WAVs in {out / 'lines'}; "
+          f"load average at start {load()}")
     results = {}
     for mode in args.modes.split(","):
-        results[mode] = r = run_mode(mode.strip(), paths, args.runs, out)
+        results[mode] = r = run_mode(mode.strip(), scenarios, args.runs, out)
         s = r["settings"]
         print(f"\n== turn detection {mode} (session VAD silence {s.vad_silence:.2f} s, "  # type: ignore[attr-defined]
               f"long wait {s.endpointing_max_delay:.2f} s); load average {load()}")  # type: ignore[attr-defined]
@@ -108,26 +145,18 @@ def main() -> None:
         for key, label in STAGES.items():
             v = r["rows"][key]  # type: ignore[index]
             print(f"{label:58} {len(v):>4} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")
-    if args.peers:
-        import runpy
-
-        peer = runpy.run_path(str(ROOT / "bench" / "peer_livekit.py"))
-        values = peer["bare_livekit"]([load_scenario(p) for p in paths], load_settings(), args.runs)
-        results["bare-lk"] = {"rows": {"ear": values}, "cut": 0, "lines": 0}
-        print(f"\n== bare livekit-agents AgentSession, default turn handling; load average {load()}")
-        print(f"turn at the ear: n {len(values)}  p50 {pct(values, .5) * 1000:.0f}  p95 {pct(values, .95) * 1000:.0f} ms "
-              "(cut-offs not counted for the peer)")
-    print(f"\nsummary (targets: at the ear p50 ≤ 500 ms, p95 ≤ 800 ms, ≤ 2% premature cut-offs); load {load()}")
-    base = results.get("bare-lk") or results.get("vad")
-    base_name = "bare-lk" if "bare-lk" in results else "vad"
+    peers = run_peers(plans, args.runs, out) if args.peers else []
+    for peer in peers:
+        print(f"\n== peer {peer.name}: " + (f"not measured: {peer.error}" if peer.error else
+              f"{len(peer.lines)} caller lines, {peer.unanswered} unanswered; {peer.note}"))
+    print(f"\nsummary at the ear, ms (targets: p50 ≤ 500, p95 ≤ 800, ≤ 2% premature cut-offs); load {load()}")
     for mode, r in results.items():
-        ear = r["rows"]["ear"]  # type: ignore[index]
-        ratio = ""
-        if base is not None and mode != base_name and base["rows"]["ear"]:  # type: ignore[index]
-            ratio = (f"  ratio to {base_name}: p50 {pct(ear, .5) / pct(base['rows']['ear'], .5):.2f}"  # type: ignore[index]
-                     f" p95 {pct(ear, .95) / pct(base['rows']['ear'], .95):.2f}")  # type: ignore[index]
-        print(f"  {mode:8} p50 {pct(ear, .5) * 1000:5.0f}  p95 {pct(ear, .95) * 1000:5.0f}  "
-              f"cut-offs {100 * r['cut'] / max(1, r['lines']):4.1f}%{ratio}")  # type: ignore[operator]
+        print(summary_line(f"runtime {mode}", r["rows"]["ear"], r["cut"], r["lines"]))  # type: ignore[index,arg-type]
+    for peer in peers:
+        print(summary_line(peer.name, peer.ear, peer.cut, len(peer.lines)))
+    if peers:
+        print("ratios runtime / peer (< 1: the runtime answers sooner):")
+        print("\n".join(ratio_lines({m: r["rows"]["ear"] for m, r in results.items()}, peers)))  # type: ignore[index]
 
 
 if __name__ == "__main__":
