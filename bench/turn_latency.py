@@ -27,7 +27,9 @@ takes milliseconds, so planning costs about nothing on every side. Each peer is 
 exactly as the runtime is (last audible caller sample → first audible agent sample after it, the
 blocks of `worker.transport.levels`), and the summary prints runtime/peer ratios of p50 and p95
 (< 1: the runtime answers sooner). A line counts as cut off for a peer when the peer committed a
-caller turn before the line's last audible sample.
+caller turn before the line's last audible sample. With several runs the systems take turns
+within each run (runtime modes, bare livekit, Pipecat; then again), so a change in the machine's
+load during the bench falls on all of them.
 """
 
 from __future__ import annotations
@@ -102,21 +104,31 @@ def run_mode(mode: str, scenarios: list[Scenario], runs: int, out: Path) -> dict
     return {"rows": rows, "lines": lines, "cut": cut, "failures": failures, "settings": settings}
 
 
-def run_peers(plans: list[PeerPlan], runs: int, out: Path) -> list[PeerRun]:
-    """The bare livekit-agents session and Pipecat on the same voiced lines, `runs` times each."""
+def run_peers(plans: list[PeerPlan], out: Path) -> list[PeerRun]:
+    """The bare livekit-agents session, then Pipecat, each once through every plan."""
     from peer_livekit import bare_livekit
     from peer_pipecat import run_pipecat
 
     settings = load_settings()
-    peers: list[PeerRun] = []
     try:
-        peers.append(PeerRun(name="bare-livekit", lines=bare_livekit(plans * runs, settings)))
+        lk = PeerRun(name="bare-livekit", lines=bare_livekit(plans, settings))
     except Exception as exc:  # a peer that breaks must not hide the runtime's figures
-        peers.append(PeerRun(name="bare-livekit", error=f"{type(exc).__name__}: {exc}"))
+        lk = PeerRun(name="bare-livekit", error=f"{type(exc).__name__}: {exc}")
     print(f"  bare livekit-agents done; load average {load()}", flush=True)
-    peers.append(run_pipecat(plans * runs, settings, out))
-    print(f"  pipecat done; load average {load()}", flush=True)
-    return peers
+    pc = run_pipecat(plans, settings, out)
+    print(f"  {pc.name} done; load average {load()}", flush=True)
+    return [lk, pc]
+
+
+def merge(into: dict[str, object] | None, r: dict[str, object]) -> dict[str, object]:
+    """Add one run's figures of a mode to the ones before."""
+    if into is None:
+        return r
+    for key, values in r["rows"].items():  # type: ignore[attr-defined]
+        into["rows"][key] += values  # type: ignore[index]
+    for key in ("lines", "cut", "failures"):
+        into[key] += r[key]  # type: ignore[operator]
+    return into
 
 
 def main() -> None:
@@ -131,32 +143,41 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="mb-bench-"))
     voiced = [voice_scenario(load_scenario(Path(s)), out / "lines") for s in args.scenarios]
     scenarios, plans = [v[0] for v in voiced], [v[1] for v in voiced]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     print(f"scenarios: {', '.join(s.name for s in scenarios)} x {args.runs} run(s), caller WAVs in {out / 'lines'}; "
           f"load average at start {load()}")
-    results = {}
-    for mode in args.modes.split(","):
-        results[mode] = r = run_mode(mode.strip(), scenarios, args.runs, out)
+    results: dict[str, dict[str, object]] = {}
+    peers: dict[str, PeerRun] = {}
+    for run in range(args.runs):  # systems take turns within each run, so load drifts hit them alike
+        for mode in modes:
+            results[mode] = merge(results.get(mode), run_mode(mode, scenarios, 1, out))
+            print(f"  run {run + 1}: runtime {mode} done; load average {load()}", flush=True)
+        for peer in run_peers(plans, out) if args.peers else []:
+            seen = peers.setdefault(peer.name, PeerRun(name=peer.name, error=peer.error, note=peer.note))
+            seen.lines += peer.lines
+            seen.error = seen.error or peer.error
+    for mode, r in results.items():
         s = r["settings"]
         print(f"\n== turn detection {mode} (session VAD silence {s.vad_silence:.2f} s, "  # type: ignore[attr-defined]
-              f"long wait {s.endpointing_max_delay:.2f} s); load average {load()}")  # type: ignore[attr-defined]
+              f"long wait {s.endpointing_max_delay:.2f} s)")  # type: ignore[attr-defined]
         print(f"premature cut-offs: {r['cut']} of {r['lines']} caller lines "
-              f"({100 * r['cut'] / max(1, r['lines']):.1f}%); expectation failures {r['failures']}")
+              f"({100 * r['cut'] / max(1, r['lines']):.1f}%); expectation failures {r['failures']}")  # type: ignore[operator]
         print(f"{'figure (ms)':58} {'n':>4} {'p50':>7} {'p95':>7}")
         for key, label in STAGES.items():
             v = r["rows"][key]  # type: ignore[index]
             print(f"{label:58} {len(v):>4} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")
-    peers = run_peers(plans, args.runs, out) if args.peers else []
-    for peer in peers:
+    for peer in peers.values():
         print(f"\n== peer {peer.name}: " + (f"not measured: {peer.error}" if peer.error else
               f"{len(peer.lines)} caller lines, {peer.unanswered} unanswered; {peer.note}"))
     print(f"\nsummary at the ear, ms (targets: p50 ≤ 500, p95 ≤ 800, ≤ 2% premature cut-offs); load {load()}")
     for mode, r in results.items():
         print(summary_line(f"runtime {mode}", r["rows"]["ear"], r["cut"], r["lines"]))  # type: ignore[index,arg-type]
-    for peer in peers:
+    for peer in peers.values():
         print(summary_line(peer.name, peer.ear, peer.cut, len(peer.lines)))
     if peers:
         print("ratios runtime / peer (< 1: the runtime answers sooner):")
-        print("\n".join(ratio_lines({m: r["rows"]["ear"] for m, r in results.items()}, peers)))  # type: ignore[index]
+        print("\n".join(ratio_lines({m: r["rows"]["ear"] for m, r in results.items()},  # type: ignore[index]
+                                    list(peers.values()))))
 
 
 if __name__ == "__main__":
