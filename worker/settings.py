@@ -49,9 +49,10 @@ class Settings(BaseSettings):
     openai_tts_voice: str = Field("alloy", validation_alias=_env("MB_OPENAI_TTS_VOICE"))
 
     # --- engine choice per part ---
-    stt: Literal["auto", "offline", "deepgram"] = Field("auto", validation_alias=_env("MB_STT"))
+    stt: Literal["auto", "offline", "deepgram", "instant"] = Field("auto", validation_alias=_env("MB_STT"))
     llm: Literal["auto", "offline", "openai"] = Field("auto", validation_alias=_env("MB_LLM"))
-    tts: Literal["auto", "offline", "openai"] = Field("auto", validation_alias=_env("MB_TTS"))
+    tts: Literal["auto", "offline", "openai", "instant"] = Field("auto", validation_alias=_env("MB_TTS"))
+    """`instant` (STT and TTS): engines that answer at once, for load tests (`worker/engines/instant.py`)."""
 
     # --- runtime ---
     mode: Literal["dev", "production"] = Field("dev", validation_alias=_env("MB_MODE"))

@@ -60,3 +60,18 @@ def test_offline_engines_warm_up_when_built_and_not_again_at_each_session_start(
         engines.stt.prewarm()
         engines.tts.prewarm()
     assert sorted(ran) == ["piper:Hello.", "whisper"], "a session start ran warm-up inference again"
+
+
+def test_the_instant_set_is_built_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`MB_STT=instant MB_TTS=instant`: the load-test engines, around the same planner and VAD."""
+    from worker.engines.instant import InstantSTT, InstantTTS
+    from worker.planner.llm import DeterministicPlanner
+
+    monkeypatch.setattr(engine_catalog, "_CACHE", {})
+    settings = Settings(_env_file=None, stt="instant", llm="offline", tts="instant")  # type: ignore[call-arg]
+
+    engines = build_engines(settings)
+
+    assert engines.names == {"vad": "silero", "stt": "instant", "llm": "offline", "tts": "instant"}
+    assert isinstance(engines.stt, InstantSTT) and isinstance(engines.tts, InstantTTS)
+    assert isinstance(engines.llm, DeterministicPlanner)

@@ -1,19 +1,23 @@
-"""Fake engines written against livekit-agents' own base classes (``llm.LLM``, ``tts.TTS``,
-``stt.STT``), for tests that run a real ``AgentSession`` without loading Whisper or Piper.
+"""Fake engines for tests that run a real ``AgentSession`` without loading Whisper or Piper.
 
 Why fakes of the base classes and not mocks: the session's own plumbing (streams, TTS
 resampling into the output, playout waiting, agent states) then runs unchanged, and what
 the engines produce is known exactly (a fixed reply, a pure tone of a fixed length).
+The STT and TTS are the product's instant engines (`worker.engines.instant`, also used by
+`bench concurrency` to measure the runtime alone); the scripted LLM stays a test fake.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from livekit.agents import APIConnectOptions, llm, stt, tts, utils
+from livekit.agents import APIConnectOptions, llm, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 
-TTS_RATE = 22050
-"""The tone's sample rate: deliberately not the simulated output's 24 kHz, so the session must resample."""
+from worker.engines.instant import TTS_RATE, InstantSTT, InstantTTS
+
+__all__ = ["TTS_RATE", "ScriptedLLM", "SilentSTT", "ToneTTS"]
+
+SilentSTT = InstantSTT
+"""Batch STT that returns its ``text`` for every utterance ("" = heard nothing useful)."""
 
 
 class ScriptedLLM(llm.LLM):
@@ -49,56 +53,8 @@ class _ScriptedStream(llm.LLMStream):
         )
 
 
-class ToneTTS(tts.TTS):
+class ToneTTS(InstantTTS):
     """'Speaks' any text as a 440 Hz tone of ``seconds`` (one second by default)."""
 
     def __init__(self, seconds: float = 1.0) -> None:
-        super().__init__(
-            capabilities=tts.TTSCapabilities(streaming=False),
-            sample_rate=TTS_RATE,
-            num_channels=1,
-        )
-        self.seconds = seconds
-        self.texts: list[str] = []
-
-    def synthesize(
-        self, text: str, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
-    ) -> tts.ChunkedStream:
-        self.texts.append(text)
-        return _ToneStream(tts=self, input_text=text, conn_options=conn_options)
-
-
-class _ToneStream(tts.ChunkedStream):
-    async def _run(self, output_emitter: tts.AudioEmitter) -> None:
-        assert isinstance(self._tts, ToneTTS)
-        n = int(self._tts.seconds * TTS_RATE)
-        t = np.arange(n) / TTS_RATE
-        pcm = (np.sin(2 * np.pi * 440 * t) * 0.5 * 32767).astype(np.int16)
-        output_emitter.initialize(
-            request_id=utils.shortuuid(),
-            sample_rate=TTS_RATE,
-            num_channels=1,
-            mime_type="audio/pcm",
-        )
-        output_emitter.push(pcm.tobytes())
-        output_emitter.flush()
-
-
-class SilentSTT(stt.STT):
-    """Batch STT that returns ``text`` for every utterance ("" = heard nothing useful)."""
-
-    def __init__(self, text: str = "") -> None:
-        super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False))
-        self.text = text
-
-    async def _recognize_impl(
-        self,
-        buffer: utils.AudioBuffer,
-        *,
-        language: NotGivenOr[str] = NOT_GIVEN,
-        conn_options: APIConnectOptions,
-    ) -> stt.SpeechEvent:
-        return stt.SpeechEvent(
-            type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-            alternatives=[stt.SpeechData(language="en", text=self.text)],
-        )
+        super().__init__(seconds=seconds)

@@ -1,4 +1,5 @@
-"""Builds the configured engine set once per process: cloud plugins or the offline set.
+"""Builds the configured engine set once per process: cloud plugins, the offline set, or the
+instant set (`worker/engines/instant.py`: engines that answer at once, for load tests).
 
 Engines are heavy (models in memory, HTTP pools), so every call of a process shares them.
 The offline engines also run their warm-up inference here (the LiveKit worker builds the set
@@ -80,6 +81,10 @@ def build_engines(settings: Settings) -> Engines:
         from livekit.plugins import deepgram
 
         the_stt: stt.STT = deepgram.STT(interim_results=True, api_key=settings.deepgram_api_key.get_secret_value())  # type: ignore[union-attr]
+    elif names["stt"] == "instant":
+        from worker.engines.instant import InstantSTT
+
+        the_stt = InstantSTT(text="okay")  # a simulated caller tells it the words (`caller_words`)
     else:
         from worker.engines.whisper_models import ModelUnavailable, resolve_whisper_model
         from worker.engines.whisper_stt import WhisperSTT
@@ -109,6 +114,10 @@ def build_engines(settings: Settings) -> Engines:
 
         the_tts: tts.TTS = openai.TTS(voice=settings.openai_tts_voice, base_url=settings.openai_base_url,
                                       api_key=settings.openai_api_key.get_secret_value())  # type: ignore[union-attr]
+    elif names["tts"] == "instant":
+        from worker.engines.instant import InstantTTS
+
+        the_tts = InstantTTS()
     else:
         from worker.engines.piper_tts import PiperTTS
 
