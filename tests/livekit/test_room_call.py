@@ -142,6 +142,15 @@ def test_tour_booking_over_the_room(livekit_server: LiveKitServer, agent_worker:
     for t in turns[1:]:
         assert t.caller and t.caller.final_transcript and t.reply.spoken_text
         assert t.latencies.eos_to_first_audio is not None
+    # timed on the audio the worker received and published, and labelled so (not "audio": the
+    # network and the caller's playout are left out); one turn may fall back to the VAD/frame
+    labels = [(t.latencies.eos_source, t.latencies.first_audio_source) for t in turns[1:]]
+    at_worker = [t.latencies.eos_to_first_audio for t in turns[1:]
+                 if (t.latencies.eos_source, t.latencies.first_audio_source) == ("audio_at_worker", "audio_at_worker")]
+    assert len(at_worker) >= len(TOUR) - 1, labels
+    print(f"trace at the worker: p50 {np.percentile(at_worker, 50):.2f} s p95 {np.percentile(at_worker, 95):.2f} s")
+    assert all(0 < v < 10 for v in at_worker if v is not None), at_worker
+    assert abs(float(np.median(at_worker)) - float(np.median(e2e))) < 0.4, (at_worker, e2e)
     assert "Bloom Realty" in turns[0].reply.spoken_text and turns[0].reply.planned_text
     booked = [r for t in turns for r in t.tools if r.name == "book_tour" and r.ok]
     assert len(booked) == 1

@@ -43,7 +43,7 @@ from contextlib import AsyncExitStack
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 from livekit.agents import AgentSession
 from livekit.agents.voice.io import AudioInput, AudioOutput
@@ -74,7 +74,8 @@ class CallAssembly:
     `trace_t0` is the wall time the trace counts from (a transport with its own call clock
     aligns the two); `true_eos` tells the trace when the caller's audio really ended (its last
     audible sample) and `heard_first_audio` when the caller first heard the agent's reply (its
-    first audible sample), for transports that know them (the simulated caller does). The opened parts are attributes:
+    first audible sample), for transports that know them (the simulated caller does; a LiveKit
+    room knows them at the worker, `ear_source="audio_at_worker"`). The opened parts are attributes:
     `engines`, `sandbox`, `journal`, `executor`, `session`, `conversation`.
     """
 
@@ -89,7 +90,8 @@ class CallAssembly:
                  trace_path: Path | None = None, sinks: Sequence[TraceSink] = (), engines: Engines | None = None,
                  trace_t0: float | None = None,
                  true_eos: Callable[[CallerPart], float | None] | None = None,
-                 heard_first_audio: Callable[[float], float | None] | None = None) -> None:
+                 heard_first_audio: Callable[[float], float | None] | None = None,
+                 ear_source: Literal["audio", "audio_at_worker"] = "audio") -> None:
         self.settings = settings
         self.flow = flow
         self.today = today
@@ -101,6 +103,7 @@ class CallAssembly:
         self._trace_t0 = trace_t0
         self._true_eos = true_eos
         self._heard_first_audio = heard_first_audio
+        self._ear_source = ear_source
         self.log = logger.bind(call_id=self.call_id, turn="-")
         self._stack = AsyncExitStack()
         self._opened = False
@@ -147,6 +150,7 @@ class CallAssembly:
                                state=machine.snapshot(), started_wall=self._trace_t0)
         trace.true_eos = self._true_eos
         trace.heard_first_audio = self._heard_first_audio
+        trace.ear_source = self._ear_source
         trace.sinks += [trace_file.publish, *(sink.publish for sink in self.sinks)]
         options = CallOptions(flow=self.flow, today=self.today, sandbox=self.sandbox_path,
                               silence_reprompt_after=settings.silence_reprompt_after,

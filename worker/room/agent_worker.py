@@ -9,6 +9,7 @@ ignored. Scale-out is LiveKit's job (Cloud or a self-hosted cluster dispatching 
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 from livekit import rtc
@@ -25,6 +26,7 @@ from worker.room.data_channel import mask_room_transcripts, on_caller_data
 from worker.room.telemetry import setup_telemetry
 from worker.room.trace_publisher import TracePublisher
 from worker.settings import Settings, load_settings
+from worker.transport.worker_ear import WorkerEar
 
 
 def _load(server: AgentServer, max_calls: int) -> float:
@@ -45,8 +47,11 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
     call_id = f"call_{ctx.room.name}_{ctx.job.id[-8:]}"
     log = logger.bind(call_id=call_id, turn="-")
     publisher = TracePublisher(ctx.room, caller.identity)
+    t0 = time.time()
+    ear = WorkerEar(t0)  # per-turn latency on the audio the worker receives and publishes
     call = CallAssembly(settings, flow=settings.flow, today=settings.resolved_today(), data_dir=settings.data_dir,
-                        call_id=call_id, sinks=[publisher])
+                        call_id=call_id, sinks=[publisher], trace_t0=t0, true_eos=ear.true_eos,
+                        heard_first_audio=ear.first_audible_after, ear_source=ear.source)
     await call.open()
     line = _phone_line(ctx, caller, call.conversation, call_id)
 
@@ -74,6 +79,7 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
         # number included); transcripts and traces go out masked through our own sinks instead
         session_host=False,
     )
+    ear.attach(call.session)  # at once: nothing has awaited since the session started
     mask_room_transcripts(call.session)  # the caller's words on lk.transcription, masked like every sink
 
 

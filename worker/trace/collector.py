@@ -15,7 +15,7 @@ caller said such a number are kept (`secret_speech`) so a recording can silence 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from livekit.agents import metrics as lk_metrics
 from livekit.agents.voice import events as ev
@@ -69,6 +69,8 @@ class TraceCollector:
         self.heard_first_audio: Callable[[float], float | None] | None = None
         """Transports that hear the agent's audio as the caller does map the first frame played
         (call time) to the first audible sample the caller received (`first_audible_after`)."""
+        self.ear_source: Literal["audio", "audio_at_worker"] = "audio"
+        """What those two hear: the caller's own audio ("audio"), or the worker's ("audio_at_worker")."""
 
     # ------------------------------------------------------------ turn boundaries
     def _rel(self, wall: float | None) -> float | None:
@@ -206,7 +208,7 @@ class TraceCollector:
         lat = cur.latencies
         frame = cur.reply.first_audio_at
         first_audio = cur.reply.first_audible_at
-        lat.first_audio_source = "audio" if first_audio is not None else "frame" if frame is not None else "none"
+        lat.first_audio_source = self.ear_source if first_audio is not None else "frame" if frame is not None else "none"
         if first_audio is None:
             first_audio = frame
         if cur.caller is None:
@@ -215,7 +217,7 @@ class TraceCollector:
         if vad_eos is not None and frame is not None:
             lat.eos_to_first_frame_framework = round(frame - vad_eos, 4)
         eos = cur.caller.true_speech_ended_at
-        lat.eos_source = "audio" if eos is not None else "vad"
+        lat.eos_source = self.ear_source if eos is not None else "vad"
         if eos is None:
             eos = vad_eos
         if eos is None:

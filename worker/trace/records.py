@@ -110,7 +110,9 @@ class StatePart(BaseModel):
 class Latencies(BaseModel):
     """Seconds. `eos_to_first_audio` is THE turn latency, at the caller's ear when the transport
     can hear it: the caller's last audible sample → the first audible agent sample the caller
-    received (`eos_source` / `first_audio_source` say "audio" then). Otherwise it falls back to
+    received (`eos_source` / `first_audio_source` say "audio" then). A LiveKit room times it on
+    the audio the worker receives and publishes ("audio_at_worker": the network and the caller's
+    jitter buffer are left out; `worker.transport.worker_ear`). Otherwise it falls back to
     the VAD's end of speech and the first frame played. The framework's own figures stay beside
     it under names that say so (`*_framework`); they time buffer edges and the VAD, and read
     150-370 ms better than a listener hears."""
@@ -120,8 +122,8 @@ class Latencies(BaseModel):
     planner_ttft: float | None = None
     tts_first_audio: float | None = None
     eos_to_first_audio: float | None = Field(None, description="the turn at the caller's ear (see the class doc)")
-    eos_source: Literal["audio", "vad", "none"] = "none"
-    first_audio_source: Literal["audio", "frame", "none"] = "none"
+    eos_source: Literal["audio", "audio_at_worker", "vad", "none"] = "none"
+    first_audio_source: Literal["audio", "audio_at_worker", "frame", "none"] = "none"
     eos_to_first_frame_framework: float | None = Field(
         None, description="VAD end of speech → first agent frame played, as the framework times it")
     e2e_latency_framework: float | None = Field(None, description="livekit-agents' own `e2e_latency` metric")
