@@ -11,13 +11,15 @@ Engine sets (`--engines`):
 - `offline`: Whisper, the deterministic planner, Piper (the shipped defaults);
 - `instant`: `worker.engines.instant` (an STT told the caller's words, a tone TTS, both at once;
   the same deterministic planner and Silero VAD), so what is left is the runtime's own cost.
-  The same caller lines also go through a bare livekit-agents `AgentSession` on the same
-  engines (`bench/peer_livekit.py`) at the same N, and the two CPU figures give the runtime's
-  overhead over the bare session (target: ≤ 5%). Both use the VAD's silence to end a turn.
+  The same caller WAVs also go through a bare livekit-agents `AgentSession` on the same
+  engines (`bench/peer_livekit.py`, with its fixed-reply planner) at the same N, and the two CPU
+  figures give the runtime's overhead over the bare session (target: ≤ 5%). Both use the VAD's
+  silence to end a turn.
 
 CPU is `time.process_time()` (every thread of the process: the event loop, the VAD, Whisper,
 Piper, sqlite) over the calls, divided by the summed call durations; the caller lines are voiced
-once before the clock starts, so the figure is the worker's, not the simulated caller's voice.
+once before the clock starts (`peer_lines.voice_scenario`, the WAVs `bench turns` uses too), so
+the figure is the worker's, not the simulated caller's voice.
 The machine is shared: the load average is printed beside every row, and the ratios measured
 in the same run are the figures to trust.
 
@@ -42,15 +44,20 @@ from worker.call.engine_catalog import build_engines
 from worker.engines.instant import caller_words
 from worker.logs import setup_logging
 from worker.settings import Settings, load_settings
-from worker.simulate.runner import CallResult, SimulatedCall
+from worker.simulate.runner import CallResult, SimulatedCall, read_wav
 from worker.simulate.scenario import CallerLine, Scenario, load_scenario
 from worker.transport import CallerUtterance
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))  # the peer modules beside this script
+
+from peer_lines import PeerPlan, voice_scenario  # noqa: E402
+
 BAR = 1.2
 """p95 at N calls may be at most this many times p95 at one call (the issue's bar)."""
 
-Voiced = dict[str, tuple[np.ndarray, int]]
+Lines = dict[int, tuple[np.ndarray, int, str]]
+"""Scenario line number → the line's audio, its rate, and the words said in it."""
 
 
 def load() -> str:
@@ -131,17 +138,13 @@ def engine_settings(base: Settings, engines: str) -> Settings:
     return base.model_copy(update={"stt": "offline", "llm": "offline", "tts": "offline"})
 
 
-def _key(line: CallerLine) -> str:
-    return f"{line.say}|{line.voice}|{line.sound}|{line.wav}"
-
-
 class BenchCall(SimulatedCall):
-    """A simulated call whose caller lines were voiced before the clock started, and which tells
-    the instant STT what its caller says (harmless with other engines: nobody asks)."""
+    """A simulated call of the voiced scenario (`wav:` lines, read once before the clock starts)
+    that tells the instant STT what its caller says (harmless with other engines: nobody asks)."""
 
-    def __init__(self, scenario: Scenario, settings: Settings, out: Path, voiced: Voiced) -> None:
+    def __init__(self, scenario: Scenario, settings: Settings, out: Path, lines: Lines) -> None:
         super().__init__(scenario, settings, out)
-        self.voiced = voiced
+        self.lines = lines
         self._words: dict[int, str] = {}  # id of a line's audio → its words
         play = self.mic.say
 
@@ -154,57 +157,46 @@ class BenchCall(SimulatedCall):
         self.mic.say = say  # type: ignore[method-assign]
 
     async def _voice(self, line: CallerLine) -> tuple[np.ndarray, int]:
-        pcm, rate = self.voiced[_key(line)]
-        self._words[id(pcm)] = line.say or ""
+        pcm, rate, words = self.lines[line.line]
+        self._words[id(pcm)] = words
         return pcm, rate
 
 
-async def voice_lines(scenario: Scenario, settings: Settings, out: Path) -> Voiced:
-    """Every caller line's audio, voiced once, as the runner would voice it."""
-    call = SimulatedCall(scenario, settings, out)
-    return {_key(line): await call._voice(line) for line in scenario.caller if line.silence is None}
+def voice_lines(scenario: Scenario, out: Path) -> tuple[Scenario, PeerPlan, Lines]:
+    """Every caller line voiced once (`peer_lines.voice_scenario`: the same WAVs for the runtime
+    and the bare session), read back into memory with the words said in it."""
+    voiced, plan = voice_scenario(scenario, out / "lines")
+    lines: Lines = {}
+    for said, line in zip(scenario.caller, voiced.caller):
+        if line.wav is not None:
+            pcm, rate = read_wav(line.wav)
+            lines[line.line] = (pcm, rate, said.say or "")
+    return voiced, plan, lines
 
 
-async def _one(scenario: Scenario, settings: Settings, out: Path, voiced: Voiced) -> CallResult:
+async def _one(scenario: Scenario, settings: Settings, out: Path, lines: Lines) -> CallResult:
     caller_words()  # this call's words, in the context its session's tasks will copy
-    return await BenchCall(scenario, settings, out, voiced).run()
+    return await BenchCall(scenario, settings, out, lines).run()
 
 
-async def runtime_calls(n: int, scenario: Scenario, settings: Settings, out: Path, voiced: Voiced) -> Run:
+async def runtime_calls(n: int, scenario: Scenario, settings: Settings, out: Path, lines: Lines) -> Run:
     cpu, wall = time.process_time(), time.monotonic()
-    results = await asyncio.gather(*(_one(scenario, settings, out, voiced) for _ in range(n)))
+    results = await asyncio.gather(*(_one(scenario, settings, out, lines) for _ in range(n)))
     cpu, wall = time.process_time() - cpu, time.monotonic() - wall
     return Run(n=n, ear=ear(list(results)), cpu_s=cpu, call_s=sum(r.duration for r in results), wall_s=wall,
                failures=sum(len(r.failures) for r in results))
 
 
-def _peer_module():  # noqa: ANN202 - a module
-    sys.path.insert(0, str(ROOT / "bench"))
-    import peer_livekit
-
-    if not hasattr(peer_livekit, "voice_line") or not hasattr(peer_livekit, "bare_livekit_call"):
-        raise SystemExit("bench/peer_livekit.py no longer has voice_line/bare_livekit_call: update bench/concurrency.py")
-    return peer_livekit
-
-
-async def bare_calls(n: int, scenario: Scenario, settings: Settings, voiced: Voiced) -> Run:
-    """The same lines through n bare livekit-agents sessions at once (the peer's own code), with
-    the same pre-voiced audio: the peer's `voice_line` is swapped for a look-up that also tells
-    the instant STT the words."""
-    peer = _peer_module()
-    by_text = {line.say: voiced[_key(line)] for line in scenario.caller if line.say is not None}
-
-    def voice_line(text: str, voice: str | None = None) -> tuple[np.ndarray, int]:
-        caller_words().say(text)
-        return by_text[text]
-
-    peer.voice_line = voice_line
+async def bare_calls(n: int, plan: PeerPlan, settings: Settings) -> Run:
+    """The same WAVs through n bare livekit-agents sessions at once (`peer_livekit`, its own code).
+    Nobody tells its instant STT the words, so it hears "okay": the bare session's fixed-reply
+    planner answers any words alike."""
+    from peer_livekit import bare_livekit_call
 
     async def one() -> tuple[list[float], float]:
-        caller_words()
         started = time.monotonic()
-        values = await peer.bare_livekit_call(scenario, settings)
-        return values, time.monotonic() - started
+        results = await bare_livekit_call(plan, settings)
+        return [r.ear for r in results if r.ear is not None], time.monotonic() - started
 
     cpu, wall = time.process_time(), time.monotonic()
     got = await asyncio.gather(*(one() for _ in range(n)))
@@ -216,11 +208,11 @@ async def bare_calls(n: int, scenario: Scenario, settings: Settings, voiced: Voi
 def sweep(engines: str, top: int, scenario: Scenario, base_settings: Settings, out: Path, peer: bool) -> list[Run]:
     settings = engine_settings(base_settings, engines)
     build_engines(settings)  # loaded and warmed before any clock starts
-    voiced = asyncio.run(voice_lines(scenario, settings, out))
+    voiced, plan, lines = voice_lines(scenario, out / engines)
     runs: list[Run] = []
     for n in sweep_ns(top):
-        run = asyncio.run(runtime_calls(n, scenario, settings, out, voiced))
-        bare = asyncio.run(bare_calls(n, scenario, settings, voiced)) if peer and engines == "instant" else None
+        run = asyncio.run(runtime_calls(n, voiced, settings, out, lines))
+        bare = asyncio.run(bare_calls(n, plan, settings)) if peer and engines == "instant" else None
         runs.append(run)
         print(row(engines, run, runs[0], bare), flush=True)
         if n > 1 and run.p95 > BAR * runs[0].p95:
