@@ -65,3 +65,17 @@ async def test_nothing_happens_once_the_call_is_over_or_the_watch_is_stopped() -
     line.watch.stop()
     await asyncio.sleep(AFTER * 4)
     assert line.reprompts == [] and line.gave_up == []
+
+
+async def test_no_reprompt_while_the_caller_who_cut_the_agent_off_is_still_talking() -> None:
+    """She interrupts: the agent's reply stops and it listens again while she goes on talking
+    (a long correction). The timer starts when she stops, not when the agent did."""
+    line = Line()
+    line.watch.agent_state("speaking")
+    line.watch.caller_talking(True)
+    line.watch.agent_state("listening")  # the interrupted reply stopped
+    await asyncio.sleep(AFTER * 4)
+    assert line.reprompts == []
+    line.watch.caller_talking(False)  # she is done and nothing follows
+    await asyncio.sleep(AFTER * 4)
+    assert line.reprompts == [1]

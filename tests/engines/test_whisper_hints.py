@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from worker.engines.whisper_decode import Transcript, dictates_number
+from worker.engines.whisper_decode import Transcript, dictates_number, goes_on_after_number, said_once
 from worker.engines.whisper_hints import EXPECTED_ANSWER, SLOT_PROMPTS, ExpectedAnswer, decode_hint, slot_asked
 from worker.engines.whisper_models import ModelUnavailable, resolve_whisper_model
 from worker.engines.whisper_stt import WhisperSTT
@@ -45,6 +45,47 @@ def test_an_answer_that_is_not_a_number_keeps_the_free_decode(whisper: WhisperST
     audio = speak(Voice(engine="flite", name="slt"), "Could I just speak with a person instead?")
     heard = whisper.transcriber.transcribe(audio, numeric=True, prompt=decode_hint("phone")).text
     assert "person" in heard.lower(), heard
+
+
+def test_words_after_the_number_keep_the_free_decode(whisper: WhisperSTT) -> None:
+    """Said right after the number, before the agent answered: the numeric vocabulary cannot
+    write "date of birth is March" and ended the transcript at "... and my"; the whole answer is
+    heard."""
+    audio = speak(Voice(engine="piper", name="joe"), "My policy number is 4 8 2 1, and my date of birth is March 12th, 1984.")
+    heard = whisper.transcriber.transcribe(audio, numeric=True, prompt=decode_hint("policy_number")).text
+    assert "march" in heard.lower() and "1984" in heard, heard
+
+
+def test_a_date_said_when_a_number_was_asked_keeps_the_free_decode(whisper: WhisperSTT) -> None:
+    """The numeric vocabulary cannot spell "March 12th, 1984" out: its decode ("The") is dropped."""
+    audio = speak(Voice(engine="espeak-ng", name="en-us"), "March 12th, 1984.")
+    heard = whisper.transcriber.transcribe(audio, numeric=True, prompt=decode_hint("policy_number")).text
+    assert "1984" in heard, heard
+
+
+def test_an_answer_after_a_little_silence_is_written_once(whisper: WhisperSTT) -> None:
+    """A caller going on right after a pause: the new utterance starts with ~0.1 s of quiet, and
+    with the policy prompt Whisper tiny wrote "My policy number is 4821." twice."""
+    speech = speak(Voice(engine="piper", name="joe"), "My policy number is 4 8 2 1.")
+    audio = np.concatenate([np.zeros(1600, np.float32), speech, np.zeros(3200, np.float32)])
+    heard = whisper.transcriber.transcribe(audio, numeric=True, prompt=decode_hint("policy_number")).text
+    assert heard.lower().count("policy") == 1, heard
+
+
+def test_said_once() -> None:
+    assert said_once("My policy number is 4821. My policy number is 4821.") == "My policy number is 4821."
+    assert said_once("It's the one on Grand, it's the one on Grand") == "It's the one on Grand"
+    for kept in ("five five five, five five five", "Yes, yes.", "Two PM works for me.", "no no no no no no"):
+        assert said_once(kept) == kept
+
+
+def test_goes_on_after_number() -> None:
+    assert goes_on_after_number("My policy number is 4821 and my date of birth is March 12, 1984.")
+    assert goes_on_after_number("four one five, and I'm looking in Oakland, California")
+    assert goes_on_after_number("My policy number is for eight two one and my date of birth is March 12, 1984.")
+    for dictated in ("Sure, my policy number is 4821.", "It's 510-482-7391, thanks.", "Okay. My card is 4539 1488.",
+                     "four five three nine, one four eight eight", "Can I talk to a person?"):
+        assert not goes_on_after_number(dictated), dictated
 
 
 def test_dictates_number() -> None:

@@ -223,7 +223,7 @@ class Conversation:
             self.agent.caller_silent()
         if e.new_state == "speaking":
             self.ledger.apply(CallerSpeechStarted())
-            self.silence.caller_spoke()
+        self.silence.caller_talking(e.new_state == "speaking")
 
     def _on_close(self, e: ev.CloseEvent) -> None:
         if not self.machine.s.ended:

@@ -28,14 +28,31 @@ class SilenceWatch:
         self._give_up = give_up
         self._task: asyncio.Task[None] | None = None
         self._stopped = after <= 0
+        self._agent_listening = False
+        self._caller_talking = False
 
     def caller_spoke(self) -> None:
         self.reprompts = 0
         self._cancel()
 
+    def caller_talking(self, talking: bool) -> None:
+        """The caller's voice started or stopped. A caller who cuts the agent off is still talking
+        when its reply stops and it goes back to listening: no timer runs until she is done."""
+        self._caller_talking = talking
+        if talking:
+            self.caller_spoke()
+        elif self._agent_listening:
+            self._start()
+
     def agent_state(self, state: str) -> None:
         self._cancel()
-        if state == "listening" and not self._stopped and not self._over():
+        self._agent_listening = state == "listening"
+        if self._agent_listening:
+            self._start()
+
+    def _start(self) -> None:
+        self._cancel()
+        if not self._caller_talking and not self._stopped and not self._over():
             self._task = asyncio.get_event_loop().create_task(self._wait())
 
     def stop(self) -> None:

@@ -240,7 +240,7 @@ class WhisperTranscriber:
                 if piece_no_speech > self.no_speech_threshold and logprob < self.logprob_threshold:
                     continue  # Whisper's own "no speech here" rule
                 if text:
-                    texts.append(text)
+                    texts.append(said_once(text))
                     logprobs.append(logprob)
         return Transcript(
             text=" ".join(texts).strip(),
@@ -260,16 +260,18 @@ class WhisperTranscriber:
         With `numeric`, a free decode that dictates a number (three digits or digit words) is
         decoded again on the same encoder output with the numeric vocabulary; anything else
         ("yes", "can I talk to a person?") keeps the free decode, so a caller who does not
-        answer with a number is still heard. The second pass costs the decoder only.
+        answer with a number is still heard, and so does one who goes on after the number
+        (`goes_on_after_number`: the numeric vocabulary cannot write the rest and would end the
+        transcript there). The second pass costs the decoder only.
         """
         features = self.model.feature_extractor(audio)[:, : audio.size // 160]
         features = pad_or_trim(features, int(round(window_s * 100)))
         encoded = self.model.model.encode(get_ctranslate2_storage(features[None]), to_cpu=False)
         max_new = min(int(12 * audio.size / SAMPLE_RATE) + 12, _MAX_DECODER_LENGTH // 2)
         decoded = self._generate(encoded, prompt, self._suppress, max_new)
-        if numeric and dictates_number(decoded[0]):
+        if numeric and dictates_number(decoded[0]) and not goes_on_after_number(decoded[0]):
             spelled = self._generate(encoded, prompt, self.numeric_suppress(), max_new)
-            if spelled[0] and not spelled[3]:
+            if dictates_number(spelled[0]) and not spelled[3]:  # not a date squeezed into "The"
                 return spelled
         return decoded
 
@@ -306,6 +308,44 @@ def dictates_number(text: str) -> bool:
     """Whether a transcript reads like a dictated number: three digits or digit words at least."""
     low = text.lower()
     return sum(ch.isdigit() for ch in low) + sum(w in _DIGIT_WORDS for w in _WORD_RE.findall(low)) >= 3
+
+
+_GO_ON_WORDS = 3
+"""Words outside the numeric vocabulary after the number that make it more than a dictation."""
+
+
+def goes_on_after_number(text: str) -> bool:
+    """Whether the caller said more than a number: `_GO_ON_WORDS` words or more that the numeric
+    vocabulary cannot write, after the number's first digit ("My policy number is 4821, and my date of
+    birth is March 12, 1984."). A spelled-out decode of that would stop at the number."""
+    words = _WORD_RE.findall(text.lower())
+    first = next((i for i, w in enumerate(words) if w in _DIGIT_WORDS or any(ch.isdigit() for ch in w)), len(words))
+    numeric = set(NUMERIC_WORDS)
+    return sum(1 for w in words[first:] if not w.isdigit() and w not in numeric) >= _GO_ON_WORDS
+
+
+def said_once(text: str) -> str:
+    """A sentence Whisper wrote twice, once: "My policy number is 4821. My policy number is 4821."
+
+    With a slot prompt ("My policy number is P O L four eight two one.") Whisper tiny doubles an
+    answer that starts after a little silence (a caller going on right after a pause); `is_looping`
+    wants three repeats. Only a sentence of words is collapsed: a number said twice
+    ("five five five, five five five") may be digits that belong together.
+    """
+    words = _WORD_RE.findall(text.lower())
+    half = len(words) // 2
+    if len(words) % 2 or half < 3 or words[:half] != words[half:]:
+        return text
+    if len({w for w in words[:half] if w not in _DIGIT_WORDS and not w.isdigit()}) < 2:
+        return text
+    # cut the written text after the first half's last word
+    seen, cut = 0, len(text)
+    for m in _WORD_RE.finditer(text.lower()):
+        seen += 1
+        if seen == half:
+            cut = m.end()
+            break
+    return text[:cut].rstrip(" ,;") + ("." if text.rstrip().endswith(".") else "")
 
 
 def is_looping(text: str) -> bool:

@@ -15,7 +15,7 @@ import json
 from datetime import date, datetime, time
 from typing import Any
 
-from worker.planner import repair, replies
+from worker.planner import redirect, repair, replies
 from worker.planner.plans import AgentSaid, Called, Item, Output, Plan, ToolCall, UserSaid, call_id as _call_id
 from worker.reading.names import spelled_word
 from worker.reading.slots import Slots
@@ -315,9 +315,12 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
     if d.get("missing"):
         return Plan(text=prefix + d["missing"][0]["question"])
     tool = d.get("next_tool")
+    again = redirect.search_again(conv.slots, conv.items, conv.allowed) if "find_listings" not in avoid else None
+    if again is not None:  # the caller changed the area or budget after the listings were read
+        tool = "find_listings"
     if not tool:
         return Plan(text=prefix + replies.idle_question(d))
-    args, missing = build_args(tool, conv)
+    args, missing = (again, None) if again is not None else build_args(tool, conv)
     if missing:
         return Plan(text=prefix + replies.ask_for_arg(tool, missing, conv.slots))
     if tool in avoid:

@@ -123,6 +123,13 @@ def _line_turn_checks(where: str, exp: Expectations, utt: Any, related: list[Tur
     return failures
 
 
+def _says(where: str, words: list[str], turn: TurnTrace) -> list[str]:
+    """The reply to a line carries each of `words`, in what the caller heard of it."""
+    heard = turn.reply.spoken_text
+    return [f"{where}: expected the agent's reply to say {w!r}; the caller heard {heard!r}"
+            for w in words if w.lower() not in heard.lower()]
+
+
 def turns_of_line(utt: Any, spoken: list[TurnTrace], slack: float = 0.3) -> list[TurnTrace]:
     """Every caller turn whose speech began while this line was played: more than one means the
     line was cut off at a pause (a premature end of turn)."""
@@ -162,7 +169,8 @@ def check_expectations(scenario: Scenario, turns: list[TurnTrace], final: Conver
             continue
         state = related[0].state.after.state
         failures += _check(where, line.expect.model_copy(update={"interrupted": None, "turn": None, "resumed": None,
-                                                                  "turns": None}), related, state, None, None)
+                                                                  "turns": None, "says": []}), related, state, None, None)
+        failures += _says(where, line.expect.says, related[0])
         if line.expect.turns is not None and utt is not None:
             got = len(turns_of_line(utt, spoken))
             if got != line.expect.turns:

@@ -68,6 +68,9 @@ class Expectations(BaseModel):
     """For a line said over the agent: its reply paused and then went on where it stopped."""
     turns: int | None = Field(None, ge=0, le=100)
     """For a line: how many caller turns it became (1: not cut off at a pause)."""
+    says: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=20)
+    """For a line: words the agent's reply to it must carry, as the caller heard it (case
+    ignored): a receipt a barge-in cut from the previous reply is said again ("receipt number")."""
 
 
 VOICE_NAME = r"^[a-z][a-z0-9+_-]{0,40}$"
@@ -101,7 +104,7 @@ class CallerLine(BaseModel):
     silence: Seconds | None = None
     """Say nothing for this many seconds (tests silence handling)."""
     sound: SoundKind | None = None
-    """A noise instead of words (`cough`, `breath`, `noise`; see `worker.simulate.voices`)."""
+    """A noise instead of words (`cough`, `coughing`, `breath`, `noise`; see `worker.simulate.sounds`)."""
     voice: str | None = Field(None, max_length=60)
     """Who says a `say:` line, as `worker.simulate.voices.Voice` labels it: `piper`,
     `espeak-ng:en-us+f3`, `flite:slt@1.1` (default: the scenario's `voice`). `[pause 0.7]` inside

@@ -125,6 +125,8 @@ class TraceCollector:
             return None
         cur.state.after = summarize(state_after)
         cur.ended_at = self._rel(time.time())
+        if cur.reply.planned_text and cur.reply.segments == 0:
+            cur.reply.interrupted = True  # cut before its first word (the caller went on): none of it heard
         if self.true_eos and cur.caller is not None:
             cur.caller.true_speech_ended_at = self.true_eos(cur.caller)
         if self.heard_first_audio and cur.reply.first_audio_at is not None:
