@@ -9,7 +9,10 @@ value right), wrong effects (an effect that contradicts the persona's facts: mus
 read-backs and corrections per call, caller turns per call, and the latency at the caller's
 ear (end of the caller's speech, from the audio, to the agent's first audio).
 
-    uv run mediabloom bench robustness [--runs N] [--voices LABEL ...] [--flows real_estate insurance]
+    uv run mediabloom bench robustness [--runs N] [--voices LABEL ...] [--flows real_estate insurance] [--out DIR]
+
+Each call's trace, recording (call.wav) and summary.json stay under `--out` (default: a
+temporary directory, removed at the end) in `<flow>-<run>/<call id>/`.
 
 Exit status 1 when any call made a wrong effect. One call at a time: calls in parallel on a
 2-core machine measure the machine, not the dialogue.
@@ -69,12 +72,14 @@ def main() -> None:
     p.add_argument("--voices", nargs="+", default=DEFAULT_VOICES, help="engine:name@speed labels")
     p.add_argument("--flows", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
     p.add_argument("--verbose", action="store_true", help="print each call's failures")
+    p.add_argument("--out", type=Path, default=None, help="keep each call's trace, call.wav and summary here")
     args = p.parse_args()
     setup_logging("WARNING")
     voices = [Voice.parse(v) for v in args.voices]
     by: dict[tuple[str, str], list[CallResult]] = defaultdict(list)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="mb-robustness-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="mb-robustness-") as scratch:
+        tmp = args.out or Path(scratch)
         for run in range(args.runs):
             for flow in args.flows:
                 for voice in voices:
@@ -82,8 +87,8 @@ def main() -> None:
                     result = asyncio.run(one_call(flow, voice, behaviours, Path(tmp) / f"{flow}-{run}"))
                     by[(flow, voice.label)].append(result)
                     if args.verbose or not result.ok:
-                        print(f"  {flow} {voice.label} run {run}: {'ok' if result.ok else '; '.join(result.failures)}",
-                              flush=True)
+                        print(f"  {flow} {voice.label} run {run} ({result.trace_path.parent}): "
+                              f"{'ok' if result.ok else '; '.join(result.failures)}", flush=True)
     everything = [r for rs in by.values() for r in rs]
     print(f"\npersona calls: {len(everything)} ({args.runs} run(s) x {len(args.flows)} flow(s) x {len(voices)} voices), "
           f"{time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.2f}")

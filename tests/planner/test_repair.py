@@ -182,3 +182,14 @@ async def test_a_name_heard_wrong_twice_is_spelled_and_patched(sandbox: Sandbox)
     assert call.machine.s.slots["name"] == "Dana Whitfield" and "for Dana Whitfield?" in spelled.reply
     await call.say("yes")
     assert call.succeeded("book_tour")[0].args["name"] == "Dana Whitfield"
+
+
+async def test_yes_not_right_is_unclear_and_the_number_is_read_back_again(sandbox: Sandbox) -> None:
+    # "Yes, that's right." with "that's" misheard as "not": neither a confirmation nor a "no"
+    call = await _asked_for_phone(sandbox)
+    await call.say("510 482 7391")
+    turn = await call.say("Yes, not right.")
+    assert turn.reply == "Sorry, I didn't quite get that. I have 5 1 0, 4 8 2, 7 3 9 1. Is that right?"
+    assert "phone" not in call.machine.s.confirmed_values and call.machine.s.misheard == {}
+    await call.say("Yes.")
+    assert call.machine.s.confirmed_values["phone"] == "5104827391"

@@ -129,3 +129,12 @@ def test_asked_to_spell_the_persona_spells_the_word_it_heard_wrong() -> None:
     assert a.answer("Shall I book Friday, November 27 at 2 PM for Gaina Whitfield?") == "No, my name is Dana Whitfield."
     assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?") == (
         "D, A, N, A.")
+
+
+def test_a_read_back_asked_again_gets_a_plainer_yes() -> None:
+    # "Yes, that's right." heard as "Yes, not right." twice: a person says just "Yes." next
+    a = answers()
+    read_back = "I have 5 1 0, 4 8 2, 7 3 9 1. Is that right?"
+    assert [a.answer(read_back) for _ in range(3)] == ["Yes, that's right.", "Yes.", "Yes, correct."]
+    assert a.answer("Shall I book Friday, November 27 at 2 PM for Dana Whitfield?") == "Yes, please go ahead."
+    assert a.answer("Shall I book Friday, November 27 at 2 PM for Dana Whitfield?") == "Yes."

@@ -47,8 +47,15 @@ _GOODBYE = re.compile(
 )
 
 
+#: "Yes, not right" says yes and no at once: nobody means that (it is "yes, that's right" with
+#: "that's" misheard as "not"), so it is neither; the agent asks again rather than guess.
+_CONTRADICTION = re.compile(r"^(?:yes|yeah|yep|yup) not (?:right|correct)$")
+
+
 def extract_affirmation(words: str) -> bool | None:
     """Negation wins: "no, that's not right" and "yes... wait" are both False."""
+    if _CONTRADICTION.match(words.strip()):
+        return None
     clean = _NEUTRAL.sub(" ", words)
     if _NEGATIVE.search(clean):
         return False

@@ -118,6 +118,8 @@ class PersonaAnswers:
         self.last_kind = ""
         self.listings = ""
         self.heard_name = ""
+        self.confirmed: dict[str, int] = {}
+        """read-back question → how often the persona already said yes to it"""
 
     def answer(self, agent_text: str) -> str | None:
         line = self._answer(agent_text)
@@ -227,9 +229,19 @@ class PersonaAnswers:
         f = self.f
         wrong = self._wrong_in(agent_text, q)
         if wrong is None or not self.p.behaviours.answer_read_backs:
-            return "Yes, that's right." if "is that right" in q else "Yes, please go ahead."
+            return self._yes(q)
         self.corrections += 1
         return wrong
+
+    def _yes(self, q: str) -> str:
+        """A yes; said plainer when the same read-back comes again (the first yes was evidently
+        not understood), as a person would: "Yes, that's right." → "Yes." → "Yes, correct."."""
+        key = _digits(q) or q
+        n = self.confirmed.get(key, 0)
+        self.confirmed[key] = n + 1
+        if "is that right" in q:
+            return ("Yes, that's right.", "Yes.", "Yes, correct.")[n % 3]
+        return ("Yes, please go ahead.", "Yes.", "Yes, go ahead.")[n % 3]
 
     def _wrong_in(self, agent_text: str, q: str) -> str | None:
         """The correction this read-back needs, or None when everything read back is right."""
