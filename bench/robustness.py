@@ -3,13 +3,15 @@ right effects, and what does the repair dialogue cost?
 
 Runs the persona scenarios (`scenarios/persona_tour.yaml`, `scenarios/persona_renewal.yaml`)
 through the real pipeline in real time, once per voice and run, the persona's behaviours
-varying by run (plain, a self-correction, hesitations, a barge-in with a backchannel). Prints,
+varying by run (plain, a self-correction, hesitations, a barge-in with a backchannel) and its
+facts too (the scenario's caller, then two others: `FACTS`). Prints,
 per flow and voice and in total: the completion rate (the goal's effect exactly once with every
 value right), wrong effects (an effect that contradicts the persona's facts: must be 0),
 read-backs and corrections per call, caller turns per call, and the latency at the caller's
 ear (end of the caller's speech, from the audio, to the agent's first audio).
 
-    uv run mediabloom bench robustness [--runs N] [--voices LABEL ...] [--flows real_estate insurance] [--out DIR]
+    uv run mediabloom bench robustness [--runs N] [--first-run K] [--voices LABEL ...]
+        [--flows real_estate insurance] [--out DIR]
 
 Each call's trace, recording (call.wav) and summary.json stay under `--out` (default: a
 temporary directory, removed at the end) in `<flow>-<run>/<call id>/`.
@@ -26,13 +28,14 @@ import os
 import statistics
 import tempfile
 import time
+from datetime import date
 from collections import defaultdict
 from pathlib import Path
 
 from worker.bench_runner import pct
 from worker.logs import setup_logging
 from worker.settings import load_settings
-from worker.simulate.persona import Behaviours
+from worker.simulate.persona import Behaviours, Facts
 from worker.simulate.runner import CallResult, SimulatedCall
 from worker.simulate.scenario import load_scenario
 from worker.simulate.voices import Voice
@@ -42,13 +45,35 @@ SCENARIOS = {"real_estate": ROOT / "scenarios/persona_tour.yaml", "insurance": R
 DEFAULT_VOICES = ["espeak-ng:en-us@1.0", "espeak-ng:en-gb+f3@0.85", "flite:slt@1.0", "flite:rms@1.1", "piper:joe@1.0"]
 BEHAVIOURS = [Behaviours(), Behaviours(self_correction=True), Behaviours(hesitation=True),
               Behaviours(barge_in=True, backchannel=True)]
+# Callers by run (run % 3): the scenario's own (Dana, Maria), then others with other names,
+# numbers, homes, times and policies from the sandbox's seed. Why: the decoder hints' examples
+# (worker/engines/whisper_hints.py) are Dana's name and Maria's policy and birth date, so
+# callers with other facts are the fair measure of hearing and repair.
+FACTS: dict[str, list[Facts | None]] = {
+    "real_estate": [
+        None,
+        Facts(name="Carlos Mendes", phone="4155550192", area="Oakland", budget=900000, listing="College Avenue",
+              time="11 AM"),
+        Facts(name="Grace Holloway", phone="2129837465", area="Alameda", budget=980000, listing="Park Street",
+              time="4 PM"),
+    ],
+    "insurance": [
+        None,
+        Facts(policy_number="1093", date_of_birth=date(1990, 7, 4), card_number="4111111111111111",
+              premium_cents=96550),
+        Facts(policy_number="7310", date_of_birth=date(1978, 11, 23), card_number="5555555555554444",
+              premium_cents=213075),
+    ],
+}
 
 
 
-async def one_call(flow: str, voice: Voice, behaviours: Behaviours, out: Path) -> CallResult:
+async def one_call(flow: str, voice: Voice, run: int, out: Path) -> CallResult:
     scenario = load_scenario(SCENARIOS[flow])
     assert scenario.persona is not None
-    scenario.persona = scenario.persona.model_copy(update={"voice": voice, "behaviours": behaviours})
+    facts = FACTS[flow][run % len(FACTS[flow])] or scenario.persona.facts
+    scenario.persona = scenario.persona.model_copy(
+        update={"voice": voice, "behaviours": BEHAVIOURS[run % len(BEHAVIOURS)], "facts": facts})
     settings = load_settings(data_dir=out / "data")
     return await SimulatedCall(scenario, settings, out).run()
 
@@ -69,6 +94,9 @@ def row(label: str, results: list[CallResult]) -> str:
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--runs", type=int, default=2, help="calls per flow and voice (behaviours vary by run)")
+    p.add_argument("--first-run", type=int, default=0,
+                   help="first run's index: it picks the behaviours (0 plain, 1 self-correction, 2 hesitation, "
+                        "3 barge-in and backchannel)")
     p.add_argument("--voices", nargs="+", default=DEFAULT_VOICES, help="engine:name@speed labels")
     p.add_argument("--flows", nargs="+", default=list(SCENARIOS), choices=list(SCENARIOS))
     p.add_argument("--verbose", action="store_true", help="print each call's failures")
@@ -80,11 +108,10 @@ def main() -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mb-robustness-") as scratch:
         tmp = args.out or Path(scratch)
-        for run in range(args.runs):
+        for run in range(args.first_run, args.first_run + args.runs):
             for flow in args.flows:
                 for voice in voices:
-                    behaviours = BEHAVIOURS[run % len(BEHAVIOURS)]
-                    result = asyncio.run(one_call(flow, voice, behaviours, Path(tmp) / f"{flow}-{run}"))
+                    result = asyncio.run(one_call(flow, voice, run, Path(tmp) / f"{flow}-{run}"))
                     by[(flow, voice.label)].append(result)
                     if args.verbose or not result.ok:
                         print(f"  {flow} {voice.label} run {run} ({result.trace_path.parent}): "

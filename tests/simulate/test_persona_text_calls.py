@@ -1,0 +1,79 @@
+"""Persona calls at text level: every caller the robustness bench uses (`bench/robustness.py`
+FACTS x behaviours) talks to the real state machine, planner and sandbox tools through the text
+driver, and reaches its goal with exactly the right effects; a mishearing of the phone or of a
+yes is repaired by the read-back. Milliseconds per call, so the bench's failures that are not
+about hearing show up here first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from bench.robustness import BEHAVIOURS, FACTS, SCENARIOS
+from tests.planner.driver import TextCall
+from tests.support.dates import SCENARIO_TODAY
+from tools.sandbox.core import Sandbox
+from worker.simulate.persona import Persona, PersonaAnswers, PersonaOutcome, judge
+from worker.simulate.scenario import load_scenario
+
+Hear = Callable[[int, str], str]
+
+
+def _exact(_: int, line: str) -> str:
+    return line
+
+
+async def talk(tmp_path: Path, flow: str, facts_at: int, behaviours_at: int = 0,
+               hear: Hear = _exact) -> tuple[PersonaOutcome, TextCall]:
+    """One persona call in text; `hear(n, line)` is what the agent hears of the persona's n-th line."""
+    scenario = load_scenario(SCENARIOS[flow])
+    assert scenario.persona is not None
+    persona: Persona = scenario.persona.model_copy(update={
+        "facts": FACTS[flow][facts_at] or scenario.persona.facts, "behaviours": BEHAVIOURS[behaviours_at]})
+    sandbox = Sandbox.open(tmp_path / f"{flow}-{facts_at}-{behaviours_at}.db", SCENARIO_TODAY)
+    call = TextCall(flow, sandbox, SCENARIO_TODAY)
+    answers = PersonaAnswers(persona, flow)
+    agent = call.machine.flow.greeting
+    for n in range(persona.max_turns):
+        line = answers.answer(agent)
+        if line is None or call.machine.s.ended:
+            break
+        agent = (await call.say(hear(n, line))).reply
+    runs = [SimpleNamespace(name=r.name, ok=r.ok, arguments=r.args) for r in call.succeeded()]
+    outcome = judge(persona, flow, runs)
+    sandbox.close()
+    return outcome.model_copy(update={"read_backs": answers.read_backs, "corrections": answers.corrections}), call
+
+
+@pytest.mark.parametrize("flow", ["real_estate", "insurance"])
+@pytest.mark.parametrize("facts_at", [0, 1, 2])
+@pytest.mark.parametrize("behaviours_at", [0, 1, 2])
+async def test_every_bench_caller_reaches_its_goal_with_the_right_effects(
+        tmp_path: Path, flow: str, facts_at: int, behaviours_at: int) -> None:
+    outcome, call = await talk(tmp_path, flow, facts_at, behaviours_at)
+    assert outcome.completed and outcome.wrong_effects == [], [t.caller for t in call.turns]
+    assert call.machine.s.state == "done" and outcome.corrections == 0
+
+
+async def test_a_misheard_phone_is_fixed_by_the_read_back(tmp_path: Path) -> None:
+    # Carlos's "... oh one nine two" heard as "... oh one nine nine" the first time
+    def hear(n: int, line: str) -> str:
+        return line.replace("nine two.", "nine nine.") if n == 1 else line
+
+    outcome, call = await talk(tmp_path, "real_estate", 1, hear=hear)
+    assert outcome.completed and outcome.wrong_effects == []
+    assert outcome.corrections == 1 and call.machine.s.misheard == {"phone": 1}
+    assert call.succeeded("book_tour")[0].args["phone"] == "4155550192"
+
+
+async def test_a_misheard_yes_to_the_read_back_is_asked_again_not_taken_as_a_no(tmp_path: Path) -> None:
+    # "Yes, that's right." heard as "Yes, not right." (the bench's en-gb+f3 voice, every time)
+    def hear(_: int, line: str) -> str:
+        return line.replace("Yes, that's right.", "Yes, not right.")
+
+    outcome, call = await talk(tmp_path, "real_estate", 0, hear=hear)
+    assert outcome.completed and outcome.wrong_effects == []
+    assert call.machine.s.misheard == {}
