@@ -193,3 +193,35 @@ async def test_yes_not_right_is_unclear_and_the_number_is_read_back_again(sandbo
     assert "phone" not in call.machine.s.confirmed_values and call.machine.s.misheard == {}
     await call.say("Yes.")
     assert call.machine.s.confirmed_values["phone"] == "5104827391"
+
+
+async def _spelled_wrong_once(sandbox: Sandbox) -> TextCall:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(["Hi, my name is Carlos Mense.", "415 555 0192", "yes", "Oakland, 900 thousand",
+                    "the one on College Avenue tomorrow", "11 am", "No, my name is Carlos Menz.",
+                    "No, my name is Carlos Menz."])
+    spelled = await call.say("M T N D T S.")  # "E" heard as "T"
+    assert call.machine.s.slots["name"] == "Carlos Mtndts"
+    assert spelled.reply.endswith("for Carlos Mtndts?")
+    await call.say("No, my name is Carlos Menz.")
+    return call
+
+
+async def test_a_name_spelled_wrong_is_spelled_again_with_a_word_per_letter(sandbox: Sandbox) -> None:
+    call = await _spelled_wrong_once(sandbox)
+    again = await call.say("No, my name is Carlos Menz.")
+    assert again.reply.endswith("like D as in Delta?") and again.tools == []
+    keyed = await call.say("M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.")
+    assert call.machine.s.slots["name"] == "Carlos Mendes" and keyed.reply.endswith("for Carlos Mendes?")
+    await call.say("Yes, please go ahead.")
+    assert call.succeeded("book_tour")[0].args["name"] == "Carlos Mendes"
+
+
+async def test_a_name_still_wrong_after_both_spellings_gets_a_callback_not_a_loop(sandbox: Sandbox) -> None:
+    call = await _spelled_wrong_once(sandbox)
+    await call.say("No, my name is Carlos Menz.")
+    await call.say("T as in Mike, E as in Echo, N as in November.")  # heard, but "Carlos Men" is not it
+    await call.say("No, my name is Carlos Menz.")
+    last = await call.say("No, my name is Carlos Menz.")
+    assert [t.name for t in last.tools] == ["create_case"] and call.state == "handoff"
+    assert last.tools[0].args["phone"] == "4155550192" and call.succeeded("book_tour") == []

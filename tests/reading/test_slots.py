@@ -18,7 +18,9 @@ from pydantic import ValidationError
 from tests.support.dates import SLOTS_TODAY as TODAY
 from tools.cards import luhn_ok
 from worker.reading.numbers import digits_from_speech, parse_spoken_number
+from worker.reading.names import spelled_word
 from worker.reading.slots import Slots, extract
+from worker.reading.tokens import read_words
 
 D = dt.date
 T = dt.time
@@ -149,6 +151,11 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     # ---------------------------------------------------------------- time
     ("2 pm", None, "time", T(14, 0)),
     ("2pm", None, "time", T(14, 0)),
+    # the "m" of "AM"/"PM" lost, the letter glued to the number (bench robustness, espeak-ng)
+    ("11a and works for me.", "time", "time", T(11, 0)),
+    ("2p dim", None, "time", T(14, 0)),
+    ("Tomorrow at 4p please", None, "time", T(16, 0)),
+    ("I have 2 a week", None, "time", None),
     ("2:30 in the afternoon", None, "time", T(14, 30)),
     ("at two", None, "time", T(14, 0)),
     ("10 a.m.", None, "time", T(10, 0)),
@@ -249,6 +256,8 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     ("415-555-0123", None, "card_number", None),
     # ---------------------------------------------------------------- affirmation
     ("Yes.", None, "affirmation", True),
+    ("Yes, not right.", None, "affirmation", None),  # yes and no at once: a misheard "that's"
+    ("Yes, that's not right.", None, "affirmation", False),
     ("Yeah, that's right.", None, "affirmation", True),
     ("yep", None, "affirmation", True),
     ("Sure.", None, "affirmation", True),
@@ -475,3 +484,13 @@ def test_helpers_never_raise(text: str) -> None:
     assert value is None or value >= 0
     assert digits_from_speech(text).isdigit() or digits_from_speech(text) == ""
     assert isinstance(luhn_ok(digits_from_speech(text)), bool)
+
+
+@pytest.mark.parametrize(("said", "word"), [
+    ("D, A, N, A.", "Dana"),
+    ("M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.", "Mendes"),
+    ("T as in Echo, M is in Mike, N as in November", "Emn"),  # the key word wins over a misheard letter
+    ("My name is Dana.", None),
+])
+def test_a_spelled_word_letter_by_letter_or_with_a_word_per_letter(said: str, word: str | None) -> None:
+    assert spelled_word(read_words(said)) == word

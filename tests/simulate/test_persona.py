@@ -138,3 +138,22 @@ def test_a_read_back_asked_again_gets_a_plainer_yes() -> None:
     assert [a.answer(read_back) for _ in range(3)] == ["Yes, that's right.", "Yes.", "Yes, correct."]
     assert a.answer("Shall I book Friday, November 27 at 2 PM for Dana Whitfield?") == "Yes, please go ahead."
     assert a.answer("Shall I book Friday, November 27 at 2 PM for Dana Whitfield?") == "Yes."
+
+
+def test_asked_again_for_the_time_the_persona_says_it_in_words() -> None:
+    # "11 AM works for me." misheard twice ("The land will now then work for me.")
+    a = answers(DANA.model_copy(update={"time": "11 AM"}))
+    assert a.answer("On Friday, November 27 I have 10 AM and 11 AM. Which time works for you?") == (
+        "11 AM works for me.")
+    assert a.answer("Sorry, I didn't quite get that. Which time works for you?") == "Eleven in the morning, please."
+    assert a.answer("I'm sorry, I didn't get that. Could you say it another way? Or I can have a colleague call "
+                    "you back.") == "Eleven in the morning, please."
+    assert answers()._time_in_words() == "Two in the afternoon, please."
+
+
+def test_asked_for_a_word_per_letter_the_persona_spells_with_key_words() -> None:
+    a = answers(DANA.model_copy(update={"name": "Carlos Mendes"}))
+    assert a.answer("Shall I book Friday, November 27 at 2 PM for Carlos Menz?") == "No, my name is Carlos Mendes."
+    assert a.answer("Sorry, I still don't have it. Could you spell it again with a word for each letter, "
+                    "like D as in Delta?") == (
+        "M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.")

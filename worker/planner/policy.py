@@ -192,7 +192,7 @@ def _after_caller(conv: Conversation) -> Plan:
         return Plan(text="Sorry, I didn't catch that. " + _question(conv))
     if "goodbye" in conv.reading().wants:  # the machine did not end the call: ask first
         return Plan(text=replies.before_you_go(conv.d))
-    spelled = spelled_word(conv.reading().words) if replies.SPELL_NAME in conv.last_agent_text() else None
+    spelled = spelled_word(conv.reading().words) if replies.asked_to_spell(conv.last_agent_text()) else None
     if spelled and conv.slots.get("name") and "save_caller_details" in conv.allowed:
         args = {"name": repair.respelled_name(str(conv.slots["name"]), spelled)}
         return Plan(text="Thank you.", tool_calls=[ToolCall("save_caller_details", args,
@@ -330,7 +330,7 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
         asked = replies.fill(confirm, conv.slots, args)
         if tool == "book_tour" and asked in conv.last_agent_text() and conv.latest().affirmation is False:
             if conv.latest().name:  # "no, my name is …" and we heard the same name again
-                return Plan(text=prefix + replies.SPELL_NAME)
+                return repair.spell_name(conv, prefix)
             return Plan(text=prefix + "No problem. Which time works better for you?")
         return Plan(text=prefix + asked)
     return Plan(text=prefix + replies.filler(tool), tool_calls=[ToolCall(tool, args, _call_id(conv.items, tool, args))])

@@ -119,6 +119,14 @@ def is_offer(text: str) -> bool:
 
 
 SPELL_NAME = "I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?"
+#: The second try: a word for each letter, as agents do on a bad line (a letter is easily
+#: misheard, "E" as "T"; "E as in Echo" is not).
+SPELL_NAME_WORDS = ("Sorry, I still don't have it. Could you spell it again with a word for each letter, "
+                    "like D as in Delta?")
+
+
+def asked_to_spell(text: str) -> bool:
+    return SPELL_NAME in text or SPELL_NAME_WORDS in text
 
 
 def ask_again(slot: str) -> str:

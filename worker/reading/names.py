@@ -128,9 +128,17 @@ def extract_name(ctx: Utterance) -> str | None:
 
 
 
+#: "M as in Mike": the letter is the key word's first (the letter itself is easily misheard).
+_AS_IN = re.compile(r"\b[a-z]\b[\s,.-]+(?:as|is) in[\s,.-]+([a-z][a-z'-]*)")
+
+
 def spelled_word(words: Words) -> str | None:
-    """A word spelled letter by letter ("D, A, N, A", "d-a-n-a"): three or more single letters
-    in a row, joined and capitalised; None when the turn spells nothing."""
+    """A word spelled letter by letter ("D, A, N, A", "d-a-n-a") or with a word per letter
+    ("D as in Delta, A as in Alpha, ..."): three or more letters, joined and capitalised; None
+    when the turn spells nothing."""
+    keyed = [m.group(1)[0] for m in _AS_IN.finditer(words.text)]
+    if len(keyed) >= 3:
+        return "".join(keyed).capitalize()
     best: list[str] = []
     run: list[str] = []
     for t in words.toks:

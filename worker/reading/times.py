@@ -19,6 +19,16 @@ _AM_PART = re.compile(r"(?<!good )\bmorning\b")
 _PM_PART = re.compile(r"(?<!good )\b(?:afternoon|evening|night)\b|\btonight\b")
 
 
+def _glued_meridiem(ctx: Utterance, after: int) -> str | None:
+    """"11a and works for me", "2p dim": the recogniser glued the "a"/"p" of "AM"/"PM" to the
+    number and lost the "m"; a lone "a" or "p" touching the digits is nothing else."""
+    toks = ctx.toks
+    if ctx.w(after) in ("a", "p") and 0 < after < len(toks) and toks[after].start == toks[after - 1].end \
+            and toks[after - 1].kind == "num":
+        return ctx.w(after) + "m"
+    return None
+
+
 def _meridiem(ctx: Utterance, after: int) -> str | None:
     """"am"/"pm" right after the number, else a part of day said anywhere in the text."""
     if ctx.w(after) in ("am", "pm"):
@@ -27,6 +37,9 @@ def _meridiem(ctx: Utterance, after: int) -> str | None:
         return "am"
     if ctx.w(after) == "p" and ctx.w(after + 1) == "m":
         return "pm"
+    glued = _glued_meridiem(ctx, after)
+    if glued:
+        return glued
     # "Good morning, at 2?" is a greeting, not a part of the day.
     if _AM_PART.search(ctx.text):
         return "am"
@@ -124,6 +137,7 @@ def extract_time(ctx: Utterance) -> dt.time | None:
         explicit = (
             after_run in ("am", "pm", "o'clock", "tonight")
             or (after_run in ("a", "p") and ctx.w(end + 1) == "m")
+            or _glued_meridiem(ctx, end) is not None
             or (after_run == "in" and ctx.w(end + 1) == "the" and ctx.w(end + 2) in ("morning", "afternoon", "evening"))
             or (after_run == "at" and ctx.w(end + 1) == "night")
         )
@@ -146,7 +160,8 @@ def extract_time(ctx: Utterance) -> dt.time | None:
         mer = _meridiem(ctx, stop)
         value = _to_time(hour, minute, mer)
         if value is not None:
-            extra = 1 if ctx.w(stop) in ("am", "pm", "o'clock") else 2 if ctx.w(stop) in ("a", "p") else 0
+            extra = (1 if ctx.w(stop) in ("am", "pm", "o'clock") or _glued_meridiem(ctx, stop)
+                     else 2 if ctx.w(stop) in ("a", "p") else 0)
             ctx.take(start, stop + extra)
             return value
     return None

@@ -29,6 +29,12 @@ _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "s
              20: "twentieth", 30: "thirtieth"}
 
 
+#: The spelling alphabet a caller uses to spell a word per letter ("M as in Mike").
+_KEY_WORDS = dict(zip("abcdefghijklmnopqrstuvwxyz", (
+    "Alpha Bravo Charlie Delta Echo Foxtrot Golf Hotel India Juliet Kilo Lima Mike November Oscar Papa Quebec "
+    "Romeo Sierra Tango Uniform Victor Whiskey X-ray Yankee Zulu").split()))
+
+
 class Facts(BaseModel):
     """What the caller knows; the truth the call's effects are judged against."""
 
@@ -164,12 +170,28 @@ class PersonaAnswers:
             self.listings = low
         line = self._ask_once(q, low)
         kind = self.last_kind
-        self.asked[q] = self.asked.get(q, 0) + 1
-        if line is not None and self.asked[q] > 1 and kind in ("phone", "policy", "card"):
+        # the question itself, without what came before it ("Sorry, I didn't quite get that.")
+        key = re.split(r"(?<=[.?!])\s+", q)[-1]
+        self.asked[key] = again = self.asked.get(key, 0) + 1
+        if line is not None and again > 1 and kind in ("phone", "policy", "card"):
             return self._slowly(kind) or line
-        if line is not None and self.asked[q] > 1 and kind == "listing":
+        if line is not None and again > 1 and kind == "listing":
             return self._listing_by_position() or line
+        if line is not None and again > 1 and kind == "time":
+            return self._time_in_words() or line
         return line
+
+    def _time_in_words(self) -> str | None:
+        """"11 AM" said again as "Eleven in the morning, please." (a misheard "A M" is gone)."""
+        m = re.fullmatch(r"\s*(\d{1,2})\s*([AaPp])\.?\s*[Mm]\.?\s*", self.f.time or "")
+        if m is None:
+            return None
+        hour, pm = int(m.group(1)), m.group(2).lower() == "p"
+        if hour == 12:
+            return "Twelve noon, please." if pm else None
+        words = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"][hour]
+        part = "in the morning" if not pm else "in the afternoon" if hour < 6 else "in the evening"
+        return f"{words.capitalize()} {part}, please."
 
     def _ask_once(self, q: str, low: str) -> str | None:
         f = self.f
@@ -180,8 +202,13 @@ class PersonaAnswers:
         if "spell it" in low and f.name:
             heard = self.heard_name.split()
             wrong = [w for i, w in enumerate(f.name.split()) if i >= len(heard) or heard[i] != w.lower()]
-            return ", ".join((wrong or f.name.split())[0].upper()) + "."
+            word = (wrong or f.name.split())[0]
+            if "as in" in low:  # "a word for each letter, like D as in Delta"
+                return ", ".join(f"{c.upper()} as in {_KEY_WORDS[c.lower()]}" for c in word if c.isalpha()) + "."
+            return ", ".join(word.upper()) + "."
         if "say it another way" in low:
+            if self.last_kind == "time":
+                return self._time_in_words() or self.last_line or None
             return self.last_line or None
         self.last_kind = ""
         if "anything else" in q:
@@ -202,6 +229,7 @@ class PersonaAnswers:
         if "what day" in q:
             return f"{f.day.capitalize()}, please."
         if "which time" in q and f.time:
+            self.last_kind = "time"
             return f"{f.time} works for me."
         if "policy number" in q and f.policy_number:
             self.last_kind = "policy"
