@@ -494,3 +494,13 @@ def test_helpers_never_raise(text: str) -> None:
 ])
 def test_a_spelled_word_letter_by_letter_or_with_a_word_per_letter(said: str, word: str | None) -> None:
     assert spelled_word(read_words(said)) == word
+
+
+@pytest.mark.parametrize(("said", "area"), [
+    ("Alameda. A, L, A, M, E, D, A.", "Alameda"),
+    ("A, L, A, M, E, D, A.", "Alameda"),  # the name misheard, the spelling heard
+    ("S, A, N, J, O, S, E", "San Jose"),
+    ("D, A, N, A.", None),
+])
+def test_a_spelled_area(said: str, area: str | None) -> None:
+    assert extract(said, TODAY, expecting="area").area == area

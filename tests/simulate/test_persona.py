@@ -157,3 +157,12 @@ def test_asked_for_a_word_per_letter_the_persona_spells_with_key_words() -> None
     assert a.answer("Sorry, I still don't have it. Could you spell it again with a word for each letter, "
                     "like D as in Delta?") == (
         "M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.")
+
+
+def test_asked_again_for_the_area_the_persona_says_it_plainly_then_spells_it() -> None:
+    # "Um, so, I'm looking in, uh, Alameda." heard as "So I'm looking in a lane." every time
+    a = answers(DANA.model_copy(update={"area": "Alameda"}), hesitation=True)
+    assert a.answer("Which area are you looking in?") == "Um, so, I'm looking in, uh, Alameda."
+    assert a.answer("Sorry, I didn't quite get that. Which area are you looking in?") == "Alameda."
+    assert a.answer("I'm sorry, I didn't get that. Could you say it another way? Or I can have a colleague call "
+                    "you back.") == "Alameda. A, L, A, M, E, D, A."

@@ -84,7 +84,18 @@ def extract_area(ctx: Utterance, areas: Sequence[str]) -> str | None:
                 if best is None or key < best:
                     best = key
     if best is None:
-        return None
+        return _spelled_area(ctx, targets)
     ctx.take(best[4], best[5])
     return best[3]
+
+
+def _spelled_area(ctx: Utterance, targets: Sequence[tuple[str, str, int]]) -> str | None:
+    """An area spelled out ("A, L, A, M, E, D, A"), as a caller does when it was misheard."""
+    letters = "".join(t.text for t in ctx.toks if t.kind == "word" and len(t.text) == 1 and t.text.isalpha())
+    if len(letters) < 4:
+        return None
+    for area, sq, _ in targets:
+        if SequenceMatcher(None, letters, sq).ratio() >= 0.85:
+            return area
+    return None
 

@@ -177,6 +177,8 @@ class PersonaAnswers:
             return self._slowly(kind) or line
         if line is not None and again > 1 and kind == "listing":
             return self._listing_by_position() or line
+        if line is not None and again > 1 and kind == "area":
+            return f"{self.f.area}." if again == 2 else f"{self.f.area}. {', '.join((self.f.area or '').upper())}."
         if line is not None and again > 1 and kind == "time":
             return self._time_in_words() or line
         return line
@@ -209,6 +211,8 @@ class PersonaAnswers:
         if "say it another way" in low:
             if self.last_kind == "time":
                 return self._time_in_words() or self.last_line or None
+            if self.last_kind == "area" and self.f.area:  # said plainly, then spelled
+                return f"{self.f.area}. {', '.join(self.f.area.upper())}."
             return self.last_line or None
         self.last_kind = ""
         if "anything else" in q:
@@ -220,6 +224,7 @@ class PersonaAnswers:
             self.last_kind = "phone"
             return f"It's {digits_said(f.phone)}."
         if "area" in q and f.area:
+            self.last_kind = "area"
             return self._area_line()
         if "budget" in q and f.budget:
             return f"My budget is about {f.budget // 1000} thousand dollars."
