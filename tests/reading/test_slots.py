@@ -155,6 +155,8 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     ("11a and works for me.", "time", "time", T(11, 0)),
     ("2p dim", None, "time", T(14, 0)),
     ("Tomorrow at 4p please", None, "time", T(16, 0)),
+    ("4 p.n works for me.", "time", "time", T(16, 0)),  # the m of "PM" heard as n
+    ("4p n works for me", "time", "time", T(16, 0)),
     ("I have 2 a week", None, "time", None),
     ("2:30 in the afternoon", None, "time", T(14, 30)),
     ("at two", None, "time", T(14, 0)),
