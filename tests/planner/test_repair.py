@@ -195,22 +195,24 @@ async def test_yes_not_right_is_unclear_and_the_number_is_read_back_again(sandbo
     assert call.machine.s.confirmed_values["phone"] == "5104827391"
 
 
-async def _spelled_wrong_once(sandbox: Sandbox) -> TextCall:
+async def _spelled_wrong_once(sandbox: Sandbox) -> tuple[TextCall, str]:
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
     await call.run(["Hi, my name is Carlos Mense.", "415 555 0192", "yes", "Oakland, 900 thousand",
-                    "the one on College Avenue tomorrow", "11 am", "No, my name is Carlos Menz.",
-                    "No, my name is Carlos Menz."])
+                    "the one on College Avenue tomorrow", "11 am", "No, my name is Carlos Menz."])
+    same = await call.say("No, my name is Carlos Menz.")  # heard the same again: spell it
+    assert same.reply.endswith("letter by letter?")
     spelled = await call.say("M T N D T S.")  # "E" heard as "T"
     assert call.machine.s.slots["name"] == "Carlos Mtndts"
     assert spelled.reply.endswith("for Carlos Mtndts?")
-    await call.say("No, my name is Carlos Menz.")
-    return call
+    # "Carlos Menz" was turned down already: not read back a third time, spelled again
+    again = await call.say("No, my name is Carlos Menz.")
+    assert again.tools == [] and call.machine.s.slots["name"] == "Carlos Mtndts"
+    return call, again.reply
 
 
 async def test_a_name_spelled_wrong_is_spelled_again_with_a_word_per_letter(sandbox: Sandbox) -> None:
-    call = await _spelled_wrong_once(sandbox)
-    again = await call.say("No, my name is Carlos Menz.")
-    assert again.reply.endswith("like D as in Delta?") and again.tools == []
+    call, asked = await _spelled_wrong_once(sandbox)
+    assert asked.endswith("like D as in Delta?")
     keyed = await call.say("M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.")
     assert call.machine.s.slots["name"] == "Carlos Mendes" and keyed.reply.endswith("for Carlos Mendes?")
     await call.say("Yes, please go ahead.")
@@ -218,10 +220,8 @@ async def test_a_name_spelled_wrong_is_spelled_again_with_a_word_per_letter(sand
 
 
 async def test_a_name_still_wrong_after_both_spellings_gets_a_callback_not_a_loop(sandbox: Sandbox) -> None:
-    call = await _spelled_wrong_once(sandbox)
-    await call.say("No, my name is Carlos Menz.")
-    await call.say("T as in Mike, E as in Echo, N as in November.")  # heard, but "Carlos Men" is not it
-    await call.say("No, my name is Carlos Menz.")
+    call, _ = await _spelled_wrong_once(sandbox)
+    await call.say("T as in Mike, E as in Echo, N as in November.")  # heard, but "Carlos Emn" is not it
     last = await call.say("No, my name is Carlos Menz.")
     assert [t.name for t in last.tools] == ["create_case"] and call.state == "handoff"
     assert last.tools[0].args["phone"] == "4155550192" and call.succeeded("book_tour") == []

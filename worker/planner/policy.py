@@ -197,6 +197,8 @@ def _after_caller(conv: Conversation) -> Plan:
         args = {"name": repair.respelled_name(str(conv.slots["name"]), spelled)}
         return Plan(text="Thank you.", tool_calls=[ToolCall("save_caller_details", args,
                                                            _call_id(conv.items, "save_caller_details", args))])
+    if repair.heard_a_rejected_name_again(conv) and "book_tour" in conv.allowed:
+        return repair.spell_name(conv)
     read_back = conv.d.get("read_back")
     if repair.was_asked(read_back, conv.last_agent_text()):
         answer = _answer_to_read_back(conv, latest, read_back)

@@ -14,9 +14,10 @@ import re
 from typing import Any
 
 from worker.planner import replies
-from worker.planner.plans import AgentSaid, Called, Item, Plan, ToolCall, call_id
+from worker.planner.plans import AgentSaid, Called, Item, Plan, ToolCall, UserSaid, call_id
 from worker.reading.numbers import number_chunks
 from worker.reading.tokens import Words, with_digit_homophones
+from worker.reading.turn import read_turn
 
 #: Where a partial correction goes, by what the caller called the part they corrected.
 _HEAD = re.compile(r"\b(?:area code|first (?:part|three|3|bit|digits|group)|starts? with|beginning)\b")
@@ -150,6 +151,32 @@ def not_a_third_time(conv: Any, step: Plan) -> Plan:
         return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
                     tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])
     return step
+
+
+_BOOK_FOR = re.compile(r"^Shall I book .+ for (.+)\?$")
+
+
+def rejected_names(conv: Any) -> set[str]:
+    """Names the caller said no to when the booking was read back ("Shall I book … for X?")."""
+    out: set[str] = set()
+    asked: str | None = None
+    for it in conv.items:
+        if isinstance(it, AgentSaid):
+            m = _BOOK_FOR.search(_last_sentence(it.text))
+            asked = m.group(1).strip() if m else None
+        elif isinstance(it, UserSaid):
+            if asked and read_turn(it.text, conv.today).affirmation is False:
+                out.add(asked.lower())
+            asked = None
+    return out
+
+
+def heard_a_rejected_name_again(conv: Any) -> bool:
+    """After a "no" to the booking's read-back, the caller's name was heard as one they already
+    turned down: reading it back once more cannot help, spelling it can."""
+    name = conv.latest().name
+    return bool(name) and _BOOK_FOR.search(_last_sentence(conv.last_agent_text())) is not None \
+        and str(name).lower() in rejected_names(conv)
 
 
 def spell_name(conv: Any, prefix: str = "") -> Plan:
