@@ -70,3 +70,25 @@ async def test_an_unfinished_thought_waits_and_stays_one_utterance(judging_whisp
     audio = np.concatenate([silence(0.3, rate), first, silence(0.7, rate), rest, silence(2.0, rate)])
     _, finals = await _final_after(judging_whisper, audio, rate, 0.0)
     assert len(finals) == 1 and "oakland" in finals[0].lower()
+
+
+async def test_words_left_unclosed_end_after_their_own_pause(piper: PiperTTS) -> None:
+    """A `turn_pause` between the quick end and the long silence: the turn ends once the caller
+    has been silent that long after the speculative transcript (and not before), and the
+    judge is asked with the slot the call expects."""
+    asked: list[str | None] = []
+
+    def medium(text: str, expecting: str | None) -> float | None:
+        asked.append(expecting)
+        return 0.7 if "works for me" in text.lower() else None
+
+    engine = WhisperSTT(vad=silero.VAD.load(min_silence_duration=LONG_SILENCE, min_speech_duration=0.1),
+                        turn_pause=medium)
+    engine.prewarm()
+    speech, rate = piper.synthesize_pcm("Two PM works for me.")
+    lead = silence(0.3, rate)
+    audio = np.concatenate([lead, speech, silence(2.0, rate)])
+    after, finals = await _final_after(engine, audio, rate, (len(lead) + len(speech)) / rate)
+    assert len(finals) == 1 and "works for me" in finals[0].lower()
+    assert 0.6 <= after < LONG_SILENCE - 0.1  # ~0.7-0.8 s: the medium pause, not the quick end nor the long one
+    assert asked and asked[-1] is None  # no call expectation was set for this stream

@@ -58,11 +58,12 @@ def _stt_vad(settings: Settings, session_vad: vad.VAD) -> vad.VAD:
     return silero.VAD.load(min_silence_duration=settings.endpointing_max_delay, min_speech_duration=0.1)
 
 
-def _end_of_turn(settings: Settings) -> Callable[[str], bool] | None:
+def _turn_pause(settings: Settings) -> Callable[[str, str | None], float | None] | None:
+    """With the reading rule: the silence after Whisper's transcript that ends the turn."""
     if settings.turn_detection != "rule":
         return None
-    from worker.reading.turn_end import transcript_ends_turn
-    return transcript_ends_turn
+    from worker.call.turn_end import turn_pause
+    return turn_pause
 
 
 def build_engines(settings: Settings) -> Engines:
@@ -96,7 +97,7 @@ def build_engines(settings: Settings) -> Engines:
         the_stt = WhisperSTT(vad=_stt_vad(settings, the_vad), interim_interval=settings.stt_interim_interval,
                              cpu_threads=settings.whisper_threads, model_path=model_path,
                              model_name=settings.whisper_model, hints=settings.stt_hints,
-                             end_of_turn=_end_of_turn(settings))
+                             turn_pause=_turn_pause(settings))
         the_stt.prewarm()  # here, in the process prewarm: not on the first call's event loop
 
     if names["llm"] == "openai":

@@ -10,10 +10,11 @@ Why it looks like this:
 - A speculative final starts as soon as the VAD has seen a short pause
   (`speculative_pause`, 0.2 s); if the utterance then ends with no new speech, that result
   is the final, so it arrives right after the VAD's end of speech instead of a decode later.
-- End of turn by meaning (`end_of_turn`, given by the call: the reading rule over the words):
+- End of turn by meaning (`turn_pause`, given by the call: the reading rule over the words):
   when the speculative transcript of the whole utterance reads as a finished turn, the
   utterance is finalised at once, without waiting for the VAD's (long) end-of-speech
-  silence; an unfinished one ("I'm looking in, um,") waits for it. The session then runs in
+  silence; an unfinished one ("I'm looking in, um,") waits for it, one in between a medium
+  silence (`whisper_turn_end`). The session then runs in
   "stt" turn detection, so this END_OF_SPEECH is the end of the caller's turn. Whisper always
   hears the whole utterance, never a fragment cut at a pause. If the caller goes on after an
   early end, a new utterance opens with the speech that re-opened it.
@@ -56,7 +57,7 @@ from worker.engines.whisper_decode import (
     is_looping,
     load_whisper_model,
 )
-from worker.engines.whisper_turn_end import SHORT_SPEECH_S, EndByMeaning
+from worker.engines.whisper_turn_end import SHORT_SPEECH_S, EndByMeaning, pause_when_finished
 from worker.engines.whisper_hints import DIGIT_QUESTIONS, EXPECTED_ANSWER, ExpectedAnswer, decode_hint
 
 __all__ = ["SAMPLE_RATE", "Transcript", "WhisperRecognizeStream", "WhisperSTT", "WhisperTranscriber",
@@ -81,6 +82,7 @@ class WhisperSTT(stt.STT):
         model_name: str = "tiny.en",
         hints: bool = False,
         end_of_turn: Callable[[str], bool] | None = None,
+        turn_pause: Callable[[str, str | None], float | None] | None = None,
     ) -> None:
         super().__init__(
             capabilities=stt.STTCapabilities(
@@ -96,8 +98,9 @@ class WhisperSTT(stt.STT):
         self.speculative_pause = speculative_pause
         self.model_name = model_name
         self.hints = hints
-        self.end_of_turn = end_of_turn
-        """Does this transcript read as a finished turn? (None: the VAD's silence alone ends it)"""
+        self.turn_pause = turn_pause or (None if end_of_turn is None else pause_when_finished(end_of_turn))
+        """Silence after a transcript (and the slot asked) that ends the turn, None: the VAD's long
+        silence (`whisper_turn_end`). Unset: the VAD alone. `end_of_turn`: a yes/no short form."""
         self.transcriber = WhisperTranscriber(
             model_path=model_path,
             cpu_threads=cpu_threads,
@@ -183,6 +186,7 @@ class _Utterance:
     interim_task: asyncio.Task[Transcript] | None = None
     silence: float = 0.0  # the VAD's silence at the end of the audio so far...
     silence_at: float = 0.0  # ...as of this wall time
+    spec_pause: float | None = None  # the silence that ends the turn after the speculative transcript
 
     @property
     def speech_s(self) -> float:
@@ -281,10 +285,10 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
             if ev.raw_accumulated_speech > 0:
                 utt.version += 1
             utt.silence, utt.silence_at = ev.raw_accumulated_silence, time.time()
-            if self._short_turn_ended(utt):
+            if self._pause_ended(utt):
                 self._ended_early = True
                 self.early_ends += 1
-                await self._finalize(None, reason="complete short turn", silence=utt.silence,
+                await self._finalize(None, reason="pause after the words", silence=utt.silence,
                                      result=utt.spec_task.result() if utt.spec_task else None)
                 return
             self._maybe_start_background(utt, ev.raw_accumulated_silence)
@@ -335,16 +339,16 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
         silent, ends the utterance now (see the module docstring)."""
         version = utt.version
         result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting())
-        judge = self._whisper.end_of_turn
-        if (not interim and judge is not None and self._utt is utt and utt.version == version
-                and utt.speech_s >= SHORT_SPEECH_S and judge(result.text)):
-            async with self._state_lock:
-                if self._utt is utt and utt.version == version:
-                    self._ended_early = True
-                    self.early_ends += 1
-                    silence = utt.silence + (time.time() - utt.silence_at)
-                    await self._finalize(None, reason="complete turn", silence=silence, result=result)
-                    return result
+        if not interim and self._utt is utt and utt.version == version:
+            utt.spec_pause = self._judge(result.text)
+            if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S:
+                async with self._state_lock:
+                    if self._utt is utt and utt.version == version:
+                        self._ended_early = True
+                        self.early_ends += 1
+                        silence = utt.silence + (time.time() - utt.silence_at)
+                        await self._finalize(None, reason="complete turn", silence=silence, result=result)
+                        return result
         if self._utt is utt and result.text and result.text != utt.last_interim_text:
             utt.last_interim_text = result.text
             start = self.start_time_offset + utt.start_sample / SAMPLE_RATE

@@ -1,13 +1,15 @@
 """End of turn by meaning inside Whisper's stream: the parts `WhisperRecognizeStream` mixes in.
 
 The stream (`worker.engines.whisper_stt`) transcribes the whole utterance at each 0.2 s pause
-(its speculative final). With `WhisperSTT.end_of_turn` set (the call's reading rule), a
-speculative transcript that reads as a finished turn ends the utterance there, before the VAD's
-long end-of-speech silence. Two refinements live here:
+(its speculative final). With `WhisperSTT.turn_pause` set (the call's reading rule), the
+speculative transcript says how much silence ends the turn: none (a finished turn ends there,
+before the VAD's long end-of-speech silence), some (words that read finished but were left
+unclosed: the turn ends once the caller has been silent that long), or None (the VAD's long
+silence). Two refinements live here:
 
 * a short utterance (under `SHORT_SPEECH_S` of speech: "Yes.", or "Hi," before a pause) ends
-  that way only after `SHORT_PAUSE_S`, because Whisper mishears a lone word cut at a quick pause
-  ("Hi" → "Bye.");
+  by meaning only after `SHORT_PAUSE_S`, because Whisper mishears a lone word cut at a quick
+  pause ("Hi" → "Bye.");
 * after an early end the VAD is still inside its speech segment (its silence is the long one),
   so speech that comes back opens a new utterance itself, with the audio that re-opened it.
 """
@@ -15,6 +17,7 @@ long end-of-speech silence. Two refinements live here:
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,12 +27,17 @@ from loguru import logger
 
 from worker.engines.whisper_decode import SAMPLE_RATE
 
-__all__ = ["SHORT_PAUSE_S", "SHORT_SPEECH_S", "EndByMeaning"]
+__all__ = ["SHORT_PAUSE_S", "SHORT_SPEECH_S", "EndByMeaning", "pause_when_finished"]
 
 SHORT_SPEECH_S = 0.7
 """Utterances shorter than this (up to the pause) are "short" for the end-of-turn rule."""
 SHORT_PAUSE_S = 0.45
 """The pause after which a short, finished-sounding utterance ends the turn."""
+
+
+def pause_when_finished(finished: Callable[[str], bool]) -> Callable[[str, str | None], float | None]:
+    """A yes/no end-of-turn rule as a `turn_pause`: end at once when finished, else wait the VAD."""
+    return lambda text, _expecting: 0.0 if finished(text) else None
 
 
 class EndByMeaning:
@@ -54,11 +62,23 @@ class EndByMeaning:
         logger.debug("caller went on after an early end of turn: new utterance")
         self._open([rtc.AudioFrame(audio.tobytes(), SAMPLE_RATE, 1, audio.size)], audio.size / SAMPLE_RATE)
 
-    def _short_turn_ended(self, utt: Any) -> bool:
-        """A short utterance ("Yes.", or "Hi," before a pause) ends by meaning only after
-        `SHORT_PAUSE_S`: Whisper mishears a lone word cut at a quick pause ("Hi" → "Bye.")."""
-        judge, spec = self._whisper.end_of_turn, utt.spec_task
-        return (judge is not None and spec is not None and spec.done() and not spec.cancelled()
-                and spec.exception() is None and utt.spec_version == utt.version
-                and utt.speech_s < SHORT_SPEECH_S and utt.silence >= SHORT_PAUSE_S and judge(spec.result().text))
+    def _expecting(self) -> str | None:  # provided by the stream
+        raise NotImplementedError
+
+    def _judge(self, text: str) -> float | None:
+        """The silence after `text` that ends the turn (None: the VAD's long silence)."""
+        judge = self._whisper.turn_pause
+        return None if judge is None else judge(text, self._expecting())
+
+    def _pause_ended(self, utt: Any) -> bool:
+        """The caller has been silent long enough after the current speculative transcript:
+        its `turn_pause`, and at least `SHORT_PAUSE_S` after a short utterance ("Yes.", or
+        "Hi," before a pause: Whisper mishears a lone word cut at a quick pause, "Hi" → "Bye.").
+        A finished long utterance does not wait here: it ends when its transcript arrives."""
+        spec, pause = utt.spec_task, utt.spec_pause
+        if pause is None or spec is None or not spec.done() or utt.spec_version != utt.version:
+            return False
+        if utt.speech_s < SHORT_SPEECH_S:
+            pause = max(pause, SHORT_PAUSE_S)
+        return bool(pause > 0 and utt.silence >= pause and not spec.cancelled() and spec.exception() is None)
 
