@@ -71,3 +71,20 @@ async def test_a_reply_cut_before_its_first_audible_sample_was_never_heard() -> 
     await out.wait_for_playout()
     assert out.audible_onsets == []
     await out.aclose()
+
+
+async def test_caller_utterance_lists_its_audible_spans_around_a_pause() -> None:
+    inp = SimulatedCallerInput()
+    frames: list = []
+    consumer = asyncio.create_task(drain(inp, frames))
+    try:
+        await asyncio.sleep(0.1)
+        pcm = np.concatenate([_padded(0.1, 0.3, 0.5, 16000), _padded(0.0, 0.2, 0.2, 16000)])
+        utt = await inp.say(pcm, 16000)
+    finally:
+        await inp.aclose()
+        await consumer
+    assert len(utt.audible) == 2
+    (a0, a1), (b0, b1) = utt.audible
+    assert a0 == utt.audible_start and b1 == utt.audible_end
+    assert a1 - a0 == pytest.approx(0.3, abs=0.011) and b0 - a1 == pytest.approx(0.5, abs=0.011)

@@ -71,6 +71,18 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         return data, w.getframerate()
 
 
+INSIDE_LINE_S = 0.3
+"""A turn whose end of speech comes this much before its line's last audible sample ended inside
+the line. The end of speech is never before the last audible sample otherwise (it comes 60-210 ms
+after it, `bench turns` "detect"); 0.3 s leaves room for a quiet word tail the VAD drops."""
+
+
+def line_of(speech_start: float, lines: list[CallerUtterance], slack: float = 0.3) -> CallerUtterance | None:
+    """The caller line a turn whose speech began at `speech_start` belongs to (call time; the
+    same match as `expectations.turns_of_line`): the latest line it began in, with `slack`."""
+    return next((u for u in reversed(lines) if u.start - slack <= speech_start <= u.end + slack), None)
+
+
 class SimulatedCall:
     """One scripted call; `await run()` returns a CallResult."""
 
@@ -105,14 +117,20 @@ class SimulatedCall:
                                              agent_state=lambda: session.agent_state)
 
     def _true_eos(self, caller: CallerPart) -> float | None:
+        """When the caller's words of this turn ended at the ear: the last audible sample of the
+        caller line the turn belongs to (its speech began while that line played), not the
+        buffer's end. A turn that ended at a pause inside its line (the line went on as another
+        turn, a cut-off) ended at the last audible span before its end of speech."""
+        begun = caller.speech_started_at
+        line = None if begun is None else line_of(begun, self.utterances)
+        if line is None or line.audible_end is None:
+            return None
         vad_end = caller.speech_ended_at
-        if vad_end is None:
-            return None
-        heard = [u for u in self.utterances if vad_end - 3.0 <= u.end <= vad_end + 0.6]
-        if not heard:
-            return None
-        last = max(heard, key=lambda u: u.end)  # at the ear: its last audible sample, not the buffer's end
-        return round(last.audible_end if last.audible_end is not None else last.end, 4)
+        if vad_end is not None and vad_end < line.audible_end - INSIDE_LINE_S:
+            before = [end for _, end in line.audible if end <= vad_end]
+            if before:
+                return before[-1]
+        return line.audible_end
 
     async def _voice(self, line: CallerLine) -> tuple[np.ndarray, int]:
         if line.wav is not None:

@@ -27,7 +27,7 @@ from loguru import logger
 
 from .clock import CallClock
 from .echo import ECHO_RATE, Speakerphone
-from .levels import first_audible, last_audible
+from .levels import audible_spans, first_audible, last_audible
 from .pcm import resample_mono, to_int16_mono
 from .recording import CALLER, CallRecorder
 
@@ -41,7 +41,9 @@ class CallerUtterance:
     ``completed`` is False when the utterance was cut short (``say()`` cancelled or the
     input closed); ``end`` is then where it stopped. ``start``/``end`` are the buffer's
     edges; ``audible_start``/``audible_end`` are the first and last audible samples in it
-    (:mod:`worker.transport.levels`), what a listener would time (None: nothing audible).
+    (:mod:`worker.transport.levels`), what a listener would time (None: nothing audible);
+    ``audible`` its audible spans (call time; words closer than 0.1 s merged), where a turn
+    that ended at a pause inside the line really ended.
     """
 
     start: float
@@ -50,6 +52,7 @@ class CallerUtterance:
     completed: bool = True
     audible_start: float | None = None
     audible_end: float | None = None
+    audible: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass
@@ -279,6 +282,7 @@ class SimulatedCallerInput(io.AudioInput):
             completed=completed,
             audible_start=None if first is None else round(start + first, 4),
             audible_end=None if last is None else round(start + last, 4),
+            audible=tuple((round(start + a, 4), round(start + b, 4)) for a, b in audible_spans(played, self.sample_rate)),
         )
         item.future.set_result(result)
         logger.debug(
