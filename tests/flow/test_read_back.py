@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
+from tests.support.dates import SCENARIO_TODAY
 from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, CallerTurn, ConversationMachine, ToolFinished, ToolProposed
 from worker.flow.readback import digit_groups
 from worker.flow.spec import FlowSpec
+from worker.reading.turn import read_caller_turn
 
 PHONE = "4155550192"
 READ = "I have 4 1 5, 5 5 5, 0 1 9 2. Is that right?"
@@ -110,6 +112,22 @@ def test_a_goodbye_ends_the_call_only_where_it_makes_sense(state: str, agent: st
     m.s.state = state
     m.apply(AgentSpoke(text=agent))
     m.apply(CallerTurn(text="bye", wants=["goodbye"]))
+    assert (m.s.state == "done") is ends
+
+
+@pytest.mark.parametrize("said, ends", [
+    ("No, that's oil.", True),  # "No, that's all." misheard (bench robustness, espeak-ng en-gb)
+    ("Nope.", True),
+    ("No, wait, one more thing.", False),
+    ("No, but can I ask about parking?", False),
+    ("No, I'd also like to see the one on College Avenue.", False),
+    ("Yes, one thing.", False),
+])
+def test_a_short_no_to_anything_else_ends_the_call(said: str, ends: bool) -> None:
+    m = ConversationMachine(load_flow("real_estate"))
+    m.s.state = "wrap_up"
+    m.apply(AgentSpoke(text="You're booked. Is there anything else I can help you with?"))
+    m.apply(read_caller_turn(said, SCENARIO_TODAY))
     assert (m.s.state == "done") is ends
 
 

@@ -166,3 +166,11 @@ def test_asked_again_for_the_area_the_persona_says_it_plainly_then_spells_it() -
     assert a.answer("Sorry, I didn't quite get that. Which area are you looking in?") == "Alameda."
     assert a.answer("I'm sorry, I didn't get that. Could you say it another way? Or I can have a colleague call "
                     "you back.") == "Alameda. A, L, A, M, E, D, A."
+
+
+def test_a_goodbye_not_understood_is_said_again_plainly() -> None:
+    a = answers()
+    assert a.answer("You're booked. Is there anything else I can help you with?") == "No, that's all. Thanks, bye."
+    assert a.answer("Sorry, I didn't quite get that. Is there anything else I can help you with?") == (
+        "No, thank you. Goodbye.")
+    assert a.answer("Which area are you looking in?") is None  # done: nothing more to say

@@ -17,6 +17,17 @@ if TYPE_CHECKING:
     from worker.flow.machine import CallerTurn, ConversationState
 
 
+_NOT_DONE = ("wait", "but", "actually", "also", "another", "more", "question", "?")
+
+
+def _short_no(event: "CallerTurn") -> bool:
+    """A short "no" (at most four words, nothing that keeps the call going): the answer to
+    "anything else?" whatever the recogniser made of its last words."""
+    low = event.text.lower()
+    return (event.affirmation is False and low.lstrip(" ,.").startswith("no")
+            and len(low.split()) <= 4 and not any(w in low for w in _NOT_DONE))
+
+
 class RepairRules:
     """Read-backs and goodbyes, for `ConversationMachine`."""
 
@@ -51,6 +62,8 @@ class RepairRules:
         asked_done = self.flow.done_question.strip().lower() in self.s.last_agent_text.lower()
         if "goodbye" in wants and not (spec.closing or asked_done):
             wants.discard("goodbye")
+        if asked_done and _short_no(event) and "human" not in wants:
+            wants.add("goodbye")  # "anything else?" — "No, that's all" with "all" misheard ("No, that's oil.")
         return wants
 
     def _answer_read_back(self, event: CallerTurn) -> None:

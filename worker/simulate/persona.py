@@ -135,9 +135,11 @@ class PersonaAnswers:
 
     def _answer(self, agent_text: str) -> str | None:
         low = agent_text.lower()
-        if self.done or any(w in low for w in ("goodbye", "thanks for calling", "will call you back")):
+        if any(w in low for w in ("goodbye", "thanks for calling", "will call you back")):
             return None
         q = _question(agent_text)
+        if self.done:  # said goodbye; asked again whether that's all, say so plainly
+            return "No, thank you. Goodbye." if "anything else" in q else None
         if "is that right" in q or "shall i" in q:
             self.read_backs += 1
             return self._read_back(agent_text, q)
