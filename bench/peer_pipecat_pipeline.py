@@ -52,7 +52,6 @@ from pipecat.frames.frames import (
     LLMTextFrame,
     OutputAudioRawFrame,
     StartFrame,
-    TranscriptionFrame,
     TTSSpeakFrame,
 )
 from pipecat.pipeline.pipeline import Pipeline
@@ -194,13 +193,10 @@ class FixedReply(FrameProcessor):
     def __init__(self, reply: str, t0: float) -> None:
         super().__init__()
         self.reply, self._t0 = reply, t0
-        self.commits: list[float] = []
-        self.transcripts: list[tuple[float, str]] = []
+        self.commits: list[float] = []  # when each user turn was committed (call time)
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
-        if isinstance(frame, TranscriptionFrame):
-            self.transcripts.append((round(time.monotonic() - self._t0, 3), frame.text))
         if isinstance(frame, LLMContextFrame) and direction == FrameDirection.DOWNSTREAM:
             self.commits.append(time.monotonic() - self._t0)
             await self.push_frame(LLMFullResponseStartFrame())
@@ -282,7 +278,7 @@ async def run_call(call: dict[str, Any], cfg: dict[str, Any], levels: Any) -> li
             await asyncio.wait_for(running, timeout=10)
         except TimeoutError:
             await task.cancel()
-    print(json.dumps({"scenario": call["scenario"], "transcripts": reply.transcripts}), file=sys.stderr)
+    print(f"peer call {call['scenario']}: {len(reply.commits)} user turns committed", file=sys.stderr)
     return out
 
 

@@ -27,9 +27,9 @@ takes milliseconds, so planning costs about nothing on every side. Each peer is 
 exactly as the runtime is (last audible caller sample → first audible agent sample after it, the
 blocks of `worker.transport.levels`), and the summary prints runtime/peer ratios of p50 and p95
 (< 1: the runtime answers sooner). A line counts as cut off for a peer when the peer committed a
-caller turn before the line's last audible sample. With several runs the systems take turns
-within each run (runtime modes, bare livekit, Pipecat; then again), so a change in the machine's
-load during the bench falls on all of them.
+caller turn before the line's last audible sample. The systems take turns scenario by scenario
+(runtime modes, bare livekit, Pipecat; then the next scenario), so a change in the machine's load
+during the bench falls on all of them.
 """
 
 from __future__ import annotations
@@ -104,19 +104,20 @@ def run_mode(mode: str, scenarios: list[Scenario], runs: int, out: Path) -> dict
     return {"rows": rows, "lines": lines, "cut": cut, "failures": failures, "settings": settings}
 
 
-def run_peers(plans: list[PeerPlan], out: Path) -> list[PeerRun]:
+def run_peers(plans: list[PeerPlan], out: Path, tag: str) -> list[PeerRun]:
     """The bare livekit-agents session, then Pipecat, each once through every plan."""
     from peer_livekit import bare_livekit
     from peer_pipecat import run_pipecat
 
     settings = load_settings()
     try:
-        lk = PeerRun(name="bare-livekit", lines=bare_livekit(plans, settings))
+        lk = PeerRun(name="bare-livekit", lines=bare_livekit(plans, settings),
+                     note="livekit-agents AgentSession defaults (no turn_handling, aec warm-up, preemptive generation)")
     except Exception as exc:  # a peer that breaks must not hide the runtime's figures
         lk = PeerRun(name="bare-livekit", error=f"{type(exc).__name__}: {exc}")
-    print(f"  bare livekit-agents done; load average {load()}", flush=True)
-    pc = run_pipecat(plans, settings, out)
-    print(f"  {pc.name} done; load average {load()}", flush=True)
+    print(f"  {tag}: bare livekit-agents done; load average {load()}", flush=True)
+    pc = run_pipecat(plans, settings, out, tag)
+    print(f"  {tag}: {pc.name} done; load average {load()}", flush=True)
     return [lk, pc]
 
 
@@ -148,14 +149,16 @@ def main() -> None:
           f"load average at start {load()}")
     results: dict[str, dict[str, object]] = {}
     peers: dict[str, PeerRun] = {}
-    for run in range(args.runs):  # systems take turns within each run, so load drifts hit them alike
-        for mode in modes:
-            results[mode] = merge(results.get(mode), run_mode(mode, scenarios, 1, out))
-            print(f"  run {run + 1}: runtime {mode} done; load average {load()}", flush=True)
-        for peer in run_peers(plans, out) if args.peers else []:
-            seen = peers.setdefault(peer.name, PeerRun(name=peer.name, error=peer.error, note=peer.note))
-            seen.lines += peer.lines
-            seen.error = seen.error or peer.error
+    for run in range(args.runs):  # the systems take turns on each scenario, so load drifts hit them alike
+        for scenario, plan in zip(scenarios, plans, strict=True):
+            tag = f"run{run + 1}-{scenario.name}"
+            for mode in modes:
+                results[mode] = merge(results.get(mode), run_mode(mode, [scenario], 1, out))
+                print(f"  {tag}: runtime {mode} done; load average {load()}", flush=True)
+            for peer in run_peers([plan], out, tag) if args.peers else []:
+                seen = peers.setdefault(peer.name, PeerRun(name=peer.name, error=peer.error, note=peer.note))
+                seen.lines += peer.lines
+                seen.error = seen.error or peer.error
     for mode, r in results.items():
         s = r["settings"]
         print(f"\n== turn detection {mode} (session VAD silence {s.vad_silence:.2f} s, "  # type: ignore[attr-defined]
