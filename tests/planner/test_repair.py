@@ -225,3 +225,13 @@ async def test_a_name_still_wrong_after_both_spellings_gets_a_callback_not_a_loo
     last = await call.say("No, my name is Carlos Menz.")
     assert [t.name for t in last.tools] == ["create_case"] and call.state == "handoff"
     assert last.tools[0].args["phone"] == "4155550192" and call.succeeded("book_tour") == []
+
+
+async def test_a_time_with_a_misheard_two_is_read_as_the_answer_to_which_time(sandbox: Sandbox) -> None:
+    # "Two in the afternoon, please." heard as "To in the afternoon, please." (espeak-ng en-gb)
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(["Hi, my name is Dana Whitfield.", "510 482 7391", "yes", "Oakland, 900 thousand",
+                    "the one on Grand Avenue tomorrow"])
+    assert call.turns[-1].reply.endswith("Which time works for you?")
+    turn = await call.say("To in the afternoon, please.")
+    assert turn.reply == "Shall I book Friday, November 27 at 2 PM for Dana Whitfield?"
