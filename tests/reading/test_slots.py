@@ -158,6 +158,7 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     ("4 p.n works for me.", "time", "time", T(16, 0)),  # the m of "PM" heard as n
     ("4p n works for me", "time", "time", T(16, 0)),
     ("2 BM works for me.", "time", "time", T(14, 0)),  # the p heard as b
+    ("2 pn works for me.", "time", "time", T(14, 0)),
     ("I have 2 a week", None, "time", None),
     ("2:30 in the afternoon", None, "time", T(14, 30)),
     ("at two", None, "time", T(14, 0)),

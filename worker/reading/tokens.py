@@ -55,6 +55,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"(?<![a-z])([ap])\s?\.\s?m\b\.?", r"\1m", text)  # "p.m." / "p. m." → "pm"
     text = re.sub(r"(?<=\d)\s?([ap])\s?\.\s?n\b\.?", r" \1m", text)  # "4 p.n" (the m heard as n) → "4 pm"
     text = re.sub(r"(?<=\d)\s?b\.?\s?m\b\.?", " pm", text)  # "2 BM" (the p heard as b) → "2 pm"
+    text = re.sub(r"(?<=\d)\s?pn\b", " pm", text)  # "2 pn works for me"
     text = re.sub(r"\bo\s+clock\b|\boclock\b", "o'clock", text)
     text = re.sub(r"\b(mm|uh)[\s-]+(hmm|huh)\b", "uh-huh", text)
     return text
