@@ -52,6 +52,20 @@ def _table(title: str, rows: dict[str, dict[str, list[float]]], cols: list[str],
         print(f"{row:<22}" + line + f"{fmt.format(sum(every) / len(every)):>{width}}")
 
 
+def _confidence_table(results: list[dict]) -> None:
+    """Whisper's confidence (exp of the mean token log-probability) of right vs wrong values,
+    and what a read-back threshold would do: wrong values it catches, right ones it re-asks."""
+    print("\nconfidence of right vs wrong values (median; read back under t: wrong caught / right re-asked)")
+    for kind in dict.fromkeys(r["kind"] for r in results):
+        right = [r["confidence"] for r in results if r["kind"] == kind and r["ok"]]
+        wrong = [r["confidence"] for r in results if r["kind"] == kind and not r["ok"]]
+        med = lambda xs: f"{statistics.median(xs):.2f}" if xs else "-"  # noqa: E731
+        cells = "  ".join(
+            f"t={t:.2f}: {sum(c < t for c in wrong)}/{len(wrong)} / {sum(c < t for c in right)}/{len(right)}"
+            for t in (0.5, 0.6, 0.7, 0.8))
+        print(f"{kind:<14} right {med(right)} wrong {med(wrong)}   {cells}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     defaults = Settings()
@@ -98,7 +112,8 @@ def main() -> int:
             prompt = decode_hint(line.expecting) if args.bias else None
             t = time.perf_counter()
             numeric = args.numeric and line.expecting in DIGIT_SLOTS
-            heard = transcriber.transcribe(audio, prompt=prompt, numeric=numeric).text
+            transcript = transcriber.transcribe(audio, prompt=prompt, numeric=numeric)
+            heard = transcript.text
             ms = (time.perf_counter() - t) * 1000
             value = read_value(line, heard)
             e, n = wer_counts(line.text, heard)
@@ -109,7 +124,8 @@ def main() -> int:
             decode_ms[voice.label].append(ms)
             results.append({"voice": voice.label, "id": line.id, "kind": line.kind, "heard": heard,
                             "value": value, "expected": line.value, "ok": ok, "edits": e, "words": n,
-                            "decode_ms": round(ms, 1), "audio_s": round(audio.size / SAMPLE_RATE, 2)})
+                            "decode_ms": round(ms, 1), "confidence": round(transcript.confidence, 3),
+                            "audio_s": round(audio.size / SAMPLE_RATE, 2)})
             if args.show_errors and not ok:
                 print(f"  {voice.label:<24} {line.id:<16} {line.say!r} → {heard!r} → {value} (want {line.value})")
     cols = [v.label for v in voices]
@@ -118,6 +134,7 @@ def main() -> int:
             wer_num[kind][label] = [e / n] if n else []
     _table("exact-value accuracy (share of lines whose slot value is exactly right)", value_ok, cols, "{:.0%}")
     _table("word error rate (numbers as digits)", wer_num, cols, "{:.1%}")
+    _confidence_table(results)
     every = [ms for v in decode_ms.values() for ms in v]
     print("\ndecode time per utterance (ms): " + "  ".join(
         f"{label}: p50 {statistics.median(v):.0f} p90 {np.percentile(v, 90):.0f}" for label, v in decode_ms.items()))

@@ -193,7 +193,9 @@ class Conversation:
         before = self.machine.snapshot()
         self.trace.caller_turn(msg, before, keyed=keyed)
         reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
-        self.ledger.apply(reading)
+        # the recogniser's confidence decides the read-back of names (flow `when: low_confidence`);
+        # typed and keyed turns have none (exact text)
+        self.ledger.apply(reading.model_copy(update={"confidence": msg.transcript_confidence}))
         self.log = logger.bind(call_id=self.call_id, turn=self.machine.s.turn)
         self.log.info("caller: {}", text)
         self.silence.caller_spoke()
