@@ -33,6 +33,7 @@ from tests.support.hearing_score import read_value, wer_counts  # noqa: E402
 from tests.support.hearing_set import KINDS, Line, hearing_lines  # noqa: E402
 from worker.engines.whisper_decode import SAMPLE_RATE, WhisperTranscriber  # noqa: E402
 from worker.engines.whisper_models import resolve_whisper_model  # noqa: E402
+from worker.engines.whisper_digits import DIGIT_SHAPES  # noqa: E402
 from worker.engines.whisper_hints import decode_hint  # noqa: E402
 from worker.reading.vocabulary import DIGIT_SLOTS  # noqa: E402
 from worker.settings import Settings  # noqa: E402
@@ -77,6 +78,9 @@ def main() -> int:
     parser.add_argument("--numeric", action="store_true",
                         help="for digit questions (phone, card, policy), let the decoder write only digits and "
                              "the words around them")
+    parser.add_argument("--digit-count", action=argparse.BooleanOptionalAction, default=True,
+                        help="with --numeric, a number with the wrong digit count for the slot is decoded again "
+                             "with a beam, keeping the likeliest hypothesis with a right count (as the call does)")
     parser.add_argument("--threads", type=int, default=1, help="CTranslate2 CPU threads (the call uses 1)")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma list of {', '.join(KINDS)}")
     parser.add_argument("--voices", default=",".join(v.label for v in CALLER_VOICES),
@@ -98,7 +102,8 @@ def main() -> int:
     started = time.perf_counter()
     transcriber = WhisperTranscriber(model_path=resolve_whisper_model(args.model), cpu_threads=args.threads)
     transcriber.warmup()
-    print(f"recognition bench: model={args.model} bias={args.bias} numeric={args.numeric} threads={args.threads} "
+    print(f"recognition bench: model={args.model} bias={args.bias} numeric={args.numeric} "
+          f"digit_count={args.numeric and args.digit_count} threads={args.threads} "
           f"lines={len(lines)} voices={len(voices)} (load {time.perf_counter() - started:.1f}s)")
 
     value_ok: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -112,7 +117,8 @@ def main() -> int:
             prompt = decode_hint(line.expecting) if args.bias else None
             t = time.perf_counter()
             numeric = args.numeric and line.expecting in DIGIT_SLOTS
-            transcript = transcriber.transcribe(audio, prompt=prompt, numeric=numeric)
+            digits = DIGIT_SHAPES.get(line.expecting or "") if numeric and args.digit_count else None
+            transcript = transcriber.transcribe(audio, prompt=prompt, numeric=numeric, digits=digits)
             heard = transcript.text
             ms = (time.perf_counter() - t) * 1000
             value = read_value(line, heard)

@@ -40,6 +40,8 @@ from livekit import rtc
 from livekit.agents import utils
 from loguru import logger
 
+from worker.engines.whisper_digits import DigitShape, fitting_alternatives
+
 __all__ = [
     "FULL_WINDOW_S",
     "SAMPLE_RATE",
@@ -199,14 +201,16 @@ class WhisperTranscriber:
         return self._numeric_suppress
 
     def transcribe(
-        self, audio: np.ndarray, *, retry_loops: bool = True, prompt: str | None = None, numeric: bool = False
+        self, audio: np.ndarray, *, retry_loops: bool = True, prompt: str | None = None, numeric: bool = False,
+        digits: DigitShape | None = None,
     ) -> Transcript:
         """Transcribe; a looping decode is retried on 30 s, or dropped if not `retry_loops`.
 
         Interim transcriptions pass `retry_loops=False`: audio cut mid-word loops more
         often, and a 30 s retry (~1 s) would hold the model while the final waits.
         `prompt` is an initial prompt (see `prompt_tokens`); with `numeric`, a dictated number
-        is decoded spelled out (see `_decode` and `numeric_suppress`).
+        is decoded spelled out (see `_decode` and `numeric_suppress`), with `digits` digits when
+        the question says how many.
         """
         tokens = self.prompt_tokens(prompt)
         started = time.perf_counter()
@@ -224,7 +228,7 @@ class WhisperTranscriber:
             for offset in range(0, audio.size, piece_len):
                 piece = audio[offset : offset + piece_len]
                 window = self.window_for(piece.size / SAMPLE_RATE)
-                text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, numeric)
+                text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, numeric, digits)
                 if looped and not retry_loops:
                     continue
                 if looped and window < FULL_WINDOW_S:
@@ -235,7 +239,7 @@ class WhisperTranscriber:
                         text[:80],
                     )
                     window = FULL_WINDOW_S
-                    text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, numeric)
+                    text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, numeric, digits)
                 no_speech = min(no_speech, piece_no_speech)
                 if piece_no_speech > self.no_speech_threshold and logprob < self.logprob_threshold:
                     continue  # Whisper's own "no speech here" rule
@@ -253,7 +257,8 @@ class WhisperTranscriber:
         )
 
     def _decode(
-        self, audio: np.ndarray, window_s: float, prompt: list[int], numeric: bool = False
+        self, audio: np.ndarray, window_s: float, prompt: list[int], numeric: bool = False,
+        digits: DigitShape | None = None,
     ) -> tuple[str, float, float, bool]:
         """Encode `audio` zero-padded to `window_s` and decode greedily, without timestamps.
 
@@ -263,6 +268,9 @@ class WhisperTranscriber:
         answer with a number is still heard, and so does one who goes on after the number
         (`goes_on_after_number`: the numeric vocabulary cannot write the rest and would end the
         transcript there). The second pass costs the decoder only.
+        With `digits` (the digit shape of a right answer), a spelled-out number of another shape
+        is decoded again several ways and the likeliest alternative that fits wins
+        (`whisper_digits.fitting_alternatives`).
         """
         features = self.model.feature_extractor(audio)[:, : audio.size // 160]
         features = pad_or_trim(features, int(round(window_s * 100)))
@@ -271,9 +279,21 @@ class WhisperTranscriber:
         decoded = self._generate(encoded, prompt, self._suppress, max_new)
         if numeric and dictates_number(decoded[0]) and not goes_on_after_number(decoded[0]):
             spelled = self._generate(encoded, prompt, self.numeric_suppress(), max_new)
+            if digits is not None and not digits.fits(spelled[0]):
+                spelled = self._fitting(encoded, prompt, max_new, digits) or spelled
             if dictates_number(spelled[0]) and not spelled[3]:  # not a date squeezed into "The"
                 return spelled
         return decoded
+
+    def _fitting(
+        self, encoded: object, prompt: list[int], max_new: int, digits: DigitShape
+    ) -> tuple[str, float, float, bool] | None:
+        for text, logprob, no_speech, capped in fitting_alternatives(
+            self.model.model, self._tokenizer, encoded, prompt, max_new, self.numeric_suppress(), digits
+        ):
+            if not is_looping(text):
+                return text, logprob, no_speech, capped
+        return None
 
     def _generate(
         self, encoded: object, prompt: list[int], suppress: list[int], max_new: int

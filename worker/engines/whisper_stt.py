@@ -58,6 +58,7 @@ from worker.engines.whisper_decode import (
     load_whisper_model,
 )
 from worker.engines.whisper_turn_end import SHORT_SPEECH_S, EndByMeaning, pause_when_finished
+from worker.engines.whisper_digits import DIGIT_SHAPES
 from worker.engines.whisper_hints import DIGIT_QUESTIONS, EXPECTED_ANSWER, ExpectedAnswer, decode_hint
 
 __all__ = ["SAMPLE_RATE", "Transcript", "WhisperRecognizeStream", "WhisperSTT", "WhisperTranscriber",
@@ -129,9 +130,11 @@ class WhisperSTT(stt.STT):
         """
         prompt = decode_hint(expecting) if self.hints else None
         numeric = self.hints and expecting in DIGIT_QUESTIONS
+        digits = DIGIT_SHAPES.get(expecting or "") if numeric and not interim else None  # a part has too few
         try:
             return await asyncio.to_thread(
-                self.transcriber.transcribe, audio, retry_loops=not interim, prompt=prompt, numeric=numeric
+                self.transcriber.transcribe, audio, retry_loops=not interim, prompt=prompt, numeric=numeric,
+                digits=digits,
             )
         except Exception:
             logger.exception("whisper transcription failed")
