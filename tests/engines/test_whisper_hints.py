@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from worker.engines.whisper_decode import Transcript, dictates_number, goes_on_after_number, said_once
+from worker.engines.whisper_digits import DIGIT_SHAPES
 from worker.engines.whisper_hints import EXPECTED_ANSWER, SLOT_PROMPTS, ExpectedAnswer, decode_hint, slot_asked
 from worker.engines.whisper_models import ModelUnavailable, resolve_whisper_model
 from worker.engines.whisper_stt import WhisperSTT
@@ -141,6 +142,7 @@ async def test_a_stream_decodes_with_the_answer_its_call_expects(whisper: Whispe
         await stream.aclose()
     assert seen[0]["numeric"] is True and seen[0]["prompt"] == SLOT_PROMPTS["phone"]
     assert seen[1]["numeric"] is False and seen[1]["prompt"] == SLOT_PROMPTS["name"]
+    assert seen[0]["digits"] == DIGIT_SHAPES["phone"] and seen[1]["digits"] is None  # the phone's length
 
 
 async def test_without_hints_the_decoder_is_not_biased(whisper: WhisperSTT) -> None:
@@ -148,7 +150,7 @@ async def test_without_hints_the_decoder_is_not_biased(whisper: WhisperSTT) -> N
     plain = WhisperSTT(vad=whisper._vad, hints=False)
     plain.transcriber.transcribe = lambda audio, **kw: seen.append(kw) or Transcript("")  # type: ignore[method-assign]
     await plain.transcribe(np.zeros(1600, np.float32), expecting="phone")
-    assert seen == [{"retry_loops": True, "prompt": None, "numeric": False}]
+    assert seen == [{"retry_loops": True, "prompt": None, "numeric": False, "digits": None}]
 
 
 def test_base_is_joined_from_its_two_package_parts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
