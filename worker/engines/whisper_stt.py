@@ -22,10 +22,9 @@ Why it looks like this:
   FINAL_TRANSCRIPT, then END_OF_SPEECH (in "stt" turn detection the end of speech commits
   the turn with whatever final text arrived before it), then RECOGNITION_USAGE.
 - Input must be mono; any sample rate (the base stream resamples to 16 kHz).
-- With `hints=True`, a stream decodes an answer to a known question with that slot's
-  prompt, and an answer to a digit question with the numeric vocabulary (`whisper_hints`):
-  the call says what it asked through `EXPECTED_ANSWER`, captured when the stream opens.
-"""
+- With `hints=True`, an answer to a known question is decoded with that slot's prompt, a digit
+  question's with the numeric vocabulary and digit shape (`whisper_hints`, `whisper_digits`): the
+  call says what it asked through `EXPECTED_ANSWER`, captured when the stream opens."""
 
 from __future__ import annotations
 
@@ -132,10 +131,8 @@ class WhisperSTT(stt.STT):
         numeric = self.hints and expecting in DIGIT_QUESTIONS
         digits = DIGIT_SHAPES.get(expecting or "") if numeric and not interim else None  # a part has too few
         try:
-            return await asyncio.to_thread(
-                self.transcriber.transcribe, audio, retry_loops=not interim, prompt=prompt, numeric=numeric,
-                digits=digits,
-            )
+            return await asyncio.to_thread(self.transcriber.transcribe, audio, retry_loops=not interim,
+                                           prompt=prompt, numeric=numeric, digits=digits)
         except Exception:
             logger.exception("whisper transcription failed")
             return Transcript("", audio_s=audio.size / SAMPLE_RATE)
