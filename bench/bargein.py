@@ -14,6 +14,10 @@ way a listener would time it, with the one level test of `worker.transport.level
 * echo false triggers: times the agent's audio paused or was cut while no caller line was
   playing (±1 s): with an echoing line that is the agent interrupting itself.
 
+Each scenario gets one row (its expectations pass or fail, onset → quiet p50/p95, false
+interruptions resumed of paused, resume delay p50/p95, self-interruptions), then the figures
+over all of them.
+
     uv run mediabloom bench bargein [--runs N] [scenario.yaml ...]
 """
 
@@ -39,8 +43,14 @@ from worker.transport.levels import AUDIBLE_RMS, BLOCK_S, rms_blocks
 ROOT = Path(__file__).resolve().parents[1]
 QUIET_RUN_S = 0.2
 """Agent silence shorter than this (a gap between words) does not count as having stopped."""
-DEFAULT = ["bargein_backchannel.yaml", "bargein_mmhmm.yaml", "bargein_echo.yaml", "bargein_correction.yaml",
-           "bargein_slow_tool.yaml", "barge_in.yaml"]
+DEFAULT = ["bargein_backchannel.yaml", "bargein_mmhmm.yaml", "bargein_cough.yaml", "bargein_echo.yaml",
+           "bargein_correction.yaml", "bargein_redirect.yaml", "bargein_argument.yaml", "bargein_in_a_row.yaml",
+           "bargein_outcome.yaml", "bargein_slow_tool.yaml", "barge_in.yaml"]
+COUNTS = ["not over the agent", "false: paused", "false: resumed", "false: no pause (ignored)",
+          "self-interruptions (no caller speech)"]
+FIGURES = (("onset_to_quiet", "caller onset → agent quiet (at the ear)"),
+           ("onset_to_stop", "  caller onset → playback paused/cut"),
+           ("resume_delay", "false interruption: noise end → resumed"))
 
 
 
@@ -104,6 +114,37 @@ def measure(scenario: Scenario, result: CallResult, rows: dict[str, list[float]]
             counts["self-interruptions (no caller speech)"] += 1
 
 
+class Tally:
+    """The figures of one scenario (or of all of them), over its runs."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[float]] = {key: [] for key, _ in FIGURES}
+        self.counts: dict[str, int] = dict.fromkeys(COUNTS, 0)
+        self.failures: list[str] = []
+        self.runs = 0
+
+    def add(self, other: Tally) -> None:
+        for key, values in other.rows.items():
+            self.rows[key] += values
+        for key, n in other.counts.items():
+            self.counts[key] += n
+        self.failures += other.failures
+        self.runs += other.runs
+
+
+def ms(values: list[float], q: float) -> str:
+    return f"{pct(values, q) * 1000:.0f}" if values else "-"
+
+
+def scenario_line(name: str, t: Tally) -> str:
+    """One row of the per-scenario table."""
+    quiet, resume = t.rows["onset_to_quiet"], t.rows["resume_delay"]
+    verdict = "pass" if not t.failures else f"FAIL ({len(t.failures)})"
+    return (f"{name:22} {verdict:9} {len(quiet):>3} {ms(quiet, .5):>6} {ms(quiet, .95):>6} "
+            f"{t.counts['false: resumed']:>3}/{t.counts['false: paused']:<3} {ms(resume, .5):>6} {ms(resume, .95):>6} "
+            f"{t.counts['self-interruptions (no caller speech)']:>5}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("scenarios", nargs="*", default=[str(ROOT / "scenarios" / n) for n in DEFAULT])
@@ -111,30 +152,38 @@ def main() -> None:
     args = p.parse_args()
     setup_logging("WARNING")
     settings = load_settings()
-    rows: dict[str, list[float]] = {"onset_to_quiet": [], "onset_to_stop": [], "resume_delay": []}
-    counts = dict.fromkeys(["not over the agent", "false: paused", "false: resumed",
-                            "false: no pause (ignored)", "self-interruptions (no caller speech)"], 0)
-    failures: list[str] = []
+    per: dict[str, Tally] = {}
+    load_before = os.getloadavg()[0]
     out = Path(tempfile.mkdtemp(prefix="mb-bargein-"))
     for _ in range(args.runs):
         for path in args.scenarios:
             scenario = load_scenario(Path(path))
             result = asyncio.run(SimulatedCall(scenario, settings, out).run())
-            failures += [f"{scenario.name}: {f}" for f in result.failures]
-            measure(scenario, result, rows, counts)
-    print(f"scenarios: {len(args.scenarios)} x {args.runs} run(s); load average {os.getloadavg()[0]:.2f}; "
+            t = per.setdefault(scenario.name, Tally())
+            t.runs += 1
+            t.failures += [f"{scenario.name}: {f}" for f in result.failures]
+            measure(scenario, result, t.rows, t.counts)
+    total = Tally()
+    for t in per.values():
+        total.add(t)
+    print(f"scenarios: {len(args.scenarios)} x {args.runs} run(s); load average {load_before:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after; "
           f"interruption min {settings.interrupt_min_duration:.2f} s, false-interruption timeout "
           f"{settings.false_interruption_timeout:.2f} s")
-    print(f"{'figure (ms)':42} {'n':>3} {'p50':>7} {'p95':>7}")
-    for key, label in (("onset_to_quiet", "caller onset → agent quiet (at the ear)"),
-                       ("onset_to_stop", "  caller onset → playback paused/cut"),
-                       ("resume_delay", "false interruption: noise end → resumed")):
-        v = rows[key]
-        print(f"{label:42} {len(v):>3} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")
-    for name, n in counts.items():
+    print(f"{'scenario':22} {'expect':9} {'n':>3} {'q p50':>6} {'q p95':>6} {'resumed':7} {'r p50':>6} {'r p95':>6} "
+          f"{'echo':>5}   (q: onset → quiet, r: noise end → resumed, ms; echo: self-interruptions)")
+    for name, t in per.items():
+        print(scenario_line(name, t))
+    print()
+    print(f"{'all scenarios (ms)':42} {'n':>3} {'p50':>7} {'p95':>7}")
+    for key, label in FIGURES:
+        v = total.rows[key]
+        print(f"{label:42} {len(v):>3} {ms(v, .5):>7} {ms(v, .95):>7}")
+    for name, n in total.counts.items():
         print(f"{name:42} {n:>3}")
-    print(f"expectation failures: {len(failures)}")
-    for f in failures:
+    print(f"scenarios passing their expectations: {sum(not t.failures for t in per.values())}/{len(per)}; "
+          f"expectation failures: {len(total.failures)}")
+    for f in total.failures:
         print("  " + f)
     print(f"calls in {out}")
 

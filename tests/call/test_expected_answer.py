@@ -28,3 +28,19 @@ def test_other_questions_by_their_words_and_statements_by_nothing() -> None:
     m = ConversationMachine(load_flow("insurance"))
     assert _asked(m, "Could you read me your policy number?") == "policy_number"
     assert _asked(m, "Thanks, I have your policy number.") is None
+
+
+def _expected(machine: ConversationMachine, planned: str, heard: str, interrupted: bool) -> str | None:
+    conv = SimpleNamespace(machine=machine, flow=machine.flow, _planned=planned)
+    conv._slot_asked = lambda text: Conversation._slot_asked(conv, text)  # type: ignore[arg-type]
+    return Conversation._slot_expected(conv, heard, interrupted)  # type: ignore[arg-type]
+
+
+def test_a_question_the_caller_cut_is_still_expected() -> None:
+    """She cut "... Which card would you like to pay with?" at "Which" and reads her card out:
+    the recogniser still expects a card number (numeric decoding)."""
+    m = ConversationMachine(load_flow("insurance"))
+    planned = "Your renewal premium is $1,284.00 for the next year. Which card would you like to pay with?"
+    assert _expected(m, planned, "Your renewal premium is $1,284.00 for the next year. Which", True) == "card_number"
+    assert _expected(m, planned, "Your renewal premium is $1,284.00 for the next year.", False) is None
+    assert _expected(m, planned, "Could you read me your policy number?", True) == "policy_number"  # heard wins

@@ -111,6 +111,7 @@ def test_model_names_resolve_or_say_what_is_missing(tmp_path: Path) -> None:
 def test_slot_asked_reads_the_agents_question() -> None:
     assert slot_asked("What's the best phone number to reach you?") == "phone"
     assert slot_asked("Could you read me the card number?") == "card_number"
+    assert slot_asked("Which card would you like to pay with? Please read me the number.") == "card_number"
     assert slot_asked("And your policy number?") == "policy_number"
     assert slot_asked("I have your phone number.") is None  # not a question
     assert slot_asked("Anything else I can help with?") is None

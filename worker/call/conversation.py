@@ -138,6 +138,7 @@ class Conversation:
                                       sandbox=str(options.sandbox) if options.sandbox else None))
         self.gate = ToolGate(self.ledger, call_id, executor=executor, sandbox=sandbox)
         self.expected = ExpectedAnswer()
+        self._planned = ""  # the text of the reply being spoken, as planned
         """The slot the agent's last question asked for (updated per agent message)."""
         self.agent = FlowAgent(self)
         self.ended = asyncio.Event()
@@ -209,7 +210,7 @@ class Conversation:
         began = (item.metrics or {}).get("started_speaking_at")
         in_state = began is None or began >= self.ledger.state_entered_at
         self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
-        self.expected.slot = self._slot_asked(text)
+        self.expected.slot = self._slot_expected(text, bool(item.interrupted))
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
         if self.machine.s.ended and not self._closing:
             self._closing = True
@@ -241,8 +242,15 @@ class Conversation:
                 return str(missing["slot"])
         return slot_asked(agent_text)
 
+    def _slot_expected(self, heard: str, interrupted: bool) -> str | None:
+        """The slot the caller's next words answer: the one the agent asked for, or, when she cut
+        the reply before its question (she answers what she knows is coming, "Which card..." cut
+        at "Which"), the one the reply was going to ask for."""
+        return self._slot_asked(heard) or (self._slot_asked(self._planned) if interrupted else None)
+
     def on_planned_text(self, text: str) -> None:
         self.trace.on_planned_text(text)
+        self._planned = text
 
     def caller_identified(self, value: str, spoken: str) -> None:
         """The phone line's caller id (before the first turn): the flow may confirm it

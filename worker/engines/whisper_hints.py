@@ -63,7 +63,7 @@ class ExpectedAnswer:
 EXPECTED_ANSWER: ContextVar[ExpectedAnswer | None] = ContextVar("mb_expected_answer", default=None)
 
 _ASKED_BY: tuple[tuple[str, str], ...] = (
-    (r"card number|credit card|debit card", "card_number"),
+    (r"card number|credit card|debit card|which card", "card_number"),
     (r"policy number", "policy_number"),
     (r"phone number|number to reach|call you back on|your number", "phone"),
     (r"date of birth|birth ?date|born", "date_of_birth"),
