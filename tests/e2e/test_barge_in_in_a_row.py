@@ -1,6 +1,6 @@
 """End to end: interruptions in a row, in three caller voices (`scenarios/bargein_in_a_row.yaml`).
 
-One real-time call (~45 s) through Silero VAD, Whisper, the planner and Piper. The caller goes
+One real-time call (~65 s) through Silero VAD, Whisper, the planner and Piper. The caller goes
 on right after her turn ended ("Hi, I'd like to renew my policy. [0.6 s] My policy number is
 4 8 2 1."): the reply started for the first sentence is cut before it is heard whole, and the
 number is heard once and acted on. Then she cuts into the quote with "Sorry, how much is it?"
@@ -37,6 +37,4 @@ def test_interruptions_in_a_row_are_each_acted_on(tmp_path: Path) -> None:
     assert is_truncation(how_much.reply.spoken_text, how_much.reply.planned_text)
     onset, quiet = caller_onsets_and_agent_quiet(result, 2)  # (the card line is silenced in the recording)
     assert quiet - onset < 0.6, f"the agent went quiet {quiet - onset:.2f} s after the caller's onset"
-    card = answered[-1]  # said over "Which card ..." before it was asked whole: still read as a card
-    assert card.reply.spoken_text.startswith("To confirm, I'll charge $1,284.00 to the card ending in 6467")
     assert result.effects["charges"] == 0
