@@ -23,7 +23,7 @@ the figure is the worker's, not the simulated caller's voice.
 The machine is shared: the load average is printed beside every row, and the ratios measured
 in the same run are the figures to trust.
 
-    uv run mediabloom bench concurrency 4 [--engines offline|instant|both] [--scenario PATH]
+    uv run mediabloom bench concurrency 4 [--engines offline|instant|both] [--runs R] [--scenario PATH]
 """
 
 from __future__ import annotations
@@ -95,6 +95,13 @@ class Run:
     def cpu_per_call_minute(self) -> float:
         """Process CPU seconds per minute of call (NaN when no call time was measured)."""
         return self.cpu_s / (self.call_s / 60) if self.call_s > 0 else float("nan")
+
+
+def merge(runs: list[Run]) -> Run:
+    """Several batches of the same N as one: their turns pooled, their CPU and call time summed."""
+    return Run(n=runs[0].n, ear=[v for r in runs for v in r.ear], cpu_s=sum(r.cpu_s for r in runs),
+               call_s=sum(r.call_s for r in runs), wall_s=sum(r.wall_s for r in runs),
+               failures=sum(r.failures for r in runs), load=runs[-1].load)
 
 
 def largest_within(runs: list[Run], bar: float = BAR) -> int | None:
@@ -205,14 +212,19 @@ async def bare_calls(n: int, plan: PeerPlan, settings: Settings) -> Run:
                wall_s=wall)
 
 
-def sweep(engines: str, top: int, scenario: Scenario, base_settings: Settings, out: Path, peer: bool) -> list[Run]:
+def sweep(engines: str, top: int, scenario: Scenario, base_settings: Settings, out: Path, peer: bool,
+          repeats: int = 1) -> list[Run]:
     settings = engine_settings(base_settings, engines)
     build_engines(settings)  # loaded and warmed before any clock starts
     voiced, plan, lines = voice_lines(scenario, out / engines)
     runs: list[Run] = []
     for n in sweep_ns(top):
-        run = asyncio.run(runtime_calls(n, voiced, settings, out, lines))
-        bare = asyncio.run(bare_calls(n, plan, settings)) if peer and engines == "instant" else None
+        batches, bares = [], []
+        for _ in range(max(1, repeats)):  # the runtime and the bare session take turns
+            batches.append(asyncio.run(runtime_calls(n, voiced, settings, out, lines)))
+            if peer and engines == "instant":
+                bares.append(asyncio.run(bare_calls(n, plan, settings)))
+        run, bare = merge(batches), merge(bares) if bares else None
         runs.append(run)
         print(row(engines, run, runs[0], bare), flush=True)
         if n > 1 and run.p95 > BAR * runs[0].p95:
@@ -229,6 +241,7 @@ def main() -> None:
     p.add_argument("--engines", choices=("offline", "instant", "both"), default="both")
     p.add_argument("--scenario", default=str(ROOT / "scenarios" / "tour_booking.yaml"))
     p.add_argument("--no-peer", action="store_true", help="instant engines: skip the bare AgentSession")
+    p.add_argument("--runs", type=int, default=1, help="batches per N, pooled (more turns for p95)")
     args = p.parse_args()
     setup_logging("WARNING")
     out = Path(tempfile.mkdtemp(prefix="mb-bench-conc-"))
@@ -238,7 +251,7 @@ def main() -> None:
     print(HEADER, flush=True)
     sets = ("offline", "instant") if args.engines == "both" else (args.engines,)
     for engines in sets:
-        sweep(engines, args.n, scenario, load_settings(), out, peer=not args.no_peer)
+        sweep(engines, args.n, scenario, load_settings(), out, peer=not args.no_peer, repeats=args.runs)
 
 
 if __name__ == "__main__":

@@ -50,3 +50,10 @@ def test_the_instant_set_ends_turns_like_the_bare_session_and_never_goes_to_the_
     assert instant.turn_detection == "vad"
     offline = BENCH["engine_settings"](base, "offline")
     assert [offline.engine(p) for p in ("stt", "llm", "tts")] == ["offline", "offline", "offline"]
+
+
+def test_repeated_batches_pool_their_turns_and_their_cpu() -> None:
+    merged = BENCH["merge"]([_run(2, 700, cpu_s=6.0, call_s=120.0), _run(2, 900, cpu_s=3.0, call_s=60.0)])
+    assert merged.n == 2 and len(merged.ear) == 10
+    assert merged.cpu_per_call_minute == pytest.approx(3.0)
+    assert merged.p95 == pytest.approx(0.9)
