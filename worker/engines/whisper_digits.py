@@ -6,8 +6,8 @@ repeated digit ("five five five" as two or four fives), or stops after a few wor
 whose digit count is not the slot's is certainly wrong. The decoder then asks for alternatives
 on the same encoder output (a beam's hypotheses and a few seeded samples at two temperatures)
 and keeps the likeliest one that fits. On the multi-voice set this lifted phone numbers right
-on first hearing from 65 % to 83 % (docs/recognition.md); it costs three decoder passes on
-those answers only (about one phone answer in four there).
+on first hearing from 65 % to 84 % (docs/recognition.md); it costs three decoder passes on
+those answers only (one phone answer in three there).
 
 Slot names are the reading layer's `expecting` names, as strings (`whisper_hints`).
 """
