@@ -87,7 +87,8 @@ class Settings(BaseSettings):
     """What ends the caller's turn after a pause (worker/call/turn_end.py): a rule over the words,
     livekit's local turn-detector model, or the VAD's silence alone."""
     vad_min_silence: float | None = Field(None, gt=0, validation_alias=_env("MB_VAD_MIN_SILENCE"))
-    """The session VAD's end-of-speech silence; unset: 0.2 s for the livekit detector, else 0.45 s."""
+    """The session VAD's end-of-speech silence; unset: 0.25 s for the livekit detector (its least: livekit-agents
+    1.8.9 refuses a shorter one), else 0.45 s."""
     endpointing_min_delay: float = Field(0.05, validation_alias=_env("MB_ENDPOINTING_MIN_DELAY"))
     endpointing_max_delay: float = Field(1.2, validation_alias=_env("MB_ENDPOINTING_MAX_DELAY"))
     """How long after the caller's last word an incomplete-sounding turn is awaited."""
@@ -111,7 +112,7 @@ class Settings(BaseSettings):
         """The VAD's end-of-speech silence in effect (see `vad_min_silence`)."""
         if self.vad_min_silence is not None:
             return self.vad_min_silence
-        return 0.2 if self.turn_detection == "livekit" else 0.45
+        return 0.25 if self.turn_detection == "livekit" else 0.45
 
     # --- bad input ---
     silence_reprompt_after: float = Field(8.0, validation_alias=_env("MB_SILENCE_REPROMPT_AFTER"))

@@ -11,7 +11,7 @@
   in "stt" turn detection, so the STT's end of speech is the end of the turn.
 * ``"livekit"``: livekit-agents' own audio turn detector, the local ``v1-mini`` model inside its
   native library (no download; ~1 s to load, ~280 MB, ~200 ms a prediction on 2 cores), after a
-  0.2 s VAD silence; `endpointing` min/max delays for likely/unlikely ends.
+  0.25 s VAD silence (the least it accepts); `endpointing` min/max delays for likely/unlikely ends.
 * ``"vad"``: the VAD's silence alone (0.45 s unless `MB_VAD_MIN_SILENCE`), the old behaviour.
 
 `bench/turn_latency.py` measures them side by side (latency at the ear, premature cut-offs).
