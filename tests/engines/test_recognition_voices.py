@@ -61,8 +61,9 @@ async def _score(stt: WhisperSTT, lines: list[Line], voices: list[Voice]) -> tup
 async def test_phone_numbers_from_unheard_voices_are_mostly_read_right(shipped_stt: WhisperSTT) -> None:
     right, wrong = await _score(shipped_stt, PHONES, VOICES)
     total = len(PHONES) * len(VOICES)
-    # tiny.en without hints and without the digit-homophone reading: 4 of 15 here
-    assert right >= 9, f"{right}/{total} phone numbers right; wrong: " + "; ".join(wrong)
+    # tiny.en without hints and without the digit-homophone reading: 4 of 15 here; with hints but
+    # without the digit shape (numbers of the wrong length decoded again): 11; with it: 14
+    assert right >= 12, f"{right}/{total} phone numbers right; wrong: " + "; ".join(wrong)
 
 
 async def test_a_card_number_and_a_date_from_unheard_voices(shipped_stt: WhisperSTT) -> None:
