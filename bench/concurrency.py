@@ -14,7 +14,11 @@ Engine sets (`--engines`):
   The same caller WAVs also go through a bare livekit-agents `AgentSession` on the same
   engines (`bench/peer_livekit.py`, with its fixed-reply planner) at the same N, and the two CPU
   figures give the runtime's overhead over the bare session (target: ≤ 5%). Both use the VAD's
-  silence to end a turn.
+  silence to end a turn. Part of that overhead is a choice, not plumbing: the runtime wraps its
+  output in livekit-agents' `TranscriptSynchronizer` (the chat keeps what the caller heard),
+  whose speaking-rate estimator (an STFT per chunk of agent audio) a profile of one call put at
+  ~0.9 s of event-loop CPU in 79 s; the bare session here has none (over a room, RoomIO adds
+  one to both).
 
 CPU is `time.process_time()` (every thread of the process: the event loop, the VAD, Whisper,
 Piper, sqlite) over the calls, divided by the summed call durations; the caller lines are voiced
