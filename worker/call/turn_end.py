@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from worker.reading.turn_end import FILLERS, OPEN_WORDS, transcript_ends_turn
+from worker.reading.turn_end import FILLERS, OPEN_WORDS, transcript_ends_turn, turn_looks_complete
 from worker.settings import Settings
 
 __all__ = ["DIGITS_EXPECTED", "MEDIUM_PAUSE_S", "build_turn_detection", "turn_pause"]
@@ -33,16 +33,17 @@ tomorrow please...", a bare "Two PM works for me"). Measured (`bench turns`): th
 the long 1.2 s and made the p95 tail. 0.8 s is kept above the hesitation pauses of
 `scenarios/long_sentences.yaml` (0.4-0.7 s), which a bare fragment may end on."""
 
-DIGITS_EXPECTED: dict[str, int] = {"phone": 10, "card_number": 16, "card": 16, "policy_number": 4, "policy": 4}
+DIGITS_EXPECTED: dict[str, int] = {"phone": 10, "card_number": 15, "card": 15, "policy_number": 4, "policy": 4}
 """Digits in a whole answer to a digit question (`worker.engines.whisper_hints.DIGIT_QUESTIONS`):
 fewer is a number still being read in groups (wait the long silence); all of them ends the turn
 at once, closed by Whisper or not (it seldom punctuates digit strings). Policy numbers are
-POL-dddd (`worker.reading.identifiers`); 15-digit cards wait the long silence."""
+POL-dddd (`worker.reading.identifiers`). Cards count 15 (Amex has 15; callers read 16 in
+groups of four, so they never pause after the 15th digit, and Whisper drops a digit now and
+then: "zero three four three" → "343"; a wrong number is the read-back's to catch)."""
 
 _DIGIT = re.compile(r"\d|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b")
 _WORD = re.compile(r"[a-z']+|\d+")
 _OPEN_END = re.compile(r"(,|;|:|-|\u2013|\u2014)\s*$")
-_ENDS_ON_DIGITS = re.compile(rf"(?:{_DIGIT.pattern})[\s,.\-]*$")
 
 
 def build_turn_detection(settings: Settings) -> Any:
@@ -84,6 +85,6 @@ def turn_pause(text: str, expecting: str | None) -> float | None:
     if _words_open(body):
         return None
     closed = body.endswith((".", "?", "!")) and not body.endswith("...")
-    if _ENDS_ON_DIGITS.search(body.lower()) and (expecting is None or need is not None):
+    if not turn_looks_complete(body.rstrip(" .\u2026")) and expecting is None:
         return None  # maybe a number read in groups (the reading rule): the rest may come
     return 0.0 if closed else MEDIUM_PAUSE_S
