@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -149,16 +150,24 @@ def main() -> None:
           f"load average at start {load()}")
     results: dict[str, dict[str, object]] = {}
     peers: dict[str, PeerRun] = {}
+    broken: dict[str, str] = {}  # mode → why it failed
     for run in range(args.runs):  # the systems take turns on each scenario, so load drifts hit them alike
         for scenario, plan in zip(scenarios, plans, strict=True):
             tag = f"run{run + 1}-{scenario.name}"
-            for mode in modes:
-                results[mode] = merge(results.get(mode), run_mode(mode, [scenario], 1, out))
+            for mode in [m for m in modes if m not in broken]:
+                try:
+                    results[mode] = merge(results.get(mode), run_mode(mode, [scenario], 1, out))
+                except Exception as exc:  # one broken mode must not lose the other figures
+                    broken[mode] = f"{type(exc).__name__}: {exc}"
+                    print(f"  {tag}: runtime {mode} FAILED ({broken[mode]}); left out from now on", flush=True)
+                    continue
                 print(f"  {tag}: runtime {mode} done; load average {load()}", flush=True)
             for peer in run_peers([plan], out, tag) if args.peers else []:
                 seen = peers.setdefault(peer.name, PeerRun(name=peer.name, error=peer.error, note=peer.note))
                 seen.lines += peer.lines
                 seen.error = seen.error or peer.error
+    for mode, why in broken.items():
+        print(f"\n== turn detection {mode}: FAILED, figures only from runs before the failure: {why}")
     for mode, r in results.items():
         s = r["settings"]
         print(f"\n== turn detection {mode} (session VAD silence {s.vad_silence:.2f} s, "  # type: ignore[attr-defined]
@@ -169,9 +178,11 @@ def main() -> None:
         for key, label in STAGES.items():
             v = r["rows"][key]  # type: ignore[index]
             print(f"{label:58} {len(v):>4} {pct(v, .5) * 1000:>7.0f} {pct(v, .95) * 1000:>7.0f}")
+    if peers:
+        (out / "peers.json").write_text(json.dumps({n: r.model_dump(mode="json") for n, r in peers.items()}, indent=1))
     for peer in peers.values():
         print(f"\n== peer {peer.name}: " + (f"not measured: {peer.error}" if peer.error else
-              f"{len(peer.lines)} caller lines, {peer.unanswered} unanswered; {peer.note}"))
+              f"{len(peer.lines)} caller lines, {peer.unanswered} unanswered (per line: {out / 'peers.json'}); {peer.note}"))
     print(f"\nsummary at the ear, ms (targets: p50 ≤ 500, p95 ≤ 800, ≤ 2% premature cut-offs); load {load()}")
     for mode, r in results.items():
         print(summary_line(f"runtime {mode}", r["rows"]["ear"], r["cut"], r["lines"]))  # type: ignore[index,arg-type]
