@@ -10,7 +10,7 @@ from tests.planner.driver import TextCall
 from tests.planner.test_conversations import RENEWAL, TOUR
 from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
-from worker.planner.policy import AgentSaid
+from worker.planner.policy import AgentSaid, Output
 
 
 def cut_reply_containing(call: TextCall, words: str, heard: str) -> None:
@@ -82,3 +82,19 @@ async def test_a_corrected_day_is_checked_again(sandbox: Sandbox) -> None:
     assert "Thursday, December 3" in turn.reply
     await call.run(["Eleven AM, book it.", "yes"])  # "yes" to the tour read back
     assert call.succeeded("book_tour")[0].args["slot_start"] == "2026-12-03T11:00:00"
+
+
+async def test_a_booking_whose_reply_was_cut_before_its_first_word_is_told(sandbox: Sandbox) -> None:
+    """She talked over the gap after "Booking that now.": the reply with the outcome was cut
+    before any of it played, so the chat holds the filler and the tools' outputs, no outcome."""
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(TOUR[:7])  # through the yes to the tour read back: booked
+    booked = next(i for i, it in enumerate(call.items) if isinstance(it, Output) and it.name == "book_tour")
+    cut = [it for it in call.items[booked:] if isinstance(it, AgentSaid)]
+    assert "You're booked" in cut[0].text
+    call.items = [it for it in call.items if not any(it is c for c in cut)]  # the tools ran; none of that was played
+
+    turn = await call.say("Did it go through?")
+
+    assert turn.reply.startswith("You're booked to see 412 Grand Ave on Friday, November 27 at 2 PM.")
+    assert turn.tools == [] and sandbox.calendar.count_bookings() == 1

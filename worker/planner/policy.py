@@ -384,7 +384,7 @@ def _unheard_outcome(conv: Conversation) -> str:
         return ""
     prev_turn = conv.items[users[-2] + 1:users[-1]]
     said = [it for it in prev_turn if isinstance(it, AgentSaid)]
-    if not said or not any(it.interrupted for it in said):
+    if not said or not (any(it.interrupted for it in said) or isinstance(prev_turn[-1], Output)):  # or never played
         return ""
     heard = " ".join(it.text for it in said)
     calls = {it.call_id: it for it in prev_turn if isinstance(it, Called)}
