@@ -174,3 +174,12 @@ def test_a_goodbye_not_understood_is_said_again_plainly() -> None:
     assert a.answer("Sorry, I didn't quite get that. Is there anything else I can help you with?") == (
         "No, thank you. Goodbye.")
     assert a.answer("Which area are you looking in?") is None  # done: nothing more to say
+
+
+def test_a_read_out_without_the_persona_s_home_gets_its_budget_again() -> None:
+    # "900 thousand" heard as "$500,000": the search found only Lakeshore
+    a = answers(DANA.model_copy(update={"listing": "College Avenue"}))
+    assert a.answer("Let me look that up. I found 1: 1420 Lakeshore Ave for $489,000. Which of those homes would you "
+                    "like to see?") == "I don't hear the one on College Avenue. My budget is about 900 thousand dollars."
+    assert a.answer("I found 3: 1420 Lakeshore Ave for $489,000, 412 Grand Ave for $725,000 and 5830 College Ave for "
+                    "$895,000. Which of those homes would you like to see?") == "The third one, tomorrow please."

@@ -77,3 +77,13 @@ async def test_a_misheard_yes_to_the_read_back_is_asked_again_not_taken_as_a_no(
     outcome, call = await talk(tmp_path, "real_estate", 0, hear=hear)
     assert outcome.completed and outcome.wrong_effects == []
     assert call.machine.s.misheard == {}
+
+
+async def test_a_misheard_budget_is_corrected_when_the_home_is_not_read_out(tmp_path: Path) -> None:
+    # Carlos's "900 thousand" heard as "500 thousand" the first time: College Avenue is not found
+    def hear(n: int, line: str) -> str:
+        return line.replace("900 thousand", "500 thousand") if n == 4 else line
+
+    outcome, call = await talk(tmp_path, "real_estate", 1, hear=hear)
+    assert outcome.completed and outcome.wrong_effects == []
+    assert [t.args["max_price"] for t in call.succeeded("find_listings")] == [500000, 900000]

@@ -232,6 +232,10 @@ class PersonaAnswers:
             return f"My budget is about {f.budget // 1000} thousand dollars."
         if ("homes would you like" in q or "which of those" in q) and f.listing:
             self.last_kind = "listing"
+            word = f.listing.split()[0].lower()
+            if " for $" in self.listings and word not in self.listings and f.budget:
+                # the home she called about is not among those read: the search missed her terms
+                return f"I don't hear the one on {f.listing}. My budget is about {f.budget // 1000} thousand dollars."
             return f"The one on {f.listing}, {f.day} please."
         if "what day" in q:
             return f"{f.day.capitalize()}, please."
