@@ -235,3 +235,13 @@ async def test_a_time_with_a_misheard_two_is_read_as_the_answer_to_which_time(sa
     assert call.turns[-1].reply.endswith("Which time works for you?")
     turn = await call.say("To in the afternoon, please.")
     assert turn.reply == "Shall I book Friday, November 27 at 2 PM for Dana Whitfield?"
+
+
+async def test_a_card_never_heard_is_not_asked_for_forever(sandbox: Sandbox) -> None:
+    # the card question ends in a statement ("Please read me the number."): it looped 11 times
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["my policy number is 4821", "March 12th, 1984"])
+    assert call.turns[-1].reply.endswith("Please read me the number.")
+    replies = [(await call.say("for, uh")).reply for _ in range(4)]
+    assert "one digit at a time" in replies[1]
+    assert call.state == "handoff" and [t.name for t in call.succeeded()][-1] == "create_case"

@@ -183,3 +183,10 @@ def test_a_read_out_without_the_persona_s_home_gets_its_budget_again() -> None:
                     "like to see?") == "I don't hear the one on College Avenue. My budget is about 900 thousand dollars."
     assert a.answer("I found 3: 1420 Lakeshore Ave for $489,000, 412 Grand Ave for $725,000 and 5830 College Ave for "
                     "$895,000. Which of those homes would you like to see?") == "The third one, tomorrow please."
+
+
+def test_asked_another_way_for_a_card_the_persona_says_it_digit_by_digit() -> None:
+    a = answers(MARIA, "insurance")
+    a.answer("Your renewal premium is $1,284.00. Which card would you like to pay with? Please read me the number.")
+    assert a.answer("I'm sorry, I didn't get that. Could you say it another way? Or I can have a colleague call "
+                    "you back.").startswith("Four. Five. Three. Nine.")

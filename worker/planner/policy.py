@@ -24,7 +24,7 @@ from worker.reading.turn import TurnReading, read_turn
 # ---------------------------------------------------------------- reading the conversation
 # A bare answer ("4821") only means something after the question that asked for it.
 _ASKED_BY = {"policy number": "policy_number", "date of birth": "date_of_birth", "which time": "time",
-             "what time": "time"}
+             "what time": "time", "which card": "card_number"}
 
 
 def _asked_for(agent_text: str) -> str | None:

@@ -101,7 +101,8 @@ def repeat_step(reply: str, agent_texts: list[str], done_question: str = "") -> 
     another way; if the caller is still not understood after the offer, open a `case`.
     Anything else: `ask`."""
     question = _last_sentence(reply)
-    if not question.endswith("?") or (done_question and question == done_question):
+    # "Which card would you like to pay with? Please read me the number." asks as well
+    if "?" not in reply or (done_question and question == done_question):
         return "ask"
     # "What's your policy number?" and "Can I have your policy number?" ask the same thing
     tail = " ".join(question.lower().split()[-3:])

@@ -213,6 +213,8 @@ class PersonaAnswers:
         if "say it another way" in low:
             if self.last_kind == "time":
                 return self._time_in_words() or self.last_line or None
+            if self.last_kind in ("phone", "policy", "card"):
+                return self._slowly(self.last_kind) or self.last_line or None
             if self.last_kind == "area" and self.f.area:  # said plainly, then spelled
                 return f"{self.f.area}. {', '.join(self.f.area.upper())}."
             return self.last_line or None
