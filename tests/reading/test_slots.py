@@ -494,6 +494,9 @@ def test_helpers_never_raise(text: str) -> None:
     ("D, A, N, A.", "Dana"),
     ("M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.", "Mendes"),
     ("T as in Echo, M is in Mike, N as in November", "Emn"),  # the key word wins over a misheard letter
+    # heard from a flite voice: "A as in Alpha" lost its letter, "Y as in Yankee" gained a word
+    ("H as in hotel, O as in Oscar, L as in Lima, L as in Lima, O as in Oscar, W as in Whiskey, as in Alpha, "
+     "Y as in New Yankee.", "Holloway"),
     ("My name is Dana.", None),
 ])
 def test_a_spelled_word_letter_by_letter_or_with_a_word_per_letter(said: str, word: str | None) -> None:

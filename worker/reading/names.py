@@ -129,14 +129,19 @@ def extract_name(ctx: Utterance) -> str | None:
 
 
 #: "M as in Mike": the letter is the key word's first (the letter itself is easily misheard).
-_AS_IN = re.compile(r"\b[a-z]\b[\s,.-]+(?:as|is) in[\s,.-]+([a-z][a-z'-]*)")
+_AS_IN = re.compile(r"(?:\b[a-z]\b[\s,.-]+)?\b(?:as|is) in[\s,.-]+([a-z][a-z'-]*)(?:[\s-]+([a-z][a-z'-]*))?")
+_KEYS = frozenset("alpha alfa bravo charlie delta echo foxtrot golf hotel india juliet juliett kilo lima mike "
+                  "november oscar papa quebec romeo sierra tango uniform victor whiskey x-ray xray yankee zulu".split())
 
 
 def spelled_word(words: Words) -> str | None:
     """A word spelled letter by letter ("D, A, N, A", "d-a-n-a") or with a word per letter
     ("D as in Delta, A as in Alpha, ..."): three or more letters, joined and capitalised; None
     when the turn spells nothing."""
-    keyed = [m.group(1)[0] for m in _AS_IN.finditer(words.text)]
+    # the key word names the letter even when the letter itself was lost ("as in Alpha"); a
+    # stray word before a key word is skipped ("as in New Yankee")
+    keyed = [(m.group(2) if m.group(1) not in _KEYS and m.group(2) in _KEYS else m.group(1))[0]
+             for m in _AS_IN.finditer(words.text)]
     if len(keyed) >= 3:
         return "".join(keyed).capitalize()
     best: list[str] = []
