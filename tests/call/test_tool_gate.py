@@ -191,6 +191,18 @@ async def test_charge_card_is_traced_with_the_last_four_digits_only(insurance: R
     assert CARD not in digits_only
 
 
+async def test_a_card_sent_as_the_amount_is_masked_in_the_rejection_reason(insurance: Rig) -> None:
+    """The invariant's reason quotes the amount back; a model that put the card there must not
+    get it into the trace in clear (found by the property test below)."""
+    await insurance.call("verify_identity", {"policy_number": "POL-4821", "date_of_birth": "1984-03-12"})
+    await insurance.call("get_renewal_quote", {"policy_number": "POL-4821"})
+    with pytest.raises(ToolError):
+        await insurance.call("charge_card", {"policy_number": "POL-4821", "amount_cents": int(CARD),
+                                             "card_number": CARD})
+    assert insurance.turn.planner.rejections and CARD not in insurance.turn.model_dump_json()
+    assert effects(insurance.sandbox)["charges"] == 0
+
+
 # ---------------------------------------------------------------- any input at all
 # real-looking values too, so that some calls validate and take the accepted path
 REAL_VALUES = ["Oakland", "Dana Whitfield", "5104827391", "POL-4821", "1984-03-12", "L-101", "2026-11-27",

@@ -20,7 +20,8 @@ from typing import Any, Callable, Literal
 from livekit.agents import metrics as lk_metrics
 from livekit.agents.voice import events as ev
 
-from tools.redact import hide_numbers, holds_secret_number, joins_long_number, mask_interim, scrubbed
+from tools.redact import (hide_numbers, holds_secret_number, joins_long_number, mask_card_numbers, mask_interim,
+                          scrubbed)
 from worker.flow.machine import ConversationState, Transition
 from worker.trace.records import (
     CallerPart,
@@ -185,7 +186,10 @@ class TraceCollector:
 
     def on_rejected(self, call_id: str, tool: str, reason: str, by: str, state: str) -> None:
         if self._current is not None:
-            self._current.planner.rejections.append(Rejection(call_id=call_id, tool=tool, reason=reason,
+            # a reason may quote the model's value back ("amount_cents=4539148803436467 does not
+            # match ..."): whatever the model put where, a card-like run is masked here too
+            self._current.planner.rejections.append(Rejection(call_id=call_id, tool=tool,
+                                                              reason=mask_card_numbers(reason),
                                                               by=by, state=state))  # type: ignore[arg-type]
 
     def on_tool_run(self, run: ToolRun) -> None:
