@@ -72,3 +72,20 @@ def test_numbers_of_the_wrong_length_are_decoded_again_to_the_phones_length(whis
         shaped_right += read_value(line, shaped) == line.value
         heard.append(f"{voice} {line_id}: {greedy!r} → {shaped!r}")
     assert greedy_right <= 1 and shaped_right >= 3, heard
+
+
+def test_a_number_padded_to_the_phones_length_says_so(whisper: WhisperSTT) -> None:
+    """The first part of a number, said before a pause, can be padded to ten digits by the
+    retry ("it's five one oh oh it's five one oh ..."): such a transcript is marked `reshaped`,
+    so its digit count never ends the caller's turn (the stream only ends a turn early on a
+    transcript that was not reshaped)."""
+    pad = np.zeros(4800, np.float32)
+    t = whisper.transcriber
+    for voice, said in (("espeak-ng:en-us@1.0", "It's five one oh,"), ("flite:slt@1.0", "It's five one oh,")):
+        audio = np.concatenate([pad, speak(Voice.parse(voice), said), pad])
+        plain = t.transcribe(audio, prompt=decode_hint("phone"), numeric=True)
+        shaped = t.transcribe(audio, prompt=decode_hint("phone"), numeric=True, digits=DIGIT_SHAPES["phone"])
+        assert not plain.reshaped
+        assert shaped.reshaped == (shaped.text != plain.text), (voice, plain.text, shaped.text)
+        if len(spoken_digits(shaped.text)) >= 10:
+            assert shaped.reshaped, (voice, shaped.text)

@@ -106,6 +106,9 @@ class Transcript:
     window_s: float = 0.0
     elapsed_s: float = 0.0
     retried: bool = False
+    reshaped: bool = False
+    """The number was decoded again to fit the slot's digit count (`whisper_digits`): its count
+    proves nothing about whether the caller has finished (a part said before a pause is padded)."""
 
     @property
     def confidence(self) -> float:
@@ -128,6 +131,7 @@ class WhisperTranscriber:
         silence_peak: float = 0.003,
     ) -> None:
         self.model, self._lock = load_whisper_model(model_path, cpu_threads)
+        self._reshaped = False  # set by `_decode` under the lock, read into the Transcript
         self.min_window_s = min_window_s
         self.window_margin_s = window_margin_s
         self.full_window = full_window
@@ -225,6 +229,7 @@ class WhisperTranscriber:
         retried = False
         piece_len = int(FULL_WINDOW_S * SAMPLE_RATE)
         with self._lock:
+            self._reshaped = False
             for offset in range(0, audio.size, piece_len):
                 piece = audio[offset : offset + piece_len]
                 window = self.window_for(piece.size / SAMPLE_RATE)
@@ -246,6 +251,7 @@ class WhisperTranscriber:
                 if text:
                     texts.append(said_once(text))
                     logprobs.append(logprob)
+            reshaped = self._reshaped
         return Transcript(
             text=" ".join(texts).strip(),
             avg_logprob=float(np.mean(logprobs)) if logprobs else 0.0,
@@ -254,6 +260,7 @@ class WhisperTranscriber:
             window_s=window,
             elapsed_s=time.perf_counter() - started,
             retried=retried,
+            reshaped=reshaped,
         )
 
     def _decode(
@@ -280,7 +287,8 @@ class WhisperTranscriber:
         if numeric and dictates_number(decoded[0]) and not goes_on_after_number(decoded[0]):
             spelled = self._generate(encoded, prompt, self.numeric_suppress(), max_new)
             if digits is not None and not digits.fits(spelled[0]):
-                spelled = self._fitting(encoded, prompt, max_new, digits) or spelled
+                fitted = self._fitting(encoded, prompt, max_new, digits)
+                self._reshaped, spelled = fitted is not None, fitted or spelled
             if dictates_number(spelled[0]) and not spelled[3]:  # not a date squeezed into "The"
                 return spelled
         return decoded

@@ -341,7 +341,7 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
         result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting())
         if not interim and self._utt is utt and utt.version == version:
             utt.spec_pause = self._judge(result.text)
-            if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S:
+            if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S and not result.reshaped:
                 async with self._state_lock:
                     if self._utt is utt and utt.version == version:
                         self._ended_early = True
