@@ -10,27 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from livekit.agents import vad as agents_vad
 
 from tests.support.hearing_score import read_value
 from tests.support.hearing_set import hearing_lines
-from worker.engines.whisper_models import resolve_whisper_model
 from worker.engines.whisper_stt import WhisperSTT
 from worker.flow.library import load_flow
-from worker.settings import Settings
 from worker.simulate.voices import Voice, speak
 
 _PAD = np.zeros(4800, dtype=np.float32)
 NAMES = hearing_lines(("name",))
-
-
-@pytest.fixture(scope="module")
-def shipped_stt(silero_vad: agents_vad.VAD) -> WhisperSTT:
-    settings = Settings()
-    engine = WhisperSTT(vad=silero_vad, model_path=resolve_whisper_model(settings.whisper_model),
-                        model_name=settings.whisper_model, hints=settings.stt_hints)
-    engine.prewarm()
-    return engine
 
 
 @pytest.mark.parametrize("voice, index, heard_right", [

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from livekit.agents import vad as agents_vad
 
 from tests.support.hearing_score import read_value
 from tests.support.hearing_set import Line, hearing_lines
-from worker.engines.whisper_models import resolve_whisper_model
 from worker.engines.whisper_stt import WhisperSTT
-from worker.settings import Settings
 from worker.simulate.voices import Voice, speak
 
 VOICES = [Voice.parse(v) for v in ("espeak-ng:en-us", "flite:slt", "flite:kal")]
@@ -34,15 +31,6 @@ def _pick(kind: str, ids: tuple[int, ...]) -> list[Line]:
 
 PHONES = _pick("phone", (0, 1, 4)) + _pick("phone_digits", (1, 5))
 OTHERS = _pick("card", (1,)) + _pick("date", (1,))
-
-
-@pytest.fixture(scope="module")
-def shipped_stt(silero_vad: agents_vad.VAD) -> WhisperSTT:
-    settings = Settings()
-    engine = WhisperSTT(vad=silero_vad, model_path=resolve_whisper_model(settings.whisper_model),
-                        model_name=settings.whisper_model, hints=settings.stt_hints)
-    engine.prewarm()
-    return engine
 
 
 async def _score(stt: WhisperSTT, lines: list[Line], voices: list[Voice]) -> tuple[int, list[str]]:
