@@ -65,11 +65,15 @@ async def test_a_finished_sentence_ends_well_before_the_long_silence(judging_whi
 
 async def test_an_unfinished_thought_waits_and_stays_one_utterance(judging_whisper: WhisperSTT,
                                                                    piper: PiperTTS) -> None:
-    first, rate = piper.synthesize_pcm("I'm looking in, um,")
-    rest, _ = piper.synthesize_pcm("Oakland.")
+    """The words must be heard open for the rule to wait. "I'm looking in, um," is not a
+    stable input: Whisper tiny.en hears it as the finished "I'm looking again." in 3 of 15
+    cuts of the same Piper audio (0-0.3 s lead, -0.3..+0.2 s tail; CI met one), and then the
+    turn ends early by design. "I'd like to come by on, um," was heard open in 15 of 15."""
+    first, rate = piper.synthesize_pcm("I'd like to come by on, um,")
+    rest, _ = piper.synthesize_pcm("Thursday.")
     audio = np.concatenate([silence(0.3, rate), first, silence(0.7, rate), rest, silence(2.0, rate)])
     _, finals = await _final_after(judging_whisper, audio, rate, 0.0)
-    assert len(finals) == 1 and "oakland" in finals[0].lower()
+    assert len(finals) == 1 and "thursday" in finals[0].lower()
 
 
 async def test_words_left_unclosed_end_after_their_own_pause(piper: PiperTTS) -> None:
