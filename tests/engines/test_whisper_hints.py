@@ -3,6 +3,7 @@ names of the models the settings accept."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +165,42 @@ def test_base_is_joined_from_its_two_package_parts_once(tmp_path: Path, monkeypa
     assert Path(resolve_whisper_model("base")) == first
     assert (first / "model.bin").stat().st_mtime_ns == stamp  # not joined again
     assert [p.name for p in (tmp_path / "mediabloom").iterdir()] == [first.name]  # no half-joined leftovers
+
+
+_DIGIT_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+                "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_NOT_NAMES = {"My", "The", "I", "On", "At", "P", "O", "L", "AM", "PM", "June", "October", "Tuesday"}
+
+
+def _digit_runs(text: str) -> set[str]:
+    """Runs of digits, spelled ("four one five, five ...") or written ("1984", "POL-4821")."""
+    runs, run = set(), ""
+    for token in re.findall(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]", text):
+        digits = _DIGIT_WORDS.get(token.lower()) or (token if token.isdigit() else None)
+        if digits is not None:
+            run += digits
+        elif token.isalpha() or token in ".:/":
+            if run:
+                runs.add(run)
+            run = ""
+    return runs | ({run} if run else set())
+
+
+def test_the_examples_hold_no_value_a_test_caller_says() -> None:
+    """A prompt holding the shipped callers' facts (their name, policy, birth date) makes exactly
+    those callers sound well heard: the figures would measure the examples, not the decoder."""
+    from tests.support.hearing_set import hearing_lines
+
+    root = Path(__file__).resolve().parents[2]
+    corpus = "\n".join(p.read_text() for p in sorted((root / "scenarios").glob("*.yaml")))
+    corpus += (root / "tools" / "sandbox" / "seed.py").read_text()
+    corpus += "\n".join(f"{line.say}\n{line.value}" for line in hearing_lines())
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", corpus)}
+    fact_runs = {r for r in _digit_runs(corpus) if len(r) >= 4}
+    for slot, prompt in SLOT_PROMPTS.items():
+        names = {w for w in re.findall(r"\b[A-Z][a-z]*\b", prompt) if w not in _NOT_NAMES}
+        assert not {n for n in names if n.lower() in words}, (slot, prompt)
+        if slot.startswith("card"):
+            continue  # the card example is the networks' public test number, not a caller's card
+        for run in (r for r in _digit_runs(prompt) if len(r) >= 4):
+            assert not [f for f in fact_runs if run in f or f in run], (slot, prompt, run)

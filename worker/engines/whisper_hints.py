@@ -23,23 +23,27 @@ __all__ = ["DIGIT_QUESTIONS", "EXPECTED_ANSWER", "SLOT_PROMPTS", "ExpectedAnswer
 #: Questions whose answer is a string of digits: decoded with the numeric vocabulary too.
 DIGIT_QUESTIONS = frozenset({"phone", "card_number", "card", "policy_number", "policy"})
 
+# The examples show the shape of an answer, never a value a caller of ours or a test says: a
+# prompt that holds the shipped scenarios' facts (their name, policy, birth date) makes exactly
+# those callers sound well heard and nobody else (tests/engines/test_whisper_hints.py checks).
 _CARD = "The card number is four two four two, four two four two, four two four two, four two four two."
-_POLICY = "My policy number is P O L four eight two one."
+_POLICY = "My policy number is P O L six three nine seven."
+_NAME = "My name is Ruth Abernathy."
 SLOT_PROMPTS: dict[str, str] = {
     # digit questions decode spelled out (`numeric`), so their examples are spelled out too
-    "phone": "My number is two one two, eight six seven, five three oh nine.",
+    "phone": "My number is nine zero one, six four three, two eight oh seven.",
     "card_number": _CARD,
     "card": _CARD,
     "policy_number": _POLICY,
     "policy": _POLICY,
     # no prompt for amounts: "$1,284.50" made Whisper write ".00" and ".50" into amounts (bench)
-    "date": "On Thursday, March 12th.",
-    "date_of_birth": "I was born on March 12, 1984.",
-    "time": "At 2:30 PM.",
-    "address": "The address is 1234 Maple Street.",
-    "name": "My name is Dana Whitfield.",
-    "holder_name": "My name is Dana Whitfield.",
-    "full_name": "My name is Dana Whitfield.",
+    "date": "On Tuesday, June 16th.",
+    "date_of_birth": "I was born on October 9, 1971.",
+    "time": "At 10:15 AM.",
+    "address": "The address is 5678 Birch Court.",
+    "name": _NAME,
+    "holder_name": _NAME,
+    "full_name": _NAME,
 }
 
 
