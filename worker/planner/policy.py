@@ -177,8 +177,6 @@ def plan(directive: dict[str, Any], items: list[Item], today: date) -> Plan:
     return repair.not_a_third_time(conv, _after_caller(conv))
 
 
-
-
 def _after_caller(conv: Conversation) -> Plan:
     said = conv.user_texts[-1] if conv.user_texts else ""
     latest = conv.latest()
@@ -241,14 +239,14 @@ def _answer_to_read_back(conv: Conversation, latest: Slots, read_back: dict[str,
         return repair.read_back_case(conv, read_back)
     if latest.affirmation is False:
         step = repair.read_back_step(read_back, conv.agent_texts())
+        if step != "ask" and slot in repair.NAME_SLOTS:  # letters, then a word per letter, then a case
+            return repair.spell_name(conv)
         if step == "case":
             return repair.read_back_case(conv, read_back)
         if step == "offer":
             return Plan(text=replies.other_way(repair.offer_kind(slot, "")))
         return Plan(text=replies.ask_again(slot))
     return None
-
-
 
 
 def _after_tools(conv: Conversation) -> Plan:
@@ -311,6 +309,8 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
     read_back = d.get("read_back")
     if read_back:
         step = repair.read_back_step(read_back, conv.agent_texts())
+        if step != "ask" and read_back["slot"] in repair.NAME_SLOTS:
+            return repair.spell_name(conv, prefix)
         if step == "case" and "create_case" not in avoid:
             return repair.read_back_case(conv, read_back)
         offer = replies.other_way(repair.offer_kind(str(read_back["slot"]), ""))

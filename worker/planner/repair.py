@@ -127,6 +127,7 @@ def stuck_case_args(what: str, slots: dict[str, Any]) -> dict[str, Any]:
 
 
 DIGIT_SLOTS = frozenset({"phone", "policy_number", "card_number", "date_of_birth"})
+NAME_SLOTS = frozenset({"name", "holder_name", "full_name"})
 
 
 def offer_kind(expecting: str | None, question: str) -> str:
@@ -134,6 +135,8 @@ def offer_kind(expecting: str | None, question: str) -> str:
     or just other words."""
     if expecting in DIGIT_SLOTS:
         return "digits"
+    if expecting in NAME_SLOTS:
+        return "spell"
     if "homes" in question.lower() or "listing" in question.lower():
         return "listing"
     return "words"

@@ -105,6 +105,9 @@ OTHER_WAYS = {
     "digits": OTHER_WAY,
     "listing": f"I'm sorry, I didn't get which one. You can also say the first, the second or the third one. {OFFER_MARK}",
     "words": f"I'm sorry, I didn't get that. Could you say it another way? {OFFER_MARK}",
+    # a name heard wrong twice the same way: saying it again cannot help, spelling it can
+    "spell": "I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter? "
+             f"{OFFER_MARK}",
 }
 
 
