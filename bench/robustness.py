@@ -45,10 +45,10 @@ SCENARIOS = {"real_estate": ROOT / "scenarios/persona_tour.yaml", "insurance": R
 DEFAULT_VOICES = ["espeak-ng:en-us@1.0", "espeak-ng:en-gb+f3@0.85", "flite:slt@1.0", "flite:rms@1.1", "piper:joe@1.0"]
 BEHAVIOURS = [Behaviours(), Behaviours(self_correction=True), Behaviours(hesitation=True),
               Behaviours(barge_in=True, backchannel=True)]
-# Callers by run (run % 3): the scenario's own (Dana, Maria), then others with other names,
-# numbers, homes, times and policies from the sandbox's seed. Why: the decoder hints' examples
-# (worker/engines/whisper_hints.py) are Dana's name and Maria's policy and birth date, so
-# callers with other facts are the fair measure of hearing and repair.
+# Callers by run (run % 3): the scenario's own (Sarah, Maria), then others with other names,
+# numbers, homes, times and policies from the sandbox's seed, so no one caller's facts make the
+# figures. The decoder hints' examples (worker/engines/whisper_hints.py) hold none of them (a test
+# keeps it so: they used to be Dana's name and Maria's policy and birth date).
 FACTS: dict[str, list[Facts | None]] = {
     "real_estate": [
         None,

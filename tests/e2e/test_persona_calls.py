@@ -37,7 +37,7 @@ def test_an_espeak_voice_books_with_the_right_phone_and_name(tmp_path: Path) -> 
     assert result.persona is not None and result.persona.completed and result.persona.wrong_effects == []
     booked = [r for t in result.turns for r in t.tools if r.name == "book_tour" and r.ok]
     assert len(booked) == 1
-    assert booked[0].arguments["phone"] == "5104827391" and booked[0].arguments["name"] == "Dana Whitfield"
+    assert booked[0].arguments["phone"] == "5104827391" and booked[0].arguments["name"] == "Sarah Miller"
     assert result.persona.read_backs >= 2  # the number, then the day, time and name
     # the self-correction ("Berkeley, actually, Oakland") searched Oakland only
     searches = [r.arguments["area"] for t in result.turns for r in t.tools if r.name == "find_listings"]

@@ -87,12 +87,13 @@ class TextCall:
                             error=outcome.error_code)
         return record, Output(call_id, name, body, not outcome.ok)
 
-    async def say(self, text: str) -> TurnRecord:
-        """The caller says `text`; the agent replies (and calls tools) until it waits again."""
+    async def say(self, text: str, confidence: float | None = None) -> TurnRecord:
+        """The caller says `text` (heard with the recogniser's `confidence`, 0-1, when given);
+        the agent replies (and calls tools) until it waits again."""
         turn = TurnRecord(caller=text)
         self.turns.append(turn)
         self.items.append(UserSaid(text))
-        self.machine.apply(read_caller_turn(text, self.today))
+        self.machine.apply(read_caller_turn(text, self.today).model_copy(update={"confidence": confidence}))
         for _ in range(MAX_ROUNDS):
             directive = self.machine.directive() | {"today": self.today.isoformat()}
             step = plan(directive, list(self.items), self.today)

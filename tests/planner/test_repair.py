@@ -245,3 +245,28 @@ async def test_a_card_never_heard_is_not_asked_for_forever(sandbox: Sandbox) -> 
     replies = [(await call.say("for, uh")).reply for _ in range(4)]
     assert "one digit at a time" in replies[1]
     assert call.state == "handoff" and [t.name for t in call.succeeded()][-1] == "create_case"
+
+
+async def test_a_name_read_back_turned_down_in_the_same_words_goes_to_spelling(sandbox: Sandbox) -> None:
+    # espeak-ng en-us+f3 says "Dana" and Whisper writes "Gaina" every time, with low confidence:
+    # "No, my name is Gaina Whitfield" is the caller saying it again and being heard the same,
+    # so saying it a third time cannot help; spelling it can
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.say("Hi, my name is Gaina Whitfield.", confidence=0.4)
+    await call.run(["510 482 7391", "yes", "Oakland, 900 thousand"])
+    assert call.turns[-1].reply.endswith("I have your name as Gaina Whitfield. Is that right?")
+    again = await call.say("No, my name is Gaina Whitfield.", confidence=0.4)
+    assert again.reply.endswith("Could you spell it for me, letter by letter?") and again.tools == []
+    await call.say("D, A, N, A.")
+    assert call.machine.s.slots["name"] == "Dana Whitfield"
+    await call.run(["the one on Grand Avenue tomorrow", "2 pm"])
+    assert "for Dana Whitfield?" in call.turns[-1].reply  # the booking's read-back carries the spelled name
+    await call.say("yes")
+    assert call.succeeded("book_tour")[0].args["name"] == "Dana Whitfield"
+
+
+async def test_a_name_read_back_answered_with_another_name_is_read_back_again(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.say("Hi, my name is Gaina Whitfield.", confidence=0.4)
+    turn = await call.say("No, my name is Dana Whitfield.", confidence=0.4)
+    assert "spell" not in turn.reply and "Dana Whitfield" in turn.reply and call.machine.s.slots["name"] == "Dana Whitfield"

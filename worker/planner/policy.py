@@ -239,8 +239,9 @@ def _answer_to_read_back(conv: Conversation, latest: Slots, read_back: dict[str,
         return repair.read_back_case(conv, read_back)
     if latest.affirmation is False:
         step = repair.read_back_step(read_back, conv.agent_texts())
-        if step != "ask" and slot in repair.NAME_SLOTS:  # letters, then a word per letter, then a case
-            return repair.spell_name(conv)
+        said_same = slot in repair.NAME_SLOTS and getattr(latest, slot, None) == current
+        if (step != "ask" or said_same) and slot in repair.NAME_SLOTS:  # letters, a word per letter, a case
+            return repair.spell_name(conv)  # "No, my name is <what we read back>": heard the same twice
         if step == "case":
             return repair.read_back_case(conv, read_back)
         if step == "offer":
