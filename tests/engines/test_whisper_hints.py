@@ -169,7 +169,7 @@ def test_base_is_joined_from_its_two_package_parts_once(tmp_path: Path, monkeypa
 
 _DIGIT_WORDS = {"zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
                 "six": "6", "seven": "7", "eight": "8", "nine": "9"}
-_NOT_NAMES = {"My", "The", "I", "On", "At", "P", "O", "L", "AM", "PM", "June", "October", "Tuesday"}
+_NOT_NAMES = {"My", "The", "I", "It", "On", "At", "P", "O", "L", "AM", "PM", "June", "October", "Tuesday"}
 
 
 def _digit_runs(text: str) -> set[str]:
