@@ -27,9 +27,10 @@ DIGIT_QUESTIONS = frozenset({"phone", "card_number", "card", "policy_number", "p
 # prompt that holds the shipped scenarios' facts (their name, policy, birth date) makes exactly
 # those callers sound well heard and nobody else (tests/engines/test_whisper_hints.py checks).
 _CARD = "The card number is four two four two, four two four two, four two four two, four two four two."
-# chosen among five neutral phrasings on held-out hearing sets (seed 11; confirmed on 12 and 10:
-# 71/80, 51/80, 64/80 policy lines right vs 63, 47, 51 for "My policy number is P O L six three nine seven.")
-_POLICY = "It's policy P O L, two five eight oh."
+# the phrasing chosen among five neutral ones on a held-out hearing set (seed 11) and confirmed on
+# seeds 12 and 10; with these digits (no test value holds "2960"): 71/80 (seed 11) and 65/80
+# (seed 10) policy lines right, vs 62 and 50 for "My policy number is P O L six three nine seven."
+_POLICY = "It's policy P O L, two nine six oh."
 _NAME = "My name is Ruth Abernathy."
 SLOT_PROMPTS: dict[str, str] = {
     # digit questions decode spelled out (`numeric`), so their examples are spelled out too
