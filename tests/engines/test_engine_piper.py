@@ -14,7 +14,8 @@ def test_split_clauses() -> None:
     assert split_clauses("Yes, Saturday works.") == ["Yes, Saturday works."]
     assert split_clauses("No. I do not want that.") == ["No.", "I do not want that."]
     assert split_clauses(
-        "Great, I have you down for Saturday at ten, and I will text you a confirmation."
+        "Great, I have you down for Saturday at ten, and I will text you a confirmation.",
+        first_clause_words=0,
     ) == ["Great, I have you down for Saturday at ten,", "and I will text you a confirmation."]
     assert split_clauses("It is $1,234.50 this year; it was $1,100 last year.") == [
         "It is $1,234.50 this year;",
@@ -24,6 +25,22 @@ def test_split_clauses() -> None:
         "Dr. Smith sees you at 3 p.m. tomorrow."
     ]
     assert split_clauses("  ...  ") == []
+
+
+def test_a_long_first_clause_is_cut_at_its_first_pause() -> None:
+    assert split_clauses(
+        "Great, I have you down for Saturday at ten, and I will text you a confirmation."
+    ) == ["Great,", "I have you down for Saturday at ten,", "and I will text you a confirmation."]
+    assert split_clauses("Shall I book Friday, November 27 at 2 PM for Dana Lee?") == [
+        "Shall I book Friday,", "November 27 at 2 PM for Dana Lee?"]
+    # short enough already, or nothing worth saying after the pause, or no pause at all
+    assert split_clauses("Thanks, Maria, you're verified.") == ["Thanks, Maria, you're verified."]
+    assert split_clauses("I'd like to come by on the ninth, um,") == ["I'd like to come by on the ninth, um,"]
+    assert split_clauses("Your renewal premium is $1,284.00 for the next year.") == [
+        "Your renewal premium is $1,284.00 for the next year."]
+    # only the first clause: later ones keep the usual rule
+    assert split_clauses("Sure. On Friday, I have ten and two, or Monday at nine.") == [
+        "Sure.", "On Friday, I have ten and two,", "or Monday at nine."]
 
 
 def test_synthesize_pcm_is_deterministic(piper: PiperTTS) -> None:

@@ -45,7 +45,8 @@ _CACHE: dict[tuple[object, ...], Engines] = {}
 def _key(settings: Settings) -> tuple[object, ...]:
     return (settings.engine("stt"), settings.engine("llm"), settings.engine("tts"), settings.vad_silence,
             settings.turn_detection, settings.endpointing_max_delay,
-            settings.stt_interim_interval, settings.whisper_threads, settings.whisper_model, settings.stt_hints,
+            settings.stt_interim_interval, settings.whisper_threads, settings.piper_threads,
+            settings.whisper_model, settings.stt_hints,
             settings.openai_model, settings.openai_base_url)
 
 
@@ -122,7 +123,7 @@ def build_engines(settings: Settings) -> Engines:
     else:
         from worker.engines.piper_tts import PiperTTS
 
-        the_tts = PiperTTS()
+        the_tts = PiperTTS(threads=settings.piper_threads)
         the_tts.prewarm()
 
     from worker.reading.intents import warm_up
