@@ -236,6 +236,9 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     ("POL dash 4821", None, "policy_number", "POL-4821"),
     ("It's P-O-L, forty eight twenty one.", None, "policy_number", "POL-4821"),
     ("4821", "policy_number", "policy_number", "POL-4821"),
+    ("Four. Eight. Two. One.", "policy_number", "policy_number", "POL-4821"),  # one digit at a time
+    ("4. 8. 2. 1.", "policy_number", "policy_number", "POL-4821"),
+    ("Four. Eight. Two. One.", None, "policy_number", None),
     ("I have 4821 reasons", None, "policy_number", None),
     # ---------------------------------------------------------------- date of birth
     ("March 3rd 1985", None, "date_of_birth", D(1985, 3, 3)),

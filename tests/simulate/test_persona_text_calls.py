@@ -87,3 +87,25 @@ async def test_a_misheard_budget_is_corrected_when_the_home_is_not_read_out(tmp_
     outcome, call = await talk(tmp_path, "real_estate", 1, hear=hear)
     assert outcome.completed and outcome.wrong_effects == []
     assert [t.args["max_price"] for t in call.succeeded("find_listings")] == [500000, 900000]
+
+
+async def test_a_misheard_policy_number_is_asked_again_not_a_case(tmp_path: Path) -> None:
+    # Maria's "4 8 2 1" heard as "4 8 1 2" the first time: no such policy, so it is read back
+    def hear(n: int, line: str) -> str:
+        return line.replace("4 8 2 1", "4 8 1 2") if n == 0 else line
+
+    outcome, call = await talk(tmp_path, "insurance", 0, hear=hear)
+    assert outcome.completed and outcome.wrong_effects == [], [t.reply for t in call.turns]
+    assert [t.error for t in call.proposed() if t.name == "verify_identity"] == ["not_found", None]
+    assert [t.name for t in call.succeeded() if t.name == "create_case"] == []
+
+
+async def test_a_misheard_birth_date_is_asked_again(tmp_path: Path) -> None:
+    # James's birth year heard one off the first time: "doesn't match", asked again, verified
+    def hear(n: int, line: str) -> str:
+        return line.replace("1990", "1991") if n == 1 else line
+
+    outcome, call = await talk(tmp_path, "insurance", 1, hear=hear)
+    assert outcome.completed and outcome.wrong_effects == [], [t.reply for t in call.turns]
+    checks = [t.result["verified"] for t in call.succeeded("verify_identity")]
+    assert checks == [False, True]

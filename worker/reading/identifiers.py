@@ -94,11 +94,17 @@ def extract_policy(ctx: Utterance) -> str | None:
             ctx.take(k, run[-1].j)
             return f"POL-{digits}"
     if ctx.expects("policy_number", "policy"):
-        for run in ctx.runs():
+        runs = ctx.runs()
+        for run in runs:
             digits = run_digits(run)
             if 4 <= len(digits) <= 8:
                 ctx.take(run[0].i, run[-1].j)
                 return f"POL-{digits}"
+        # said one digit per phrase when asked to ("Four. Eight. Two. One."): one digit a run
+        singles = [run for run in runs if len(run_digits(run)) == 1]
+        if 4 <= len(singles) <= 8 and len(singles) == len(runs):
+            ctx.take(runs[0][0].i, runs[-1][-1].j)
+            return "POL-" + "".join(run_digits(run) for run in singles)
     return None
 
 

@@ -1,0 +1,68 @@
+"""Identity checks that fail on a misheard value: a policy number the records do not know, or a
+birth date that does not match. The agent reads back what it heard and asks again; after the
+second miss it offers another way; after the third, a callback case (never "something went
+wrong", never "How can I help you?")."""
+
+from __future__ import annotations
+
+from tests.planner.driver import TextCall, effects
+from tests.support.dates import SCENARIO_TODAY
+from tools.sandbox.core import Sandbox
+from worker.planner.replies import OFFER_MARK, OTHER_WAY
+
+
+async def test_a_policy_number_not_found_is_read_back_and_asked_again(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.say("forty-eight twelve")
+    missed = await call.say("March 12, 1984")
+    assert [(t.name, t.error) for t in missed.tools] == [("verify_identity", "not_found")]
+    assert missed.reply.endswith("I couldn't find policy 4 8 1 2. "
+                                 "Could you say the four digits of your policy number again?")
+    assert "went wrong" not in missed.reply and call.state == "verify" and effects(sandbox)["cases"] == 0
+    again = await call.say("forty-eight twenty-one")  # the birth date said before is kept
+    assert call.succeeded("verify_identity")[0].args == {"policy_number": "POL-4821", "date_of_birth": "1984-03-12"}
+    assert "you're verified" in again.reply and call.state == "confirm"
+
+
+async def test_a_policy_number_not_found_twice_offers_digits_then_a_callback(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["forty-eight twelve", "March 12, 1984"])
+    offer = await call.say("forty-eight twelve")
+    assert offer.reply.endswith(f"I still couldn't find policy 4 8 1 2. {OTHER_WAY}")
+    assert [t.name for t in offer.tools] == ["verify_identity"] and effects(sandbox)["cases"] == 0
+    last = await call.say("Four. Eight. One. Three.")
+    assert [t.name for t in last.tools] == ["verify_identity", "create_case"]
+    assert last.tools[0].args["policy_number"] == "POL-4813" and last.tools[1].ok
+    assert call.state == "handoff" and effects(sandbox)["cases"] == 1 and effects(sandbox)["charges"] == 0
+
+
+async def test_the_policy_said_digit_by_digit_after_the_offer_is_verified(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["forty-eight twelve", "March 12, 1984", "forty-eight twelve"])
+    turn = await call.say("Four. Eight. Two. One.")
+    assert call.succeeded("verify_identity")[-1].args["policy_number"] == "POL-4821"
+    assert "you're verified" in turn.reply and effects(sandbox)["cases"] == 0
+
+
+async def test_a_wrong_birth_date_is_said_and_asked_again(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.say("4821")
+    missed = await call.say("March 13, 1984")
+    assert missed.reply.endswith("I'm sorry, March 13, 1984 doesn't match our records for policy 4 8 2 1. "
+                                 "Could you tell me your date of birth again?")
+    assert "How can I help" not in missed.reply and call.state == "verify"
+    again = await call.say("March 12, 1984")
+    assert call.succeeded("verify_identity")[-1].args["date_of_birth"] == "1984-03-12"
+    assert "you're verified" in again.reply and call.state == "confirm"
+
+
+async def test_a_birth_date_wrong_twice_offers_another_way_then_a_callback(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["4821", "March 13, 1984"])
+    offer = await call.say("March 14, 1984")
+    assert "March 14, 1984 still doesn't match" in offer.reply and offer.reply.endswith(OFFER_MARK)
+    assert "date of birth" in offer.reply and effects(sandbox)["cases"] == 0
+    last = await call.say("the fifteenth of March, 1984")
+    assert [t.name for t in last.tools] == ["verify_identity", "create_case"]
+    assert call.state == "handoff" and effects(sandbox)["cases"] == 1
+    assert "1984" not in last.tools[1].args["summary"]  # the unverified date stays out of the case
