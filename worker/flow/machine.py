@@ -200,6 +200,7 @@ class ConversationMachine(RepairRules):
             "missing": [{"slot": k, "question": self.question_for(k)} for k in missing],
             "next_tool": spec.next_tool if not missing else None,
             "confirm": spec.confirm,
+            "confirm_no_asks": spec.confirm_no_asks,
             "read_back": self._read_back_directive(),
             "done_question": self.flow.done_question,
             "allowed_tools": self.allowed_tools(),

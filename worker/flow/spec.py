@@ -90,6 +90,9 @@ class StateSpec(BaseModel):
     """The tool this state exists to call once its slots are known (a hint to the model)."""
     confirm: str | None = None
     """Question to ask, with `{slot}` fields, before calling next_tool (irreversible actions)."""
+    confirm_no_asks: str | None = None
+    """After a plain "no" to `confirm`: the value to ask for again (the one the caller gave that
+    a mishearing most likely got wrong: the card, the time). Unset: `confirm` is asked again."""
     transitions: list[TransitionRule] = Field(default_factory=list)
     terminal: bool = False
     closing: bool = False

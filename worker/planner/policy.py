@@ -25,7 +25,7 @@ from worker.reading.turn import TurnReading, read_turn
 # ---------------------------------------------------------------- reading the conversation
 # A bare answer ("4821") only means something after the question that asked for it.
 _ASKED_BY = {"policy number": "policy_number", "date of birth": "date_of_birth", "which time": "time",
-             "what time": "time", "which card": "card_number"}
+             "what time": "time", "which card": "card_number", "card number": "card_number"}
 
 
 def _asked_for(agent_text: str) -> str | None:
@@ -87,10 +87,14 @@ class Conversation:
 
 
     def last_agent_text(self) -> str:
-        for it in reversed(self.items):
-            if isinstance(it, AgentSaid):
-                return it.text
-        return ""
+        return self._last_agent().text
+
+    def last_agent_interrupted(self) -> bool:
+        """The caller cut in on the agent's last words (`last_agent_text` is what was heard)."""
+        return self._last_agent().interrupted
+
+    def _last_agent(self) -> AgentSaid:
+        return next((it for it in reversed(self.items) if isinstance(it, AgentSaid)), AgentSaid(""))
 
 
 # ---------------------------------------------------------------- the decision
@@ -126,7 +130,7 @@ def _after_caller(conv: Conversation) -> Plan:
     if repair.heard_a_rejected_name_again(conv) and "book_tour" in conv.allowed:
         return repair.spell_name(conv)
     read_back = conv.d.get("read_back")
-    if repair.was_asked(read_back, conv.last_agent_text()):
+    if repair.was_asked(read_back, conv.last_agent_text(), conv.last_agent_interrupted()):
         answer = _answer_to_read_back(conv, latest, read_back)
         if answer is not None:
             return answer
@@ -143,6 +147,8 @@ def _after_caller(conv: Conversation) -> Plan:
     if unheard and not step.tool_calls:  # nothing new to act on: first tell what the barge-in cut
         return Plan(text=f"{unheard} {step.text}")
     if not step.tool_calls and step.text == _question(conv) and not _heard_anything(conv, latest):
+        if latest.affirmation is False and replies.is_yes_no(conv.last_agent_text()):
+            return Plan(text="Sorry about that. " + step.text)  # a plain "no" was heard ("Is 415… the best number?")
         return Plan(text="Sorry, I didn't quite get that. " + step.text)
     return step
 
@@ -262,10 +268,11 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
     confirm = d.get("confirm")
     if confirm and not repair.confirmed(conv, confirm, args):
         asked = replies.fill(confirm, conv.slots, args)
-        if tool == "book_tour" and asked in conv.last_agent_text() and conv.latest().affirmation is False:
-            if conv.latest().name:  # "no, my name is …" and we heard the same name again
+        if asked in conv.last_agent_text() and conv.latest().affirmation is False:
+            if tool == "book_tour" and conv.latest().name:  # "no, my name is …" heard the same again
                 return repair.spell_name(conv, prefix)
-            return Plan(text=prefix + "No problem. Which time works better for you?")
+            if d.get("confirm_no_asks"):  # a plain "no": ask for the value most likely misheard
+                return Plan(text=prefix + replies.ask_again(str(d["confirm_no_asks"])))
         return Plan(text=prefix + asked)
     return Plan(text=prefix + replies.filler(tool), tool_calls=[ToolCall(tool, args, _call_id(conv.items, tool, args))])
 

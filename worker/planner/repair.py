@@ -74,11 +74,23 @@ def read_back_step(read_back: dict[str, Any], agent_texts: list[str]) -> str:
     return "ask"
 
 
-def was_asked(read_back: dict[str, Any] | None, last_agent_text: str) -> bool:
-    """The agent's last words were this read-back (or the offer of another way)."""
+def was_asked(read_back: dict[str, Any] | None, last_agent_text: str, interrupted: bool = False) -> bool:
+    """The agent's last words were this read-back (or the offer of another way), or began it
+    when the caller cut in (a "no" said over "I have 4 1 5, 5 5 5, …" answers it)."""
     if not read_back:
         return False
-    return read_back["question"] in last_agent_text or replies.is_offer(last_agent_text)
+    question = str(read_back["question"])
+    if question in last_agent_text or replies.is_offer(last_agent_text):
+        return True
+    return interrupted and cut_into(question, last_agent_text)
+
+
+def cut_into(question: str, heard: str) -> bool:
+    """What the caller heard of a reply ends in the beginning of `question` (its first three
+    words at least): the caller cut in while it was being asked."""
+    head = " ".join(question.split()[:3])
+    at = heard.find(head) if head else -1
+    return at >= 0 and question.startswith(heard[at:].strip())
 
 
 def case_args(slot: str, misheard: int, slots: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Replies open with a short clause ("Thanks, Dana.") so speech synthesis can start
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import date, datetime
 from typing import Any
@@ -132,8 +133,23 @@ def asked_to_spell(text: str) -> bool:
     return SPELL_NAME in text or SPELL_NAME_WORDS in text
 
 
+_ASK_AGAIN = {"time": "No problem. Which time works better for you?"}
+
+
+_YES_NO = ("is ", "are ", "shall ", "should ", "did ", "do ", "does ", "was ")
+
+
+def is_yes_no(text: str) -> bool:
+    """The last question of `text` asks for a yes or a no ("Is 415 555 0192 the best number to
+    reach you?"), not for a value ("Can I have your policy number?" asks for the number)."""
+    questions = [p for p in re.split(r"(?<=[.?!])\s+", text.strip()) if p.endswith("?")]
+    return bool(questions) and questions[-1].lower().startswith(_YES_NO)
+
+
 def ask_again(slot: str) -> str:
-    """After a plain "no" to a read-back: ask for the value once more."""
+    """After a plain "no" to a read-back or a confirmation: ask for the value once more."""
+    if slot in _ASK_AGAIN:
+        return _ASK_AGAIN[slot]
     what = {"phone": "number", "name": "name"}.get(slot, slot.replace("_", " "))
     return f"Sorry about that. What's the right {what}?"
 
