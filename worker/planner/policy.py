@@ -15,7 +15,7 @@ import json
 from datetime import date
 from typing import Any
 
-from worker.planner import redirect, repair, replies, verification
+from worker.planner import redirect, rephrase, repair, replies, verification
 from worker.planner.arguments import build_args
 from worker.planner.plans import AgentSaid, Called, Item, Output, Plan, ToolCall, UserSaid, call_id as _call_id
 from worker.reading.names import spelled_word
@@ -105,7 +105,8 @@ def plan(directive: dict[str, Any], items: list[Item], today: date) -> Plan:
         return Plan(text=replies.farewell(directive))
     if conv.since_user and any(isinstance(it, Output) for it in conv.since_user):
         return _after_tools(conv)
-    return repair.not_a_third_time(conv, _after_caller(conv))
+    step = repair.not_a_third_time(conv, _after_caller(conv))
+    return rephrase.asked_again(step, _asked_now(conv), conv.last_agent_text(), str(directive.get("done_question") or ""))
 
 
 def _after_caller(conv: Conversation) -> Plan:
@@ -289,6 +290,18 @@ def _question(conv: Conversation) -> str:
         if missing:
             return replies.ask_for_arg(tool, missing, conv.slots)
     return replies.idle_question(d)
+
+
+def _asked_now(conv: Conversation) -> str:
+    """The question the state asks now: `_question`, or the confirmation before its tool."""
+    d = conv.d
+    question = _question(conv)
+    tool = d.get("next_tool")
+    if question == replies.idle_question(d) and tool and d.get("confirm"):
+        args, missing = build_args(tool, conv)
+        if not missing:
+            return replies.fill(str(d["confirm"]), conv.slots, args)
+    return question
 
 
 def _new_details(conv: Conversation, latest: Slots) -> dict[str, Any]:

@@ -118,9 +118,12 @@ def repeat_step(reply: str, agent_texts: list[str], done_question: str = "") -> 
         return "ask"
     # "What's your policy number?" and "Can I have your policy number?" ask the same thing
     tail = " ".join(question.lower().split()[-3:])
+    other = replies.asked_differently(reply)  # the second ask put it another way (`rephrase.py`)
+    other_tail = " ".join(_last_sentence(other).lower().split()[-3:]) if other else ""
 
     def asks(text: str) -> bool:
-        return text.strip().lower().endswith(tail)
+        low = text.strip().lower()
+        return low.endswith(tail) or bool(other_tail) and low.endswith(other_tail)
 
     recent = agent_texts[-4:]
     if any(replies.is_offer(t) for t in recent) and recent and asks(recent[-1]):

@@ -136,6 +136,31 @@ def asked_to_spell(text: str) -> bool:
 _ASK_AGAIN = {"time": "No problem. Which time works better for you?"}
 
 
+#: A question asked again at once, put another way: shorter, or with the shape of the answer.
+#: Found by words of the question; each keeps those words, which the caller's answer is read
+#: against (`policy._ASKED_BY`: "policy number", "date of birth", "which time", "card number").
+ASKED_DIFFERENTLY = (
+    ("policy number", "What are the four digits of your policy number?"),
+    ("date of birth", "What's your date of birth, for example March 5, 1980?"),
+    ("read me the number", "Could you read me the card number, four digits at a time?"),
+    ("card number", "Could you read me the card number, four digits at a time?"),
+    ("phone number", "What's your phone number, with the area code?"),
+    ("your name", "Could I get your name, first and last?"),
+    ("which area", "Which area, a city or a neighborhood?"),
+    ("budget", "Roughly what's your budget, in dollars?"),
+    ("which time", "Which time would you like, for example 10 AM?"),
+    ("what day", "What day would you like, for example tomorrow?"),
+    ("which of those homes", "Which of those homes would you like to see: the first, the second or the third?"),
+    ("how can i help", "What can I do for you?"),
+)
+
+
+def asked_differently(question: str) -> str | None:
+    """`question` put another way (None: no other phrasing known)."""
+    low = question.lower()
+    return next((other for words, other in ASKED_DIFFERENTLY if words in low), None)
+
+
 _YES_NO = ("is ", "are ", "shall ", "should ", "did ", "do ", "does ", "was ")
 
 

@@ -172,8 +172,10 @@ class PersonaAnswers:
             self.listings = low
         line = self._ask_once(q, low)
         kind = self.last_kind
-        # the question itself, without what came before it ("Sorry, I didn't quite get that.")
-        key = re.split(r"(?<=[.?!])\s+", q)[-1]
+        # the question itself, without what came before it ("Sorry, I didn't quite get that."); a
+        # value asked for again in other words ("What are the four digits of your policy number?")
+        # is the same question
+        key = kind or re.split(r"(?<=[.?!])\s+", q)[-1]
         self.asked[key] = again = self.asked.get(key, 0) + 1
         if line is not None and again > 1 and kind in ("phone", "policy", "card"):
             return self._slowly(kind) or line
