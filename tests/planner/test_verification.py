@@ -66,3 +66,11 @@ async def test_a_birth_date_wrong_twice_offers_another_way_then_a_callback(sandb
     assert [t.name for t in last.tools] == ["verify_identity", "create_case"]
     assert call.state == "handoff" and effects(sandbox)["cases"] == 1
     assert "1984" not in last.tools[1].args["summary"]  # the unverified date stays out of the case
+
+
+async def test_yes_to_the_callback_offer_opens_the_case_without_another_lookup(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["forty-eight twelve", "March 12, 1984", "forty-eight twelve"])
+    turn = await call.say("Yes, please.")
+    assert [t.name for t in turn.tools] == ["create_case"] and turn.tools[0].ok
+    assert call.state == "handoff" and effects(sandbox)["cases"] == 1

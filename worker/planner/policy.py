@@ -121,6 +121,9 @@ def _after_caller(conv: Conversation) -> Plan:
                     tool_calls=[ToolCall("create_case", args, _call_id(conv.items, "create_case", args))])
     if not said.strip() or not any(c.isalnum() for c in said):
         return Plan(text="Sorry, I didn't catch that. " + _question(conv))
+    callback = repair.yes_to_the_callback(conv)
+    if callback is not None:
+        return callback
     if "goodbye" in conv.reading().wants:  # the machine did not end the call: ask first
         return Plan(text=replies.before_you_go(conv.d))
     spelled = spelled_word(conv.reading().words) if replies.asked_to_spell(conv.last_agent_text()) else None

@@ -172,6 +172,21 @@ def not_a_third_time(conv: Any, step: Plan) -> Plan:
     return step
 
 
+def yes_to_the_callback(conv: Any) -> Plan | None:
+    """A plain "yes" right after the offer of another way (which ends with the callback offer)
+    takes the callback; a read-back's offer is answered in `read_back_case`. None otherwise, and
+    when the "yes" came with a value (that is the other way taken)."""
+    if conv.d.get("read_back") or not replies.is_offer(conv.last_agent_text()) or "create_case" not in conv.allowed:
+        return None
+    latest = conv.latest()
+    values = latest.model_dump(exclude_none=True, exclude={"affirmation", "wants_human", "goodbye"})
+    if latest.affirmation is not True or any(v not in (False, "", []) for v in values.values()):
+        return None
+    args = stuck_case_args(conv.expecting or "details", conv.slots)
+    return Plan(text="Of course. I'll have a colleague call you back.",
+                tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])
+
+
 _BOOK_FOR = re.compile(r"^Shall I book .+ for (.+)\?$")
 
 
