@@ -12,6 +12,8 @@ Why it looks like this:
   at its first pause whatever its length ("To confirm," then "I'll charge ... 6467."), which
   took the card confirmation's first audio from ~0.9 s to ~0.15 s. Each later clause renders
   while the ones before it play.
+- Amounts and a card's last four are said as a person says them ("1,284 dollars", "6 4 6 7"),
+  not as espeak-ng reads them (`worker.engines.spoken_form`); the written reply is unchanged.
 - `noise_scale=0, noise_w_scale=0` makes the output byte-identical for the same text, which
   the simulator and the tests rely on.
 - Per-chunk peak normalisation (Piper's default) would make a short clause louder than a
@@ -43,6 +45,8 @@ from livekit.agents import tts, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from loguru import logger
 from piper import PiperConfig, PiperVoice, SynthesisConfig
+
+from worker.engines.spoken_form import spoken_form
 
 __all__ = ["PiperTTS", "load_voice", "split_clauses", "synthesize_pcm", "iter_clause_pcm", "trim_clause"]
 
@@ -222,8 +226,10 @@ def trim_clause(pcm: np.ndarray, sample_rate: int, *, pause: float = CLAUSE_PAUS
 
 
 def _render(voice: PiperVoice, text: str, syn_config: SynthesisConfig) -> np.ndarray:
-    """Synthesize one clause to int16 mono samples, edges trimmed (empty array if nothing to say)."""
-    chunks = [chunk.audio_int16_array for chunk in voice.synthesize(text, syn_config)]
+    """Synthesize one clause to int16 mono samples, edges trimmed (empty array if nothing to say).
+
+    The clause is said in its spoken form (`spoken_form`: amounts, a card's last four)."""
+    chunks = [chunk.audio_int16_array for chunk in voice.synthesize(spoken_form(text), syn_config)]
     if not chunks:
         return np.zeros(0, dtype=np.int16)
     return trim_clause(np.concatenate(chunks), voice.config.sample_rate)
