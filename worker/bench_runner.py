@@ -21,6 +21,7 @@ BENCHES: dict[str, tuple[str, str]] = {
     "turns": ("turn_latency.py", "per-turn latency at the caller's ear and premature cut-offs, per turn-detection mode"),
     "concurrency": ("concurrency.py", "N simulated calls in one process: p95 at the ear and CPU per call-minute"),
     "engines": ("engines_bench.py", "the offline engines alone: VAD, Whisper, Piper"),
+    "first-audio": ("tts_first_audio.py", "the agent voice's first audio and mid-reply stalls on long replies, before/after"),
     "journal": ("journal_bench.py", "journal append/verify throughput"),
     "browser": ("browser_latency.py", "latency heard by a real Chromium over the local WebRTC link"),
     "sip": ("sip_answer_latency.py", "a phone call's answer latency through LiveKit SIP"),
