@@ -106,7 +106,8 @@ def plan(directive: dict[str, Any], items: list[Item], today: date) -> Plan:
     if conv.since_user and any(isinstance(it, Output) for it in conv.since_user):
         return _after_tools(conv)
     step = repair.not_a_third_time(conv, _after_caller(conv))
-    return rephrase.asked_again(step, _asked_now(conv), conv.last_agent_text(), str(directive.get("done_question") or ""))
+    done_question = str(directive.get("done_question") or "")
+    return rephrase.asked_again(step, _asked_now(conv), conv.last_agent_text(), done_question)
 
 
 def _after_caller(conv: Conversation) -> Plan:
