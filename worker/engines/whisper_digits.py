@@ -21,6 +21,8 @@ from typing import Any
 
 import ctranslate2
 
+from tools.cards import luhn_ok
+
 __all__ = ["DIGIT_SHAPES", "DigitShape", "fitting_alternatives", "spoken_digits"]
 
 @dataclass(frozen=True)
@@ -30,23 +32,29 @@ class DigitShape:
     counts: frozenset[int]
     leading_one: bool = False
     """One more digit is fine when it is a leading 1 (a US number with its country code)."""
+    luhn: bool = False
+    """The digits must pass the Luhn checksum (card numbers): a dropped "oh" or a lost repeat
+    in a 16-digit card leaves 15 digits, a count an American Express card has too."""
 
     def fits(self, text: str) -> bool:
         """Whether a spelled-out decode holds a right count of digits ("nine two five five five
-        five five five ..." for 925 555 is one five too many: 11 digits, right only after a 1)."""
+        five five five ..." for 925 555 is one five too many: 11 digits, right only after a 1)
+        and, for cards, passes Luhn."""
         said = spoken_digits(text)
+        if self.luhn and not luhn_ok(said):
+            return False
         return len(said) in self.counts or (
             self.leading_one and said.startswith("1") and len(said) - 1 in self.counts)
 
 
 #: The digit shapes of the slots (US phone: 10 digits, or 11 with the leading 1; cards: 15 for
 #: American Express, 16 for the others). A spelled-out decode of another shape is certainly
-#: wrong, so the decoder looks for a likelier reading that fits (see
-#: `WhisperTranscriber._decode`). Policy numbers are left out: "P O L" holds an "o".
+#: wrong, and so is a card number that fails Luhn, so the decoder looks for a likelier reading
+#: that fits (see `WhisperTranscriber._decode`). Policy numbers are left out: "P O L" holds an "o".
 DIGIT_SHAPES: dict[str, DigitShape] = {
     "phone": DigitShape(frozenset({10}), leading_one=True),
-    "card_number": DigitShape(frozenset({15, 16})),
-    "card": DigitShape(frozenset({15, 16})),
+    "card_number": DigitShape(frozenset({15, 16}), luhn=True),
+    "card": DigitShape(frozenset({15, 16}), luhn=True),
 }
 
 _UNITS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
