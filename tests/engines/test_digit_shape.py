@@ -106,3 +106,12 @@ def test_a_number_padded_to_the_phones_length_says_so(whisper: WhisperSTT) -> No
         assert shaped.reshaped == (shaped.text != plain.text), (voice, plain.text, shaped.text)
         if len(spoken_digits(shaped.text)) >= 10:
             assert shaped.reshaped, (voice, shaped.text)
+
+
+def test_the_distance_of_a_decode_to_the_phones_count() -> None:
+    phone = DIGIT_SHAPES["phone"]
+    assert phone.distance("nine two five five five five five zero seven zero zero") == 1  # a fifth five
+    assert phone.distance("one four one five five five five oh one nine two") == 0  # a leading 1
+    assert phone.distance("four one five five five five oh one nine two") == 0
+    assert phone.distance("three three five five five oh four one") == 2
+    assert phone.distance("nine two five five five five five five zero seven zero zero") == 2

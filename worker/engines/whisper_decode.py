@@ -35,7 +35,8 @@ from livekit import rtc
 from livekit.agents import utils
 from loguru import logger
 
-from worker.engines.whisper_digits import DigitShape, fitting_alternatives
+from worker.engines.whisper_branch import fitting_decode
+from worker.engines.whisper_digits import DigitShape
 from worker.engines.whisper_text import (
     NUMERIC_WORDS,
     dictates_number,
@@ -270,32 +271,31 @@ class WhisperTranscriber:
         (`goes_on_after_number`: the numeric vocabulary cannot write the rest and would end the
         transcript there). The second pass costs the decoder only.
         With `digits` (the digit shape of a right answer), a spelled-out number of another shape
-        is decoded again several ways and the likeliest alternative that fits wins
-        (`whisper_digits.fitting_alternatives`).
+        is decoded again from where the decoder hesitated, and the likeliest decode that fits
+        wins (`whisper_branch.fitting_decode`); so is one whose free decode "goes on" with words
+        but does not fit either (words between misheard digits).
         """
         features = self.model.feature_extractor(audio)[:, : audio.size // 160]
         features = pad_or_trim(features, int(round(window_s * 100)))
         encoded = self.model.model.encode(get_ctranslate2_storage(features[None]), to_cpu=False)
         max_new = min(int(12 * audio.size / SAMPLE_RATE) + 12, _MAX_DECODER_LENGTH // 2)
         decoded = self._generate(encoded, prompt, self._suppress, max_new)
-        if numeric and dictates_number(decoded[0]) and not goes_on_after_number(decoded[0]):
-            spelled = self._generate(encoded, prompt, self.numeric_suppress(), max_new)
-            if digits is not None and not digits.fits(spelled[0]):
-                fitted = self._fitting(encoded, prompt, max_new, digits)
-                self._reshaped, spelled = fitted is not None, fitted or spelled
-            if dictates_number(spelled[0]) and not spelled[3]:  # not a date squeezed into "The"
-                return spelled
+        if not numeric or not dictates_number(decoded[0]):
+            return decoded
+        # words between the digits of a number that does not fit ("5, 1, 8, I know, 1") are mishearings
+        goes_on = goes_on_after_number(decoded[0])
+        if goes_on and (digits is None or digits.fits(decoded[0])):
+            return decoded
+        spelled = self._generate(encoded, prompt, self.numeric_suppress(), max_new)
+        if digits is not None and not digits.fits(spelled[0]):
+            fitted = fitting_decode(self.model.model, self._tokenizer, encoded, prompt, max_new,
+                                    self.numeric_suppress(), digits)
+            self._reshaped, spelled = fitted is not None, fitted or spelled
+            if goes_on and fitted is None:
+                return decoded
+        if dictates_number(spelled[0]) and not spelled[3]:  # not a date squeezed into "The"
+            return spelled
         return decoded
-
-    def _fitting(
-        self, encoded: object, prompt: list[int], max_new: int, digits: DigitShape
-    ) -> tuple[str, float, float, bool] | None:
-        for text, logprob, no_speech, capped in fitting_alternatives(
-            self.model.model, self._tokenizer, encoded, prompt, max_new, self.numeric_suppress(), digits
-        ):
-            if not is_looping(text):
-                return text, logprob, no_speech, capped
-        return None
 
     def _generate(
         self, encoded: object, prompt: list[int], suppress: list[int], max_new: int

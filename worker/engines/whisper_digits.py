@@ -1,13 +1,11 @@
-"""Dictated numbers of the wrong length: the slot's digit shape, and alternatives that fit it.
+"""Dictated numbers of the wrong shape: the slot's digit shape, and counting a decode's digits.
 
 Why: after "what's your phone number?" a right answer holds ten digits (eleven after a leading
-1). Whisper tiny.en's greedy spelled-out decode of a dictated number drops an "oh" or a
-repeated digit ("five five five" as two or four fives), or stops after a few words; a decode
-whose digit count is not the slot's is certainly wrong. The decoder then asks for alternatives
-on the same encoder output (a beam's hypotheses and a few seeded samples at two temperatures)
-and keeps the likeliest one that fits. On the multi-voice set this lifted phone numbers right
-on first hearing from 65 % to 84 % (docs/recognition.md); it costs three decoder passes on
-those answers only (one phone answer in three there).
+1); a card number 15 or 16 that pass Luhn. Whisper tiny.en's greedy spelled-out decode of a
+dictated number drops an "oh" or a repeated digit ("five five five" as two or four fives), or
+stops after a few words; a decode of another shape is certainly wrong. The decoder then decodes
+again from where it hesitated (`whisper_branch.fitting_decode`) and keeps the likeliest decode
+that fits (docs/recognition.md); it costs two or three decoder calls on those answers only.
 
 Slot names are the reading layer's `expecting` names, as strings (`whisper_hints`).
 """
@@ -15,15 +13,11 @@ Slot names are the reading layer's `expecting` names, as strings (`whisper_hints
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-import ctranslate2
 
 from tools.cards import luhn_ok
 
-__all__ = ["DIGIT_SHAPES", "DigitShape", "fitting_alternatives", "spoken_digits"]
+__all__ = ["DIGIT_SHAPES", "DigitShape", "spoken_digits"]
 
 @dataclass(frozen=True)
 class DigitShape:
@@ -45,6 +39,12 @@ class DigitShape:
             return False
         return len(said) in self.counts or (
             self.leading_one and said.startswith("1") and len(said) - 1 in self.counts)
+
+    def distance(self, text: str) -> int:
+        """How many digits a decode is away from a right count (0 for a count that fits)."""
+        said = spoken_digits(text)
+        n = len(said) - (self.leading_one and said.startswith("1") and len(said) - 1 in self.counts)
+        return min(abs(n - c) for c in self.counts)
 
 
 #: The digit shapes of the slots (US phone: 10 digits, or 11 with the leading 1; cards: 15 for
@@ -91,35 +91,3 @@ def spoken_digits(text: str) -> str:
             out.append("00")
         repeat = _REPEAT.get(word, 1)
     return "".join(out)
-
-
-_DIGIT_SEED = 10
-#: The alternatives tried for a number with the wrong digit count: a beam, then samples.
-_DIGIT_ALTERNATIVES: tuple[dict[str, float | int], ...] = (
-    {"beam_size": 5, "num_hypotheses": 5},
-    {"beam_size": 1, "num_hypotheses": 8, "sampling_topk": 0, "sampling_temperature": 0.7},
-    {"beam_size": 1, "num_hypotheses": 8, "sampling_topk": 0, "sampling_temperature": 1.0},
-)
-
-
-def fitting_alternatives(
-    model: Any, tokenizer: Any, encoded: object, prompt: list[int], max_new: int, suppress: list[int],
-    shape: DigitShape,
-) -> Iterator[tuple[str, float, float, bool]]:
-    """(text, mean log-probability, no-speech probability, token cap hit) of the alternatives
-    that fit `shape`, likeliest first. `model` is the CTranslate2 Whisper, `suppress` the
-    numeric vocabulary's suppressed tokens; the seed makes a decode repeatable."""
-    found: list[tuple[float, str, list[int], float]] = []
-    for options in _DIGIT_ALTERNATIVES:
-        ctranslate2.set_random_seed(_DIGIT_SEED)
-        result = model.generate(
-            encoded, [prompt], max_length=len(prompt) + max_new, return_scores=True,
-            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=suppress, **options,
-        )[0]
-        for tokens, score in zip(result.sequences_ids, result.scores):
-            text = tokenizer.decode(tokens).strip()
-            if shape.fits(text):
-                found.append((score, text, tokens, float(result.no_speech_prob)))
-    for score, text, tokens, no_speech in sorted(found, key=lambda f: -f[0]):
-        logprob = score * len(tokens) / (len(tokens) + 1) if tokens else -10.0
-        yield text, float(logprob), no_speech, len(tokens) >= max_new
