@@ -131,6 +131,14 @@ def test_asked_to_spell_the_persona_spells_the_word_it_heard_wrong() -> None:
         "D, A, N, A.")
 
 
+def test_after_the_name_read_back_the_persona_spells_only_the_word_heard_wrong() -> None:
+    # "Carlos" was heard right: spelling it again would change nothing (bench robustness)
+    a = answers(DANA.model_copy(update={"name": "Carlos Mendes"}))
+    assert a.answer("Thanks, Carlos. I have your name as Carlos Manns. Is that right?") == "No, my name is Carlos Mendes."
+    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?") == (
+        "M, E, N, D, E, S.")
+
+
 def test_a_read_back_asked_again_gets_a_plainer_yes() -> None:
     # "Yes, that's right." heard as "Yes, not right." twice: a person says just "Yes." next
     a = answers()

@@ -291,6 +291,7 @@ class PersonaAnswers:
         f = self.f
         said = _digits(q)
         if "your name as" in q and f.name and f.name.lower() not in q:
+            self.heard_name = q.split("your name as", 1)[1].split(". is that right")[0].strip(" .?")
             return f"No, my name is {f.name}."
         if "is that right" in q and f.phone and len(said) >= 7 and said != f.phone:
             return self._phone_fix(said)
