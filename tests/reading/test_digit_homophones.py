@@ -60,3 +60,16 @@ def test_a_misheard_hour_before_a_clock_word_after_what_time() -> None:
     assert extract("Free in the afternoon if you have it.", TODAY, expecting="time").time == dt.time(15, 0)
     assert extract("to pm", TODAY, expecting="time").time == dt.time(14, 0)
     assert extract("Free in the afternoon if you have it.", TODAY).time is None  # no time question
+
+
+@pytest.mark.parametrize("said", ["To win the afternoon, please.", "To admit afternoon, please.",
+                                  "two win the afternoon, please"])
+def test_a_misheard_in_the_afternoon_after_which_time(said: str) -> None:
+    # espeak-ng en-gb's "Two in the afternoon, please." (bench robustness): "in the" misheard
+    assert extract(said, TODAY, expecting="time").time == dt.time(14, 0)
+    assert extract(said, TODAY).time is None  # no time question: no time
+
+
+@pytest.mark.parametrize("said", ["I'd like to come in the afternoon.", "I want to see it in the afternoon."])
+def test_to_before_other_words_and_the_afternoon_is_no_hour(said: str) -> None:
+    assert extract(said, TODAY, expecting="time").time is None

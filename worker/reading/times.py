@@ -29,6 +29,20 @@ def _glued_meridiem(ctx: Utterance, after: int) -> str | None:
     return None
 
 
+_DAY_PARTS = ("morning", "afternoon", "evening")
+
+
+def _misheard_in_the_day_part(ctx: Utterance, after: int) -> bool:
+    """ "two win the afternoon", "two admit afternoon": the answer to "which time?" with its
+    "in the" misheard (espeak-ng en-gb, bench robustness): one short word, then an optional
+    "the", then a part of the day."""
+    word = ctx.w(after)
+    if not word or not word.isalpha() or len(word) > 5:
+        return False
+    nxt = after + 2 if ctx.w(after + 1) == "the" else after + 1
+    return ctx.w(nxt) in _DAY_PARTS
+
+
 def _meridiem(ctx: Utterance, after: int) -> str | None:
     """"am"/"pm" right after the number, else a part of day said anywhere in the text."""
     if ctx.w(after) in ("am", "pm"):
@@ -138,7 +152,8 @@ def extract_time(ctx: Utterance) -> dt.time | None:
             after_run in ("am", "pm", "o'clock", "tonight")
             or (after_run in ("a", "p") and ctx.w(end + 1) == "m")
             or _glued_meridiem(ctx, end) is not None
-            or (after_run == "in" and ctx.w(end + 1) == "the" and ctx.w(end + 2) in ("morning", "afternoon", "evening"))
+            or (after_run == "in" and ctx.w(end + 1) == "the" and ctx.w(end + 2) in _DAY_PARTS)
+            or (ctx.expects("time") and _misheard_in_the_day_part(ctx, end))
             or (after_run == "at" and ctx.w(end + 1) == "night")
         )
         cue = ctx.w(start - 1) in TIME_CUES and not ctx.used[start - 1] if start > 0 else False

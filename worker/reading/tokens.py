@@ -181,12 +181,17 @@ def with_digit_homophones(words: Words, *, clock: bool = False) -> Words:
             ok = nxt is not None and nxt.kind == "num"  # "w5": only straight before a digit
         else:
             ok = (prev is not None and _numberish(prev)) or (nxt is not None and _numberish(nxt)) or (
-                clock and nxt is not None and nxt.text in _CLOCK_AFTER
+                clock and nxt is not None and (nxt.text in _CLOCK_AFTER or _day_part_soon(toks, k))
             )
         if ok:
             toks[k] = Tok(new, "word", t.start, t.end)
             changed = True
     return Words(words.text, tuple(toks)) if changed else words
+
+
+def _day_part_soon(toks: list[Tok], k: int) -> bool:
+    """A part of the day within the next three words ("to win the afternoon": "in the" misheard)."""
+    return any(t.text in ("morning", "afternoon", "evening") for t in toks[k + 1 : k + 4])
 
 
 def _close(text: str, a: Tok, b: Tok) -> bool:
