@@ -272,3 +272,16 @@ async def test_a_name_read_back_answered_with_another_name_is_read_back_again(sa
     await call.say("Hi, my name is Gaina Whitfield.", confidence=0.4)
     turn = await call.say("No, my name is Dana Whitfield.", confidence=0.4)
     assert "spell" not in turn.reply and "Dana Whitfield" in turn.reply and call.machine.s.slots["name"] == "Dana Whitfield"
+
+
+async def test_a_misheard_partial_correction_is_no_yes_and_the_next_one_patches(sandbox: Sandbox) -> None:
+    # espeak-ng's "So the last part is oh one nine two." heard as "... is what I do." confirmed
+    # the wrong number ("I do"); the correction that followed was then ignored
+    call = await _asked_for_phone(sandbox)
+    await call.say("It's four one five, five, five, five, four one nine two.")
+    turn = await call.say("So the last part is what I do.")
+    assert turn.reply == "Sorry about that. What's the right number?" and "phone" not in call.machine.s.confirmed_values
+    patched = await call.say("No, the last part is oh one nine two.")
+    assert call.machine.s.slots["phone"] == "4155550192" and patched.reply.endswith("0 1 9 2. Is that right?")
+    await call.say("Yes.")
+    assert call.machine.s.confirmed_values["phone"] == "4155550192"

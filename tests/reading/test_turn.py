@@ -27,6 +27,11 @@ from worker.reading.turn import read_caller_turn, read_turn
     ("can I talk to a real person", None, ["human"]),
     ("no that's all, bye", False, ["goodbye"]),
     ("bye, just get me a human", None, ["human"]),  # a person outranks goodbye
+    ("yes I do", True, []),
+    # "So the last part is oh one nine two." misheard (espeak-ng, bench robustness): "I do" is
+    # no yes, and a partial correction says no without the word
+    ("So the last part is what I do.", False, []),
+    ("the last four should be 0192", False, []),
     ("", None, []),
 ])
 def test_the_machine_gets_yes_no_and_wishes(text: str, affirmation: bool | None, wants: list[str]) -> None:

@@ -75,13 +75,15 @@ def read_back_step(read_back: dict[str, Any], agent_texts: list[str]) -> str:
 
 
 def was_asked(read_back: dict[str, Any] | None, last_agent_text: str, interrupted: bool = False) -> bool:
-    """The agent's last words were this read-back (or the offer of another way), or began it
-    when the caller cut in (a "no" said over "I have 4 1 5, 5 5 5, …" answers it)."""
+    """The agent's last words were this read-back (or the offer of another way, or the request
+    for the right value after a "no"), or began it when the caller cut in (a "no" said over "I have 4 1 5, 5 5 5, …" answers it)."""
     if not read_back:
         return False
     question = str(read_back["question"])
     if question in last_agent_text or replies.is_offer(last_agent_text):
         return True
+    if replies.ask_again(str(read_back["slot"])) in last_agent_text:
+        return True  # "What's the right number?" after a "no": "the last part is 0192" patches it
     return interrupted and cut_into(question, last_agent_text)
 
 

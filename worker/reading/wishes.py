@@ -15,12 +15,15 @@ from worker.reading.tokens import Tok
 _NEUTRAL = re.compile(
     r"\b(?:no (?:more|later|earlier|less|sooner|higher|lower|further) than|not (?:sure|certain)|"
     r"i'm not sure|don't know|do not know|doesn't matter|does not matter|no idea|no rush|"
-    r"whether or not|no matter|no longer)\b"
+    r"whether or not|no matter|no longer|what i do)\b"
 )
 _NEGATIVE = re.compile(
     r"\b(?:no|nope|nah|nay|negative|cancel|incorrect|wrong|wait|stop|hold on|hang on|never ?mind|"
     r"not (?:right|correct|quite|yet|really|now|that|it|true|good|okay|ok)|don't|do not|dont|isn't|is not|"
-    r"that's not|that is not|not at all|no way|no thanks|no thank you)\b"
+    r"that's not|that is not|not at all|no way|no thanks|no thank you|"
+    # a partial correction says no without the word: "(So) the last part is 0192"
+    r"the (?:first|last|middle|second|third|end|final) (?:part|bit|group|digits|four|three|numbers?) (?:is|are|should)|"
+    r"it should be|it's supposed to be)\b"
 )
 _POSITIVE = re.compile(
     r"\b(?:yes|yeah|yea|yep|yup|ya|sure|correct|exactly|absolutely|definitely|certainly|of course|"
