@@ -3,6 +3,8 @@ correction, a plain no; two mishearings offer another way; a goodbye mid-flow is
 
 from __future__ import annotations
 
+import pytest
+
 from tests.planner.driver import TextCall, effects
 from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
@@ -285,3 +287,12 @@ async def test_a_misheard_partial_correction_is_no_yes_and_the_next_one_patches(
     assert call.machine.s.slots["phone"] == "4155550192" and patched.reply.endswith("0 1 9 2. Is that right?")
     await call.say("Yes.")
     assert call.machine.s.confirmed_values["phone"] == "4155550192"
+
+
+@pytest.mark.parametrize("said", ["No, the last part is a 1-9 too.", "No, the last part is a one nine two."])
+async def test_a_partial_correction_with_oh_heard_as_a(sandbox: Sandbox, said: str) -> None:
+    # flite rms's "No, the last part is oh one nine two." (bench robustness)
+    call = await _asked_for_phone(sandbox)
+    await call.say("It's 415 555-1192.")
+    await call.say(said)
+    assert call.machine.s.slots["phone"] == "4155550192"

@@ -40,11 +40,16 @@ def _digits(words: Words) -> str:
     return "".join(c.digits for c in number_chunks(words.text, toks, skip))
 
 
+_OH_AS_A = re.compile(r"\b(?:last|end|final) (?:part|bit|group|four|digits) (?:is|are|should be) a\b")
+
+
 def patch_digits(current: str, words: Words) -> str | None:
     """The value read back with the part the caller corrected replaced, or None when the turn
     is not a partial correction. A bare group of four after a "no" is the end of the number."""
     low = words.text
     digits = _digits(words)
+    if len(digits) == 3 and _OH_AS_A.search(low):
+        digits = "0" + digits  # "the last part is a 1-9 too": Whisper's "a" for "oh" (flite rms)
     n = len(digits)
     if not current or not 3 <= n < len(current):
         return None
