@@ -15,7 +15,7 @@ no branch fits, the branches that came closest to the shape's count are branched
 It replaced a beam plus seeded samples at two temperatures: those were not repeatable (the
 seed does not reach the CTranslate2 worker thread that samples, so one line's decode changed
 from run to run), and the branches find more: on the multi-voice set (audio cached, tiny.en)
-phone numbers right on first hearing 202 -> 208 of 240, cards 63 -> 66 of 80 (docs/recognition.md).
+phone numbers right on first hearing 202 -> 209 of 240, cards 63 -> 67 of 80 (docs/recognition.md).
 A beam is still tried when no branch fits. Cost: two or three decoder calls (the branches of a
 round in one batch), only on a digit answer whose decode does not fit.
 """
