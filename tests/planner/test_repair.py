@@ -296,3 +296,16 @@ async def test_a_partial_correction_with_oh_heard_as_a(sandbox: Sandbox, said: s
     await call.say("It's 415 555-1192.")
     await call.say(said)
     assert call.machine.s.slots["phone"] == "4155550192"
+
+
+async def test_a_name_heard_two_different_wrong_ways_goes_to_spelling(sandbox: Sandbox) -> None:
+    # bench robustness (piper joe): "Carlos Mendes" heard as "Menz", "Mense", "Menz", ... and read
+    # back six times between the booking's read-back and the name's own
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(["Hi, my name is Carlos Menz.", "415 555 0192", "yes", "Oakland, 900 thousand",
+                    "the one on College Avenue tomorrow", "11 am"])
+    assert call.turns[-1].reply.endswith("for Carlos Menz?")
+    first = await call.say("No, my name is Carlos Mense.", confidence=0.5)
+    assert first.reply.endswith("Is that right?") and "Carlos Mense" in first.reply
+    second = await call.say("No, my name is Carlos Menz.", confidence=0.5)
+    assert second.reply.endswith("Could you spell it for me, letter by letter?") and call.succeeded("book_tour") == []

@@ -132,7 +132,7 @@ def _after_caller(conv: Conversation) -> Plan:
         args = {"name": repair.respelled_name(str(conv.slots["name"]), spelled)}
         return Plan(text="Thank you.", tool_calls=[ToolCall("save_caller_details", args,
                                                            _call_id(conv.items, "save_caller_details", args))])
-    if repair.heard_a_rejected_name_again(conv) and "book_tour" in conv.allowed:
+    if repair.heard_a_rejected_name_again(conv) and {"book_tour", "save_caller_details"} & set(conv.allowed):
         return repair.spell_name(conv)
     read_back = conv.d.get("read_back")
     if repair.was_asked(read_back, conv.last_agent_text(), conv.last_agent_interrupted()):

@@ -197,14 +197,22 @@ def yes_to_the_callback(conv: Any) -> Plan | None:
 _BOOK_FOR = re.compile(r"^Shall I book .+ for (.+)\?$")
 
 
+_NAME_AS = re.compile(r"I have your name as (.+?)\. Is that right\?")
+
+
+def _name_read_back(text: str) -> str | None:
+    """The name in a read-back: the booking's ("Shall I book … for X?") or the name's own."""
+    m = _BOOK_FOR.search(_last_sentence(text)) or _NAME_AS.search(text)
+    return m.group(1).strip() if m else None
+
+
 def rejected_names(conv: Any) -> set[str]:
-    """Names the caller said no to when the booking was read back ("Shall I book … for X?")."""
+    """Names the caller said no to when they were read back (the booking's or the name's own)."""
     out: set[str] = set()
     asked: str | None = None
     for it in conv.items:
         if isinstance(it, AgentSaid):
-            m = _BOOK_FOR.search(_last_sentence(it.text))
-            asked = m.group(1).strip() if m else None
+            asked = _name_read_back(it.text)
         elif isinstance(it, UserSaid):
             if asked and read_turn(it.text, conv.today).affirmation is False:
                 out.add(asked.lower())
@@ -213,11 +221,14 @@ def rejected_names(conv: Any) -> set[str]:
 
 
 def heard_a_rejected_name_again(conv: Any) -> bool:
-    """After a "no" to the booking's read-back, the caller's name was heard as one they already
-    turned down: reading it back once more cannot help, spelling it can."""
+    """After a "no" to a name's read-back, the caller's name was heard as one they already
+    turned down, or two names were turned down already ("Menz", "Mense", "Menz", ... went back
+    and forth six times in bench robustness): reading it back once more cannot help, spelling it can."""
     name = conv.latest().name
-    return bool(name) and _BOOK_FOR.search(_last_sentence(conv.last_agent_text())) is not None \
-        and str(name).lower() in rejected_names(conv)
+    if not name or _name_read_back(conv.last_agent_text()) is None:
+        return False
+    rejected = rejected_names(conv)
+    return str(name).lower() in rejected or len(rejected) >= 2
 
 
 def spell_name(conv: Any, prefix: str = "") -> Plan:
