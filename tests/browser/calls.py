@@ -14,7 +14,11 @@ from tools.sandbox.core import Sandbox
 TODAY = "2026-11-26"  # "tomorrow" is Friday 2026-11-27 in the sandbox calendar
 
 BOOKING_CALLER = [
-    (10.0, "Hi, this is Dana Whitfield. My number is five one oh, four eight two, seven three nine one. "
+    # The widget's test, not the hearing's: a common name and "zero" (bench recognition measures
+    # names and "oh"). With a neutral name hint Whisper heard this line's "five one oh, four eight
+    # two" as "51482" in 2 of 3 browser calls, and the name at 0.7 confidence (read back): the
+    # fixed-time lines below cannot answer a question they do not expect.
+    (10.0, "Hi, this is Sarah Miller. My number is five one zero, four eight two, seven three nine one. "
           "I'm looking in Oakland, and my budget is about 500 thousand dollars."),
     (34.0, "Yes, that's right."),  # the number read back
     (56.0, "The one on Lakeshore, tomorrow please."),
@@ -46,7 +50,7 @@ def voice_booking_call(page: Page, url: str, tmp: Path, shot: str) -> dict[str, 
     page.get_by_role("button", name="Call").click()
     wait_for(page, "w.phase === 'in_call'", 30, "the call to connect")
     wait_for(page, "w.probe.agentLoudPolls > 40", 30, "the greeting to be heard in the page")
-    wait_for(page, "[...w.segments.values()].some(s => s.role === 'user' && /dana/i.test(s.text))", 40,
+    wait_for(page, "[...w.segments.values()].some(s => s.role === 'user' && /sarah/i.test(s.text))", 40,
              "the caller's words in the transcript")
     wait_for(page, "w.traces.some(t => t.tools.some(r => r.name === 'book_tour' && r.ok))", 110,
              "a successful book_tour in the trace panel")
