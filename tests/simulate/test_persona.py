@@ -139,6 +139,15 @@ def test_after_the_name_read_back_the_persona_spells_only_the_word_heard_wrong()
         "M, E, N, D, E, S.")
 
 
+def test_asked_to_spell_after_the_time_the_persona_spells_and_does_not_say_its_time() -> None:
+    # bench robustness (piper joe): "Could you spell it ...?" got "Eleven in the morning, please."
+    a = answers(DANA.model_copy(update={"name": "Carlos Mendes", "time": "11 AM"}))
+    assert a.answer("On Friday, November 27 I have 10 AM and 11 AM. Which time works for you?") == "11 AM works for me."
+    assert a.answer("Shall I book Friday, November 27 at 11 AM for Carlos Menz?") == "No, my name is Carlos Mendes."
+    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?") == (
+        "M, E, N, D, E, S.")
+
+
 def test_a_read_back_asked_again_gets_a_plainer_yes() -> None:
     # "Yes, that's right." heard as "Yes, not right." twice: a person says just "Yes." next
     a = answers()

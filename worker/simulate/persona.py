@@ -206,6 +206,7 @@ class PersonaAnswers:
         if "the first, the second" in low:
             return self._listing_by_position()
         if "spell it" in low and f.name:
+            self.last_kind = "spelling"  # not the question before it (a time asked again is said in words)
             heard = self.heard_name.split()
             wrong = [w for i, w in enumerate(f.name.split()) if i >= len(heard) or heard[i] != w.lower()]
             word = (wrong or f.name.split())[0]
