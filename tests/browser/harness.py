@@ -160,13 +160,17 @@ def screenshot(page: Page, tmp: Path, name: str) -> Path:
 
 
 def latencies_ms(events: list[dict[str, Any]]) -> list[float]:
-    """Caller stopped speaking → the next agent audio onset heard by the page, per caller utterance."""
+    """The caller's last stop before each agent audio onset → that onset, as the page heard them.
+
+    Only the last `caller_stop` before an `agent_start` counts: an earlier one (a pause inside
+    the caller's line, or a blip on the fake microphone before the first line, which paired with
+    the first answer 20 s later in CI) is not where the caller finished."""
     out = []
     for i, e in enumerate(events):
         if e["kind"] != "caller_stop":
             continue
-        nxt = next((f for f in events[i + 1:] if f["kind"] == "agent_start"), None)
-        if nxt is not None:
+        nxt = next((f for f in events[i + 1:] if f["kind"] in ("agent_start", "caller_stop")), None)
+        if nxt is not None and nxt["kind"] == "agent_start":
             out.append(nxt["t"] - e["t"])
     return out
 
