@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from worker.reading.context import Utterance, run_starting_at
 from worker.reading.numbers import as_int, combine
-from worker.reading.vocabulary import MONTHS, ORDINAL_WORDS, TENS, WEEKDAYS
+from worker.reading.vocabulary import DAY_PARTS, MONTHS, ORDINAL_WORDS, TENS, WEEKDAYS
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ def _relative_day(ctx: Utterance, k: int) -> _DateHit | None:
     today = ctx.today
     if w in ("today", "tonight"):
         return _DateHit(k, k + 1, today, False, 3)
-    if w == "this" and ctx.w(k + 1) in ("morning", "afternoon", "evening"):
+    if w == "this" and ctx.w(k + 1) in DAY_PARTS:
         return _DateHit(k, k + 2, today, False, 3)
     if w == "tomorrow":
         if ctx.w(k - 1) == "after" and ctx.w(k - 2) == "day":

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from worker.reading.context import Utterance, run_starting_at
 from worker.reading.numbers import Chunk, as_int
-from worker.reading.vocabulary import TIME_CUES, TIME_FOLLOWERS
+from worker.reading.vocabulary import DAY_PARTS, TIME_CUES, TIME_FOLLOWERS
 
 
 _AM_PART = re.compile(r"(?<!good )\bmorning\b")
@@ -29,9 +29,6 @@ def _glued_meridiem(ctx: Utterance, after: int) -> str | None:
     return None
 
 
-_DAY_PARTS = ("morning", "afternoon", "evening")
-
-
 def _misheard_in_the_day_part(ctx: Utterance, after: int) -> bool:
     """ "two win the afternoon", "two admit afternoon": the answer to "which time?" with its
     "in the" misheard (espeak-ng en-gb, bench robustness): one short word, then an optional
@@ -40,7 +37,7 @@ def _misheard_in_the_day_part(ctx: Utterance, after: int) -> bool:
     if not word or not word.isalpha() or len(word) > 5:
         return False
     nxt = after + 2 if ctx.w(after + 1) == "the" else after + 1
-    return ctx.w(nxt) in _DAY_PARTS
+    return ctx.w(nxt) in DAY_PARTS
 
 
 def _meridiem(ctx: Utterance, after: int) -> str | None:
@@ -152,7 +149,7 @@ def extract_time(ctx: Utterance) -> dt.time | None:
             after_run in ("am", "pm", "o'clock", "tonight")
             or (after_run in ("a", "p") and ctx.w(end + 1) == "m")
             or _glued_meridiem(ctx, end) is not None
-            or (after_run == "in" and ctx.w(end + 1) == "the" and ctx.w(end + 2) in _DAY_PARTS)
+            or (after_run == "in" and ctx.w(end + 1) == "the" and ctx.w(end + 2) in DAY_PARTS)
             or (ctx.expects("time") and _misheard_in_the_day_part(ctx, end))
             or (after_run == "at" and ctx.w(end + 1) == "night")
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from worker.reading.corrections import retract
-from worker.reading.vocabulary import DIGIT_HOMOPHONES, UNITS
+from worker.reading.vocabulary import DAY_PARTS, DIGIT_HOMOPHONES, UNITS
 
 _TOKEN_RE = re.compile(
     r"(?P<email>[a-z0-9][a-z0-9._%+\-]*@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,})"
@@ -191,7 +191,7 @@ def with_digit_homophones(words: Words, *, clock: bool = False) -> Words:
 
 def _day_part_soon(toks: list[Tok], k: int) -> bool:
     """A part of the day within the next three words ("to win the afternoon": "in the" misheard)."""
-    return any(t.text in ("morning", "afternoon", "evening") for t in toks[k + 1 : k + 4])
+    return any(t.text in DAY_PARTS for t in toks[k + 1 : k + 4])
 
 
 def _close(text: str, a: Tok, b: Tok) -> bool:

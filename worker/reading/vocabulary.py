@@ -19,6 +19,8 @@ DIGIT_HOMOPHONES: dict[str, str] = {
     "won": "one", "ate": "eight", "free": "three", "tree": "three", "sex": "six", "nein": "nine",
     "owe": "oh", "nought": "zero", "w": "double",
 }
+#: Parts of the day that make an hour a time ("two in the afternoon", "this morning").
+DAY_PARTS = frozenset({"morning", "afternoon", "evening"})
 #: The questions whose answer is a string of digits (phone, card, policy number).
 DIGIT_SLOTS = frozenset({"phone", "card_number", "card", "policy_number", "policy"})
 TEENS: dict[str, int] = {
