@@ -70,7 +70,7 @@ def test_tokens_are_random_never_derived_from_the_card(tmp_path: Path, today: da
         ta = a.payments.charge("POL-4821", 128_400, "4242424242424242").card_token
         tb = b.payments.charge("POL-4821", 128_400, "4242424242424242").card_token
         assert a.payments.tokenize("4242424242424242") == (ta, "4242")  # one card, one token per vault
-    assert ta != tb and ta.startswith("tok_") and "4242" not in ta[4:]
+    assert ta != tb and ta.startswith("tok_") and "4242424" not in ta[4:]  # random hex holds "4242" now and then
     with Sandbox.open(tmp_path / "a.db", today, vault_key=bytes([1]) * 32) as again:
         assert again.payments.tokenize("4242424242424242")[0] != ta  # another key: a new payment method
 
