@@ -96,6 +96,11 @@ EMAIL_LOCAL_STOP = frozenset({
     "and", "or", "the", "a", "an", "that", "this", "i'm", "we're", "it", "reach", "home", "stay",
 })
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mister", "dr", "doctor"})
+#: Hesitations and backchannels as the recogniser writes them ("uh hmm" is folded to "uh-huh"):
+#: sounds, never a name, so "uh huh" to "Who am I speaking with?" is asked again.
+HESITATIONS = frozenset("""
+um umm uh uhh uhm er erm eh hmm hm mm mmm mhm mhmm huh ah aha oh ooh
+""".split())
 # Words that follow "I'm" / "it's" / "this is" but are not names. Common first names that
 # are also words (Will, May, Grace, Mark, Hope) are deliberately absent.
 NAME_STOP = frozenset("""
@@ -127,11 +132,11 @@ honestly seriously exactly totally super quite rather fairly almost nearly about
 looking calling interested home renewal payment insurance quote tour listing pre self non
 approved preapproved retired married single divorced relocating local expensive cheap lovely
 beautiful cold hot warm raining
-""".split())
+""".split()) | HESITATIONS
 FILLERS = frozenset("""
 yes yeah yep yup sure ok okay alright right um uh uhm er erm hmm mm mhm oh ah hi hello hey well so
 sorry it is it's that's my name name's the of course absolutely and
-""".split())
+""".split()) | HESITATIONS
 # What may precede a weak cue ("Hi, thanks for calling, this is Dana"): weak cues ("it's",
 # "I'm", "this is") only introduce a name at the start of a turn, so "the house, it's
 # expensive" never renames the caller.
