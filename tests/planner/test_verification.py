@@ -9,6 +9,7 @@ from tests.planner.driver import TextCall, effects
 from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
 from worker.planner.replies import OFFER_MARK, OTHER_WAY
+from worker.planner.verification import ASK_BIRTH_DATE_AGAIN, ASK_POLICY_NOT_DATE, misses
 
 
 async def test_a_policy_number_not_found_is_read_back_and_asked_again(sandbox: Sandbox) -> None:
@@ -74,3 +75,24 @@ async def test_yes_to_the_callback_offer_opens_the_case_without_another_lookup(s
     turn = await call.say("Yes, please.")
     assert [t.name for t in turn.tools] == ["create_case"] and turn.tools[0].ok
     assert call.state == "handoff" and effects(sandbox)["cases"] == 1
+
+
+async def test_a_date_said_after_the_digit_offer_is_not_taken_for_the_policy_number(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["forty-eight twelve", "March 12, 1984", "forty-eight twelve"])
+    assert call.turns[-1].reply.endswith(OTHER_WAY)
+    turn = await call.say("March 12 1984")
+    assert turn.tools == [] and turn.reply == ASK_POLICY_NOT_DATE  # no lookup, no callback case
+    assert effects(sandbox)["cases"] == 0 and call.state == "verify"
+    done = await call.say("Four. Eight. Two. One.")
+    assert call.succeeded("verify_identity")[-1].args == {"policy_number": "POL-4821", "date_of_birth": "1984-03-12"}
+    assert "you're verified" in done.reply and effects(sandbox)["cases"] == 0
+
+
+async def test_no_new_value_after_a_failed_check_asks_again_without_counting_a_miss(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["4821", "March 13, 1984"])
+    turn = await call.say("the blue one")  # nothing the agent can read as a date
+    assert turn.tools == [] and turn.reply == ASK_BIRTH_DATE_AGAIN and misses(call.items, "date_of_birth") == 1
+    again = await call.say("March 12, 1984")
+    assert "you're verified" in again.reply and effects(sandbox)["cases"] == 0

@@ -240,6 +240,13 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     ("4. 8. 2. 1.", "policy_number", "policy_number", "POL-4821"),
     ("Four. Eight. Two. One.", None, "policy_number", None),
     ("I have 4821 reasons", None, "policy_number", None),
+    # a date said when the policy number was asked for is a date, not policy 121984 / 1984
+    ("March 12 1984", "policy_number", "policy_number", None),
+    ("March 12 1984", "policy_number", "date_of_birth", D(1984, 3, 12)),
+    ("12 March 1984", "policy_number", "policy_number", None),
+    ("the twelfth of March, 1984", "policy_number", "policy_number", None),
+    ("03/12/1984", "policy_number", "policy_number", None),
+    ("May 4821", "policy_number", "policy_number", "POL-4821"),  # not a day, not a year
     # ---------------------------------------------------------------- date of birth
     ("March 3rd 1985", None, "date_of_birth", D(1985, 3, 3)),
     ("3/3/1985", None, "date_of_birth", D(1985, 3, 3)),

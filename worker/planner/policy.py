@@ -270,6 +270,9 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
         return Plan(text=prefix + replies.ask_for_arg(tool, missing, conv.slots))
     if tool in avoid:
         return Plan(text=prefix + replies.idle_question(d))
+    instead = verification.ask_instead(conv, args) if tool == "verify_identity" else None
+    if instead is not None:  # nothing new since the identity check failed: ask, don't look it up again
+        return Plan(text=prefix + instead)
     confirm = d.get("confirm")
     if confirm and not repair.confirmed(conv, confirm, args):
         asked = replies.fill(confirm, conv.slots, args)

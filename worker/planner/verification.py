@@ -19,7 +19,7 @@ from worker.planner import replies
 from worker.planner.plans import Called, Item, Output, Plan, ToolCall, call_id
 from worker.planner.repair import CASE_AFTER, OFFER_AFTER
 
-__all__ = ["after_verify", "misses"]
+__all__ = ["after_verify", "ask_instead", "misses"]
 
 Miss = Literal["policy_number", "date_of_birth"]
 
@@ -84,10 +84,34 @@ def after_verify(conv: Any, output: Output, call: Called | None) -> Plan | None:
     if what == "policy_number":
         if tries >= OFFER_AFTER:
             return Plan(text=f"I still couldn't find policy {policy}. {replies.other_way('digits')}")
-        return Plan(text=f"I couldn't find policy {policy}. Could you say the four digits of your policy number again?")
+        return Plan(text=f"I couldn't find policy {policy}. {ASK_POLICY_AGAIN}")
     heard = _spoken_date(args.get("date_of_birth"))
     if tries >= OFFER_AFTER:
         return Plan(text=f"I'm sorry, {heard} still doesn't match our records. Could you say your date of birth "
                          f"another way, like March 5, 1980? {replies.OFFER_MARK}")
     return Plan(text=f"I'm sorry, {heard} doesn't match our records for policy {policy}. "
                      "Could you tell me your date of birth again?")
+
+
+ASK_POLICY_AGAIN = "Could you say the four digits of your policy number again?"
+ASK_POLICY_NOT_DATE = "Thanks, I have your date of birth. What's your policy number?"
+ASK_BIRTH_DATE_AGAIN = "Could you tell me your date of birth again?"
+
+
+def ask_instead(conv: Any, args: dict[str, Any]) -> str | None:
+    """The question to ask instead of checking the identity again, when the value the last
+    check failed on is unchanged and the caller's latest turn did not say it again (a date
+    given when the policy number was asked for, a word the agent could not read): the same
+    lookup would only fail the same way and count as one more miss. None: check again."""
+    last = next((it for it in reversed(conv.items) if isinstance(it, Output) and it.name == "verify_identity"), None)
+    what = _miss(last) if last is not None else None
+    call = next((it for it in conv.items if isinstance(it, Called) and last is not None
+                 and it.call_id == last.call_id), None)
+    if what is None or call is None or args.get(what) != call.args.get(what):
+        return None
+    latest = conv.latest()
+    if getattr(latest, what, None) is not None:
+        return None  # said again: heard the same way, it is checked (and counted) again
+    if what == "policy_number":
+        return ASK_POLICY_NOT_DATE if latest.date_of_birth is not None else ASK_POLICY_AGAIN
+    return ASK_BIRTH_DATE_AGAIN

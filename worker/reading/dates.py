@@ -299,6 +299,13 @@ def _relative_day(ctx: Utterance, k: int) -> _DateHit | None:
     return None
 
 
+def date_spans(ctx: Utterance) -> list[tuple[int, int]]:
+    """Token spans (start, end) that read as a date ("March 12 1984", "the 12th of March"),
+    claiming nothing: a digit reader asks so that a date is never taken for an identifier
+    ("March 12 1984" is not policy 121984)."""
+    return [(h.i, h.j) for h in _date_hits(ctx)]
+
+
 def extract_dates(ctx: Utterance) -> tuple[dt.date | None, dt.date | None]:
     """(appointment date, date of birth). A past date with a year is a birth date."""
     hits = _date_hits(ctx)

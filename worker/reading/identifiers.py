@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 from tools.cards import CARD_MAX_DIGITS, CARD_MIN_DIGITS, luhn_ok
 from worker.reading.context import Utterance, run_starting_at
+from worker.reading.dates import date_spans
 from worker.reading.numbers import Chunk, run_digits
-from worker.reading.vocabulary import EMAIL_LOCAL_STOP, POLICY_PREFIX_WORDS
+from worker.reading.vocabulary import EMAIL_LOCAL_STOP, MONTHS, POLICY_PREFIX_WORDS
 
 
 def extract_email(ctx: Utterance) -> str | None:
@@ -94,7 +95,11 @@ def extract_policy(ctx: Utterance) -> str | None:
             ctx.take(k, run[-1].j)
             return f"POL-{digits}"
     if ctx.expects("policy_number", "policy"):
-        runs = ctx.runs()
+        # a bare answer shaped like a date ("March 12 1984", "12 March 1984") is a date, not
+        # the policy number: skip runs inside a date, and a day or a year next to a month
+        dated = date_spans(ctx)
+        runs = [run for run in ctx.runs()
+                if not any(i < run[-1].j and run[0].i < j for i, j in dated) and not _by_a_month(ctx, run)]
         for run in runs:
             digits = run_digits(run)
             if 4 <= len(digits) <= 8:
@@ -106,6 +111,13 @@ def extract_policy(ctx: Utterance) -> str | None:
             ctx.take(runs[0][0].i, runs[-1][-1].j)
             return "POL-" + "".join(run_digits(run) for run in singles)
     return None
+
+
+def _by_a_month(ctx: Utterance, run: Sequence[Chunk]) -> bool:
+    """A day ("12") or a year ("1984") said next to a month's name ("12 March 1984")."""
+    digits = run_digits(run)
+    day_or_year = len(digits) <= 2 or (len(digits) == 4 and digits[:2] in ("19", "20"))
+    return day_or_year and (ctx.w(run[0].i - 1) in MONTHS or ctx.w(run[-1].j) in MONTHS)
 
 
 def _pol_prefix(ctx: Utterance, m: int) -> int | None:
