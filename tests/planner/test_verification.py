@@ -8,7 +8,7 @@ from __future__ import annotations
 from tests.planner.driver import TextCall, effects
 from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
-from worker.planner.replies import OFFER_MARK, OTHER_WAY
+from worker.planner.replies import OFFER_MARK, OTHER_WAY, other_way
 from worker.planner.verification import ASK_BIRTH_DATE_AGAIN, ASK_POLICY_NOT_DATE, misses
 
 
@@ -17,7 +17,7 @@ async def test_a_policy_number_not_found_is_read_back_and_asked_again(sandbox: S
     await call.say("forty-eight twelve")
     missed = await call.say("March 12, 1984")
     assert [(t.name, t.error) for t in missed.tools] == [("verify_identity", "not_found")]
-    assert missed.reply.endswith("I couldn't find policy 4 8 1 2. "
+    assert missed.reply.endswith("I'm sorry, I couldn't verify those details. I heard policy 4 8 1 2. "
                                  "Could you say the four digits of your policy number again?")
     assert "went wrong" not in missed.reply and call.state == "verify" and effects(sandbox)["cases"] == 0
     again = await call.say("forty-eight twenty-one")  # the birth date said before is kept
@@ -29,7 +29,7 @@ async def test_a_policy_number_not_found_twice_offers_digits_then_a_callback(san
     call = TextCall("insurance", sandbox, SCENARIO_TODAY)
     await call.run(["forty-eight twelve", "March 12, 1984"])
     offer = await call.say("forty-eight twelve")
-    assert offer.reply.endswith(f"I still couldn't find policy 4 8 1 2. {OTHER_WAY}")
+    assert offer.reply.endswith(f"I still couldn't verify those details with policy 4 8 1 2. {OTHER_WAY}")
     assert [t.name for t in offer.tools] == ["verify_identity"] and effects(sandbox)["cases"] == 0
     last = await call.say("Four. Eight. One. Three.")
     assert [t.name for t in last.tools] == ["verify_identity", "create_case"]
@@ -49,8 +49,8 @@ async def test_a_wrong_birth_date_is_said_and_asked_again(sandbox: Sandbox) -> N
     call = TextCall("insurance", sandbox, SCENARIO_TODAY)
     await call.say("4821")
     missed = await call.say("March 13, 1984")
-    assert missed.reply.endswith("I'm sorry, March 13, 1984 doesn't match our records for policy 4 8 2 1. "
-                                 "Could you tell me your date of birth again?")
+    assert missed.reply.endswith("I'm sorry, I couldn't verify those details. I heard March 13, 1984 as your "
+                                 "date of birth. Could you tell me your date of birth again?")
     assert "How can I help" not in missed.reply and call.state == "verify"
     again = await call.say("March 12, 1984")
     assert call.succeeded("verify_identity")[-1].args["date_of_birth"] == "1984-03-12"
@@ -61,7 +61,7 @@ async def test_a_birth_date_wrong_twice_offers_another_way_then_a_callback(sandb
     call = TextCall("insurance", sandbox, SCENARIO_TODAY)
     await call.run(["4821", "March 13, 1984"])
     offer = await call.say("March 14, 1984")
-    assert "March 14, 1984 still doesn't match" in offer.reply and offer.reply.endswith(OFFER_MARK)
+    assert offer.reply.endswith(f"I still couldn't verify those details with March 14, 1984. {other_way('date')}")
     assert "date of birth" in offer.reply and effects(sandbox)["cases"] == 0
     last = await call.say("the fifteenth of March, 1984")
     assert [t.name for t in last.tools] == ["verify_identity", "create_case"]
@@ -96,3 +96,30 @@ async def test_no_new_value_after_a_failed_check_asks_again_without_counting_a_m
     assert turn.tools == [] and turn.reply == ASK_BIRTH_DATE_AGAIN and misses(call.items, "date_of_birth") == 1
     again = await call.say("March 12, 1984")
     assert "you're verified" in again.reply and effects(sandbox)["cases"] == 0
+
+
+async def test_a_birth_date_asked_three_times_gets_an_offer_that_fits_a_date(sandbox: Sandbox) -> None:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(["4821", "hmm"])
+    offer = await call.say("uh")
+    assert offer.reply == other_way("date") and "digit" not in offer.reply and offer.tools == []
+    assert "month" in offer.reply and offer.reply.endswith(OFFER_MARK)
+    turn = await call.say("March. Twelve. Nineteen eighty-four.")  # the month, then the day and the year
+    assert call.succeeded("verify_identity")[-1].args["date_of_birth"] == "1984-03-12"
+    assert "you're verified" in turn.reply and effects(sandbox)["cases"] == 0
+
+
+async def test_a_birth_date_miss_does_not_confirm_that_the_policy_exists(sandbox: Sandbox) -> None:
+    # a stranger who guesses a policy number and a birth date must not learn that the policy is
+    # real: the reply names neither the policy nor "our records", and opens like a not-found
+    real = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    wrong_date = await real.run(["4821", "March 13, 1984"])
+    unknown = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    no_policy = await unknown.run(["4812", "March 13, 1984"])
+    said = wrong_date[-1].replies[-1]  # after the filler ("Let me pull up your policy.")
+    assert "4 8 2 1" not in said and "4821" not in said and "polic" not in said.lower()
+    assert "record" not in said.lower() and "match" not in said.lower()
+    opening = "I'm sorry, I couldn't verify those details."
+    assert said.startswith(opening) and no_policy[-1].replies[-1].startswith(opening)
+    second = (await real.say("March 14, 1984")).replies[-1]
+    assert "polic" not in second.lower() and "4 8 2 1" not in second and "record" not in second

@@ -148,15 +148,17 @@ def stuck_case_args(what: str, slots: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if v is not None}
 
 
-DIGIT_SLOTS = frozenset({"phone", "policy_number", "card_number", "date_of_birth"})
+DIGIT_SLOTS = frozenset({"phone", "policy_number", "card_number"})
 NAME_SLOTS = frozenset({"name", "holder_name", "full_name"})
 
 
 def offer_kind(expecting: str | None, question: str) -> str:
-    """Which other way fits what is being asked: digits one at a time, a listing by position,
-    or just other words."""
+    """Which other way fits what is being asked: digits one at a time, a birth date as month,
+    day and year, a name spelled, a listing by position, or just other words."""
     if expecting in DIGIT_SLOTS:
         return "digits"
+    if expecting == "date_of_birth":
+        return "date"
     if expecting in NAME_SLOTS:
         return "spell"
     if "homes" in question.lower() or "listing" in question.lower():

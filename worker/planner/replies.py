@@ -106,6 +106,9 @@ OTHER_WAYS = {
     "digits": OTHER_WAY,
     "listing": f"I'm sorry, I didn't get which one. You can also say the first, the second or the third one. {OFFER_MARK}",
     "words": f"I'm sorry, I didn't get that. Could you say it another way? {OFFER_MARK}",
+    # a date is not a digit string: the month by its name is what a recogniser hears best
+    "date": "I'm sorry, I keep getting that wrong. Could you say your date of birth with the month's name, "
+            f"then the day and the year, like March 5, 1980? {OFFER_MARK}",
     # a name heard wrong twice the same way: saying it again cannot help, spelling it can
     "spell": "I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter? "
              f"{OFFER_MARK}",
@@ -113,8 +116,8 @@ OTHER_WAYS = {
 
 
 def other_way(kind: str) -> str:
-    """The offer of another way to give a value the agent keeps mishearing (`digits`,
-    `listing`, `words`); each ends with the callback offer."""
+    """The offer of another way to give a value the agent keeps mishearing (`digits`, `date`,
+    `listing`, `spell`, `words`); each ends with the callback offer."""
     return OTHER_WAYS.get(kind, OTHER_WAYS["words"])
 
 
@@ -222,7 +225,7 @@ def on_result(tool: str, result: dict[str, Any], args: dict[str, Any], slots: di
     if tool == "verify_identity":
         if result.get("verified"):
             return f"Thanks, {str(result.get('holder_name') or '').split(' ')[0]}, you're verified.".replace(", ,", ",")
-        return "I'm sorry, that doesn't match our records."
+        return "I'm sorry, I couldn't verify those details."
     if tool == "get_renewal_quote":
         return f"Your renewal premium is {result.get('amount_text')} for the next year."
     if tool == "charge_card":

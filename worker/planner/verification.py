@@ -3,8 +3,10 @@ not match the policy. On a bad line both are most often a mishearing, not a stra
 
 So the agent says what it heard and asks for that value again (the caller can tell a misheard
 "4 8 1 2" from their own number); after the second miss it offers another way (the policy
-digit by digit, the date in other words) with a colleague's callback; after the third it opens
-that callback case. The same two-strikes rule as for a rejected read-back (`repair.py`).
+digit by digit, the date with the month's name) with a colleague's callback; after the third it
+opens that callback case. Both misses open the same way ("I couldn't verify those details") and
+a birth-date miss never names the policy or "our records": like a human agent, the reply does
+not confirm to someone who does not know the birth date that the policy exists. The same two-strikes rule as for a rejected read-back (`repair.py`).
 Counted over the whole call from the tool outputs, so the rule is a pure function of the
 conversation like the rest of the planner.
 """
@@ -80,19 +82,20 @@ def after_verify(conv: Any, output: Output, call: Called | None) -> Plan | None:
     if tries >= CASE_AFTER and "create_case" in conv.allowed:
         return _case(conv, what, tries)
     args = call.args if call else {}
-    policy = _spoken_policy(args.get("policy_number"))
     if what == "policy_number":
+        policy = _spoken_policy(args.get("policy_number"))
         if tries >= OFFER_AFTER:
-            return Plan(text=f"I still couldn't find policy {policy}. {replies.other_way('digits')}")
-        return Plan(text=f"I couldn't find policy {policy}. {ASK_POLICY_AGAIN}")
+            return Plan(text=f"I still couldn't verify those details with policy {policy}. {replies.other_way('digits')}")
+        return Plan(text=f"{NOT_VERIFIED} I heard policy {policy}. {ASK_POLICY_AGAIN}")
+    # the birth date said back, never the policy nor "our records": that would tell someone who
+    # does not know the birth date that the policy exists
     heard = _spoken_date(args.get("date_of_birth"))
     if tries >= OFFER_AFTER:
-        return Plan(text=f"I'm sorry, {heard} still doesn't match our records. Could you say your date of birth "
-                         f"another way, like March 5, 1980? {replies.OFFER_MARK}")
-    return Plan(text=f"I'm sorry, {heard} doesn't match our records for policy {policy}. "
-                     "Could you tell me your date of birth again?")
+        return Plan(text=f"I still couldn't verify those details with {heard}. {replies.other_way('date')}")
+    return Plan(text=f"{NOT_VERIFIED} I heard {heard} as your date of birth. {ASK_BIRTH_DATE_AGAIN}")
 
 
+NOT_VERIFIED = "I'm sorry, I couldn't verify those details."
 ASK_POLICY_AGAIN = "Could you say the four digits of your policy number again?"
 ASK_POLICY_NOT_DATE = "Thanks, I have your date of birth. What's your policy number?"
 ASK_BIRTH_DATE_AGAIN = "Could you tell me your date of birth again?"
