@@ -38,7 +38,7 @@ REPLIES = {
     "charge receipt": "Done. I've charged $1,284.00 to the card ending in 6467. Your receipt number is CH-48213.",
     "quote": "Thanks, Maria, you're verified. Your renewal premium is $1,284.00 for the next year.",
     "booking confirmation": "Shall I book Friday, November 27 at 2 PM for Dana Lee?",
-    "booked": "You're booked to see 412 Grand Ave on Friday, November 27 at 2 PM. "
+    "booked": "All set. You're booked to see 412 Grand Ave on Friday, November 27 at 2 PM. "
               "Is there anything else I can help you with?",
     "listings": "I found 3: 1420 Lakeshore Ave for $489,000, 412 Grand Ave for $725,000 and "
                 "5830 College Ave for $1,150,000.",

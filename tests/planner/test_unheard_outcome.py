@@ -27,11 +27,11 @@ def cut_reply_containing(call: TextCall, words: str, heard: str) -> None:
 async def test_a_booking_cut_at_youre_booked_to_see_is_told_again(sandbox: Sandbox) -> None:
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
     await call.run(TOUR[:7])  # through the yes to the tour read back: booked
-    cut_reply_containing(call, "You're booked to see", "You're booked to see")
+    cut_reply_containing(call, "You're booked to see", "All set. You're booked to see")
 
     turn = await call.say("Did it go through?")
 
-    assert turn.reply.startswith("You're booked to see 412 Grand Ave on Friday, November 27 at 2 PM.")
+    assert turn.reply.startswith("All set. You're booked to see 412 Grand Ave on Friday, November 27 at 2 PM.")
     assert turn.tools == [] and sandbox.calendar.count_bookings() == 1
 
 
@@ -96,5 +96,5 @@ async def test_a_booking_whose_reply_was_cut_before_its_first_word_is_told(sandb
 
     turn = await call.say("Did it go through?")
 
-    assert turn.reply.startswith("You're booked to see 412 Grand Ave on Friday, November 27 at 2 PM.")
+    assert turn.reply.startswith("All set. You're booked to see 412 Grand Ave on Friday, November 27 at 2 PM.")
     assert turn.tools == [] and sandbox.calendar.count_bookings() == 1

@@ -221,7 +221,9 @@ def on_result(tool: str, result: dict[str, Any], args: dict[str, Any], slots: di
     if tool == "book_tour":
         when = result.get("slot_start") or args.get("slot_start")
         place = street(result.get("address") or "") or "the home"
-        return f"You're booked to see {place} on {spoken_day(when)} at {spoken_time(when)}."
+        # "All set." first: the voice's first clause is short, so its first audio comes soon (the
+        # next clause, "You're booked to see 412 Grand Ave on Friday,", renders while it plays)
+        return f"All set. You're booked to see {place} on {spoken_day(when)} at {spoken_time(when)}."
     if tool == "verify_identity":
         if result.get("verified"):
             return f"Thanks, {str(result.get('holder_name') or '').split(' ')[0]}, you're verified.".replace(", ,", ",")
