@@ -247,6 +247,9 @@ CASES: list[tuple[str, str | None, str, Any]] = [
     ("the twelfth of March, 1984", "policy_number", "policy_number", None),
     ("03/12/1984", "policy_number", "policy_number", None),
     ("May 4821", "policy_number", "policy_number", "POL-4821"),  # not a day, not a year
+    ("12 March 1984", None, "date_of_birth", D(1984, 3, 12)),  # the day in digits before the month
+    ("28 November please", None, "date", D(2025, 11, 28)),
+    ("2 may", None, "date", None),  # "may" is a month only with a year after it
     # ---------------------------------------------------------------- date of birth
     ("March 3rd 1985", None, "date_of_birth", D(1985, 3, 3)),
     ("3/3/1985", None, "date_of_birth", D(1985, 3, 3)),

@@ -212,6 +212,17 @@ def _date_hits(ctx: Utterance) -> list[_DateHit]:
                 add(k, end, MONTHS[w], day[0], yr[0] if yr else None)
                 k = end
                 continue
+        # 12 March 1984 / 28 November: a day in digits before a month's name ("may" needs a year)
+        if t.kind == "num" and ctx.w(k - 1) != "the":
+            day = _day_at(ctx, k)
+            month = ctx.w(day[1]) if day is not None else ""
+            if day is not None and month in MONTHS and not ctx.used[day[1]]:
+                yr = _year_at(ctx, day[1] + 1)
+                if yr is not None or month != "may":
+                    end = yr[1] if yr else day[1] + 1
+                    add(k, end, MONTHS[month], day[0], yr[0] if yr else None)
+                    k = end
+                    continue
         # (the) third of March (,) 1985 / 28th November
         ordinal = ordinal_at(ctx, k)
         plain = None if ordinal else _day_at(ctx, k) if ctx.w(k - 1) == "the" else None
