@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from worker.reading import turn_end
 from worker.reading.turn_end import transcript_ends_turn, turn_looks_complete
+from worker.reading.vocabulary import HESITATIONS, THINKING_SOUNDS
 
 
 @pytest.mark.parametrize("text", [
@@ -31,3 +33,21 @@ def test_a_quick_end_needs_the_recogniser_to_close_the_sentence() -> None:
     assert not transcript_ends_turn("tomorrow")
     assert not transcript_ends_turn("I'm looking in...")
     assert not transcript_ends_turn("I'm looking in.")
+
+
+def test_the_thinking_sounds_are_the_vocabularys_one_list() -> None:
+    """One list of hesitation sounds (the vocabulary's); the turn-end rule reads it, never a copy."""
+    assert turn_end.FILLERS is THINKING_SOUNDS
+    assert THINKING_SOUNDS < HESITATIONS
+    assert THINKING_SOUNDS == {"um", "umm", "uh", "uhh", "er", "erm", "hmm", "mm", "ah", "eh"}
+
+
+@pytest.mark.parametrize("sound", sorted(THINKING_SOUNDS))
+def test_a_turn_stopping_on_a_thinking_sound_is_unfinished(sound: str) -> None:
+    assert not turn_looks_complete(f"I'm looking in Oakland, {sound}")
+
+
+@pytest.mark.parametrize("text", ["Uh-huh.", "Mhm.", "Oh.", "Aha."])
+def test_a_backchannel_alone_is_a_whole_turn(text: str) -> None:
+    """Backchannels are hesitations to the name reader but not thinking sounds: said alone they answer."""
+    assert turn_looks_complete(text)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 
+from worker.reading.vocabulary import THINKING_SOUNDS
+
 __all__ = ["FILLERS", "OPEN_WORDS", "transcript_ends_turn", "turn_looks_complete"]
 
-FILLERS: frozenset[str] = frozenset({"um", "umm", "uh", "uhh", "er", "erm", "hmm", "mm", "ah", "eh"})
-"""Hesitation sounds: a turn that stops on one is still being thought."""
+FILLERS: frozenset[str] = THINKING_SOUNDS
+"""Hesitation sounds: a turn that stops on one is still being thought (kept in the vocabulary)."""
 
 OPEN_WORDS: frozenset[str] = frozenset({
     # conjunctions and discourse openers

@@ -96,11 +96,13 @@ EMAIL_LOCAL_STOP = frozenset({
     "and", "or", "the", "a", "an", "that", "this", "i'm", "we're", "it", "reach", "home", "stay",
 })
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mister", "dr", "doctor"})
+#: Sounds of a caller still thinking: a turn that stops on one is not finished
+#: (`worker.reading.turn_end`). Backchannels ("mhm", "uh-huh", "oh") are not here: said alone
+#: they are a whole turn.
+THINKING_SOUNDS = frozenset("um umm uh uhh er erm eh hmm mm ah".split())
 #: Hesitations and backchannels as the recogniser writes them ("uh hmm" is folded to "uh-huh"):
 #: sounds, never a name, so "uh huh" to "Who am I speaking with?" is asked again.
-HESITATIONS = frozenset("""
-um umm uh uhh uhm er erm eh hmm hm mm mmm mhm mhmm huh ah aha oh ooh
-""".split())
+HESITATIONS = THINKING_SOUNDS | frozenset("uhm hm mmm mhm mhmm huh aha oh ooh".split())
 # Words that follow "I'm" / "it's" / "this is" but are not names. Common first names that
 # are also words (Will, May, Grace, Mark, Hope) are deliberately absent.
 NAME_STOP = frozenset("""
