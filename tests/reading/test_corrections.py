@@ -62,6 +62,32 @@ def test_three_numbers_are_no_date_unless_a_birth_date_was_asked() -> None:
     assert extract("3, 12, 84", TODAY).date_of_birth is None
 
 
+@pytest.mark.parametrize("text", ["3. 12. 84.", "3, 12, 84.", "Three. Twelve. Eighty-four.", "It's 3. 12. 84."])
+def test_a_birth_date_said_one_number_per_sentence(text: str) -> None:
+    """A slow caller's "three ... twelve ... eighty-four" is written one number per sentence."""
+    assert extract(text, TODAY, "date_of_birth").date_of_birth == dt.date(1984, 3, 12)
+
+
+@pytest.mark.parametrize("text", ["3. 12.", "3. 12. 84, 5."])
+def test_numbers_said_apart_make_a_date_only_as_exactly_three(text: str) -> None:
+    assert extract(text, TODAY, "date_of_birth").date_of_birth is None
+
+
+@pytest.mark.parametrize("text", ["3/12/84", "03-12-1984", "3.12.84", "03.12.1984", "It's 3/12/84."])
+def test_a_date_shape_with_separators_is_never_the_policy_number(text: str) -> None:
+    slots = extract(text, TODAY, "policy_number")
+    assert slots.policy_number is None
+    assert slots.date_of_birth == dt.date(1984, 3, 12)
+
+
+def test_bare_numbers_after_a_policy_question_stay_a_policy_number() -> None:
+    """Documented ambiguity: "3, 12, 84" with no separator of a date shape, after the agent asked
+    for the policy number, is read as the number asked for (policies have 4-8 digits); the
+    birth-date question reads the same words as a date."""
+    assert extract("3, 12, 84", TODAY, "policy_number").policy_number == "POL-31284"
+    assert extract("3, 12, 84", TODAY, "policy_number").date_of_birth is None
+
+
 @pytest.mark.parametrize("text", ["forty-eight twenty-one", "forty eight twenty one", "48 21", "4 8 2 1"])
 def test_a_four_digit_policy_number_said_in_pairs(text: str) -> None:
     assert extract(text, TODAY, "policy_number").policy_number == "POL-4821"

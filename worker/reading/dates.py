@@ -8,10 +8,11 @@ is taken as a date of birth; anything else is an appointment day.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from worker.reading.context import Utterance, run_starting_at
-from worker.reading.numbers import as_int, combine
+from worker.reading.numbers import Chunk, as_int, combine, group_runs
 from worker.reading.vocabulary import DAY_PARTS, MONTHS, ORDINAL_WORDS, TENS, WEEKDAYS
 
 
@@ -88,12 +89,35 @@ def _short_year_at(ctx: Utterance, k: int) -> tuple[int, int] | None:
     return _full_year(v, ctx.today), run[0].j
 
 
+def _three_numbers_at(ctx: Utterance, k: int) -> list[Chunk] | None:
+    """The numbers from k on, across sentence breaks, until there are three: a slow caller's
+    "3. 12. 84." or "Three. Twelve. Eighty-four." is written one number per sentence. Runs join
+    only when nothing but punctuation parts them; a run that goes on past the third number
+    ("3, 12, 84, 5") is no triple."""
+    runs = group_runs(ctx.chunks())
+    for idx, run in enumerate(runs):
+        start = next((x for x, c in enumerate(run) if c.i == k), None)
+        if start is None:
+            continue
+        said = run[start:]
+        for nxt in runs[idx + 1:]:
+            if len(said) >= 3 or nxt[0].i != said[-1].j or not _PUNCTUATION_ONLY.fullmatch(
+                    ctx.gap(said[-1].j - 1, nxt[0].i)):
+                break
+            said += nxt
+        return said
+    return None
+
+
+_PUNCTUATION_ONLY = re.compile(r"[\s.,;:!?\-]*")
+
+
 def _numeric_birth_date(ctx: Utterance, k: int) -> tuple[int, int, int, int] | None:
-    """"3, 12, 84" / "three twelve eighty four": month, day, year as three numbers, read only
-    when the agent asked for a date of birth or the caller said "born"/"birth"."""
+    """"3, 12, 84" / "three twelve eighty four" / "3. 12. 84.": month, day, year as three
+    numbers, read only when the agent asked for a date of birth or the caller said "born"/"birth"."""
     if not (ctx.expects("date_of_birth") or any(t.text in ("born", "birth", "dob", "birthday") for t in ctx.toks)):
         return None
-    run = run_starting_at(ctx, k)
+    run = _three_numbers_at(ctx, k)
     if not run or len(run) != 3 or any(c.scaled or c.decimal or c.hundred for c in run):
         return None
     m, d, y = (as_int(c.value) for c in run)
@@ -181,10 +205,10 @@ def _date_hits(ctx: Utterance) -> list[_DateHit]:
                 add(k, k + 1, parts[0], parts[1], year)
             k += 1
             continue
-        # 3-3-1985, 1985-03-03
+        # 3-3-1985, 1985-03-03, 3.12.84 (the same separator twice)
         if t.kind == "num" and k + 2 < n and all(
             toks[x].kind == "num" and not toks[x].decimal and not toks[x].grouped for x in (k + 1, k + 2)
-        ) and ctx.gap(k, k + 1) == "-" and ctx.gap(k + 1, k + 2) == "-" and not t.decimal:
+        ) and ctx.gap(k, k + 1) in ("-", ".") and ctx.gap(k + 1, k + 2) == ctx.gap(k, k + 1) and not t.decimal:
             a, b, c = (int(toks[x].digits[-4:] or "0") for x in (k, k + 1, k + 2))
             if len(toks[k].digits) == 4 and 1900 <= a <= 2100 and 1 <= b <= 12:
                 add(k, k + 3, b, c, a)
