@@ -327,6 +327,24 @@ def test_extract_table(text: str, expecting: str | None, slot: str, expected: An
 # ---------------------------------------------------------------- whole utterances
 
 
+@pytest.mark.parametrize("text, expecting", [
+    ("I have 2 March dates", None), ("I have 2 March dates", "date"), ("I need 3 March times", None),
+    ("2 March things to ask", None), ("Can I see 4 June listings?", "date"),
+])
+def test_a_day_before_a_month_then_a_noun_counts_things(text: str, expecting: str | None) -> None:
+    """"2 March dates" counts things named for a month; it is no date (the day-before-month rule)."""
+    assert extract(text, TODAY, expecting=expecting).date is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("28 November", D(2025, 11, 28)), ("28 November.", D(2025, 11, 28)), ("28 November at 2 pm", D(2025, 11, 28)),
+    ("28 November works for me", D(2025, 11, 28)), ("28 November, in the morning", D(2025, 11, 28)),
+    ("28th November dates", D(2025, 11, 28)),  # an ordinal is a date whatever follows
+])
+def test_a_day_before_a_month_that_ends_the_phrase_is_a_date(text: str, expected: dt.date) -> None:
+    assert extract(text, TODAY).date == expected
+
+
 def test_full_real_estate_utterance_fills_several_slots_without_crosstalk() -> None:
     s = extract(
         "Hi, this is Dana Whitfield. I'm looking for a 3 bedroom in Alamida under $900k, "

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from worker.reading.context import Utterance, run_starting_at
 from worker.reading.numbers import Chunk, as_int, combine, group_runs
-from worker.reading.vocabulary import DAY_PARTS, MONTHS, ORDINAL_WORDS, TENS, WEEKDAYS
+from worker.reading.vocabulary import DATE_FOLLOWERS, DAY_PARTS, MONTHS, ORDINAL_WORDS, TENS, WEEKDAYS
 
 
 @dataclass(frozen=True)
@@ -236,13 +236,15 @@ def _date_hits(ctx: Utterance) -> list[_DateHit]:
                 add(k, end, MONTHS[w], day[0], yr[0] if yr else None)
                 k = end
                 continue
-        # 12 March 1984 / 28 November: a day in digits before a month's name ("may" needs a year)
+        # 12 March 1984 / 28 November: a day in digits before a month's name ("may" needs a year;
+        # "2 March dates" counts things named for a month, so with no year the month must end the
+        # phrase or be followed by a word a date is followed by)
         if t.kind == "num" and ctx.w(k - 1) != "the":
             day = _day_at(ctx, k)
             month = ctx.w(day[1]) if day is not None else ""
             if day is not None and month in MONTHS and not ctx.used[day[1]]:
                 yr = _year_at(ctx, day[1] + 1)
-                if yr is not None or month != "may":
+                if yr is not None or (month != "may" and _month_ends_a_date(ctx, day[1])):
                     end = yr[1] if yr else day[1] + 1
                     add(k, end, MONTHS[month], day[0], yr[0] if yr else None)
                     k = end
@@ -285,6 +287,12 @@ def _date_hits(ctx: Utterance) -> list[_DateHit]:
             continue
         k += 1
     return hits
+
+
+def _month_ends_a_date(ctx: Utterance, m: int) -> bool:
+    """After "28 November" with no year: the end of a phrase or a word that may follow a date
+    ("28 November please", "28 November at 2"), not a noun ("2 March dates", "3 March times")."""
+    return ctx.hard_break_after(m) or ctx.w(m + 1) in DATE_FOLLOWERS
 
 
 def _bare_ordinal_is_date(ctx: Utterance, k: int, ordinal: tuple[int, int]) -> bool:

@@ -77,6 +77,11 @@ TIME_FOLLOWERS = frozenset({
     "okay", "ok", "sounds", "should", "maybe", "yes", "yeah", "i", "we", "could", "fine", "good",
     "great", "perfect", "to", "the", "pm", "am", "o'clock", "exactly", "right",
 }) | frozenset(WEEKDAYS) | frozenset(MONTHS)
+# Words that may follow "28 November" (no year) and leave it a date: a time, a verb, "please";
+# not a noun, since "2 March dates" counts things.
+DATE_FOLLOWERS = TIME_FOLLOWERS | TIME_CUES | DAY_PARTS | frozenset({
+    "is", "was", "suits", "sounds", "looks", "it", "too",
+})
 CHOICE_WORDS = frozenset({"number", "option", "choice", "listing"})
 NOT_LAST = frozenset({"name", "week", "year", "month", "time", "night", "call", "visit", "four", "digits", "minute"})
 NOT_CHOICE_BEFORE = frozenset({"a", "one", "just", "at", "my", "your"})  # "wait a second", "at first"
