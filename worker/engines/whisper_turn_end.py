@@ -27,12 +27,18 @@ from loguru import logger
 
 from worker.engines.whisper_decode import SAMPLE_RATE
 
-__all__ = ["SHORT_PAUSE_S", "SHORT_SPEECH_S", "EndByMeaning", "pause_when_finished"]
+__all__ = ["COMPLETE_PAUSE_S", "SHORT_PAUSE_S", "SHORT_SPEECH_S", "EndByMeaning", "pause_when_finished"]
 
 SHORT_SPEECH_S = 0.7
 """Utterances shorter than this (up to the pause) are "short" for the end-of-turn rule."""
 SHORT_PAUSE_S = 0.45
 """The pause after which a short, finished-sounding utterance ends the turn."""
+COMPLETE_PAUSE_S = 0.45
+"""The least pause (heard by level or the VAD, `quiet_tail`) after which a finished-sounding utterance
+ends the turn. The transcript that judges it starts at 0.2 s of pause; before the pause was heard by
+level it ended the turn as soon as it was ready, ~0.55-0.65 s into the pause (the VAD's ~135 ms lag,
+then the decode), and a floor keeps comma pauses ("Oakland, and my budget", "Sure, my policy")
+whole now that the transcript is ready sooner."""
 
 
 def pause_when_finished(finished: Callable[[str], bool]) -> Callable[[str, str | None], float | None]:
@@ -74,10 +80,14 @@ class EndByMeaning:
         """The caller has been silent long enough after the current speculative transcript:
         its `turn_pause`, and at least `SHORT_PAUSE_S` after a short utterance ("Yes.", or
         "Hi," before a pause: Whisper mishears a lone word cut at a quick pause, "Hi" → "Bye.").
-        A finished long utterance does not wait here: it ends when its transcript arrives."""
+        A finished long utterance ends when its transcript arrives, or here once the pause heard
+        reaches `COMPLETE_PAUSE_S` if the transcript came sooner."""
         spec, pause = utt.spec_task, utt.spec_pause
         if pause is None or spec is None or not spec.done() or utt.spec_version != utt.version:
             return False
+        if pause == 0 and utt.speech_s >= SHORT_SPEECH_S:  # ready before its floor (`COMPLETE_PAUSE_S`)
+            return bool(utt.heard >= COMPLETE_PAUSE_S and not spec.cancelled() and spec.exception() is None
+                        and not spec.result().reshaped)
         if utt.speech_s < SHORT_SPEECH_S:
             pause = max(pause, SHORT_PAUSE_S)
         return bool(pause > 0 and utt.silence >= pause and not spec.cancelled() and spec.exception() is None)
