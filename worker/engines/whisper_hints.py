@@ -32,9 +32,15 @@ _CARD = "The card number is four two four two, four two four two, four two four 
 # (seed 10) policy lines right, vs 62 and 50 for "My policy number is P O L six three nine seven."
 _POLICY = "It's policy P O L, two nine six oh."
 _NAME = "My name is Ruth Abernathy."
+# "oh" said for zero, three times and once twice in a row: with one "oh" in the example ("nine zero
+# one, six four three, two eight oh seven") tiny.en dropped an "oh" ("four eight" for "four oh eight"),
+# wrote one "oh" for "oh oh", or heard it as "four"/"one". Chosen on a held-out hearing set (seed 11:
+# 207 -> 218 of 240 phone lines, against 215-217 for four other wordings) and confirmed on seed 12
+# (212 -> 219); docs/recognition.md.
+_PHONE = "My number is two oh one, six oh four, three oh oh eight."
 SLOT_PROMPTS: dict[str, str] = {
     # digit questions decode spelled out (`numeric`), so their examples are spelled out too
-    "phone": "My number is nine zero one, six four three, two eight oh seven.",
+    "phone": _PHONE,
     "card_number": _CARD,
     "card": _CARD,
     "policy_number": _POLICY,
