@@ -18,3 +18,19 @@ def to_frames(pcm: np.ndarray, sample_rate: int, frame_ms: int = 20) -> list[rtc
 
 def silence(seconds: float, sample_rate: int) -> np.ndarray:
     return np.zeros(int(seconds * sample_rate), dtype=np.int16)
+
+
+class WordTokenizer:
+    """A tokenizer of whole words: " five" is one token, the end of text is 0."""
+
+    eot = 0
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def encode(self, text: str) -> list[int]:
+        return [self.ids.setdefault(text, len(self.ids) + 1)]
+
+    def decode(self, tokens: list[int]) -> str:
+        names = {i: w for w, i in self.ids.items()}
+        return "".join(names[t] for t in tokens)

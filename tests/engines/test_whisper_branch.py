@@ -19,6 +19,8 @@ from worker.engines.whisper_hints import decode_hint
 from worker.engines.whisper_stt import WhisperSTT
 from worker.simulate.voices import Voice, speak
 
+from .helpers import WordTokenizer
+
 #: (voice, line): a fifth five, an "oh" turned into a five, "two two, two" as two twos, "oh oh" as one.
 BRANCHED = [("flite:slt@1", "phone-5"), ("flite:slt@1", "phone-13"), ("flite:rms@1.1", "card-5"),
             ("flite:rms@1.1", "card-4")]
@@ -48,26 +50,10 @@ def test_numbers_of_the_wrong_shape_are_decoded_again_from_where_the_decoder_hes
     assert sum(branched == want for _, _, branched, want in heard) >= 3, heard
 
 
-class _Words:
-    """A tokenizer of whole words: " five" is one token, the end of text is 0."""
-
-    eot = 0
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-
-    def encode(self, text: str) -> list[int]:
-        return [self.ids.setdefault(text, len(self.ids) + 1)]
-
-    def decode(self, tokens: list[int]) -> str:
-        names = {i: w for w, i in self.ids.items()}
-        return "".join(names[t] for t in tokens)
-
-
 def test_branches_force_the_closest_other_words_and_end_only_before_the_last_digit() -> None:
     from worker.engines.whisper_branch import _Decode, _Decoder
 
-    words = _Words()
+    words = WordTokenizer()
     decoder = _Decoder(None, words, None, [], 40, [])
     said = [" nine", " two", " five", " five", " five", " oh", " six"]
     tokens = [words.encode(w)[0] for w in said]

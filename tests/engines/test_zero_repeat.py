@@ -20,6 +20,8 @@ from worker.engines.whisper_hints import decode_hint
 from worker.engines.whisper_stt import WhisperSTT
 from worker.simulate.voices import Voice, speak
 
+from .helpers import WordTokenizer
+
 #: (voice, line id) of seed 11: "one oh oh seven", "oh oh two one", "oh oh seven two"
 OH_OH = [("flite:slt@1", "phone-4"), ("flite:kal@1", "phone-1"), ("flite:kal@1", "phone-4"),
          ("flite:kal@1", "phone-12")]
@@ -44,26 +46,10 @@ def test_oh_oh_heard_as_one_oh_is_repaired_with_a_second_oh(read: list[tuple[str
     assert sum(value == want for _, _, value, want in read) >= 3, read
 
 
-class _Words:
-    """A tokenizer of whole words: " five" is one token, the end of text is 0."""
-
-    eot = 0
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-
-    def encode(self, text: str) -> list[int]:
-        return [self.ids.setdefault(text, len(self.ids) + 1)]
-
-    def decode(self, tokens: list[int]) -> str:
-        names = {i: w for w, i in self.ids.items()}
-        return "".join(names[t] for t in tokens)
-
-
 def test_each_oh_of_a_short_decode_is_said_twice() -> None:
     from worker.engines.whisper_branch import _Decode, _Decoder
 
-    words = _Words()
+    words = WordTokenizer()
     decoder = _Decoder(None, words, None, [], 40, [])
     shape = DIGIT_SHAPES["phone"]
 
