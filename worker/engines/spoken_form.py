@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from worker.engines.whisper_digits import ONES, TENS
+
 __all__ = ["spoken_form"]
 
 _MONEY_RE = re.compile(r"\$(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{2}))?(?![\d,]*\d)")
@@ -43,22 +45,19 @@ _ADDRESS_RE = re.compile(
 #: A receipt, case or booking code: capital letters, a dash, digits ("CH-1003", "CASE-1001").
 _CODE_RE = re.compile(r"\b(?P<letters>[A-Z]{1,5})-(?P<digits>\d{3,})\b")
 _CODE_WORDS = {"CASE": "case"}
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
-        "sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
 def _below_100(n: int) -> str:
     if n < 20:
-        return _ONES[n]
-    return _TENS[n // 10] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
+        return ONES[n]
+    return TENS[n // 10 - 2] + ("" if n % 10 == 0 else "-" + ONES[n % 10])
 
 
 def _pair(hi: int, lo: int) -> str:
     """"14", "20" → "fourteen twenty"; "14", "05" → "fourteen oh five"; "14", "00" → "fourteen hundred"."""
     if lo == 0:
         return f"{_below_100(hi)} hundred"
-    return f"{_below_100(hi)} {'oh ' + _ONES[lo] if lo < 10 else _below_100(lo)}"
+    return f"{_below_100(hi)} {'oh ' + ONES[lo] if lo < 10 else _below_100(lo)}"
 
 
 def house_number(digits: str) -> str:
@@ -66,11 +65,11 @@ def house_number(digits: str) -> str:
     "2000" → "two thousand"; longer ones (or a leading zero) digit by digit."""
     n = int(digits)
     if digits.startswith("0") or len(digits) > 4:
-        return " ".join(_ONES[int(d)] for d in digits)
+        return " ".join(ONES[int(d)] for d in digits)
     if n < 100:
         return _below_100(n)
     if len(digits) == 4 and n % 1000 == 0:
-        return f"{_ONES[n // 1000]} thousand"
+        return f"{ONES[n // 1000]} thousand"
     return _pair(n // 100, n % 100)
 
 

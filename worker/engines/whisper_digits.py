@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tools.cards import luhn_ok
 
-__all__ = ["DIGIT_SHAPES", "DigitShape", "spoken_digits"]
+__all__ = ["DIGIT_SHAPES", "ONES", "TENS", "DigitShape", "spoken_digits"]
 
 @dataclass(frozen=True)
 class DigitShape:
@@ -57,12 +57,15 @@ DIGIT_SHAPES: dict[str, DigitShape] = {
     "card": DigitShape(frozenset({15, 16}), luhn=True),
 }
 
-_UNITS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-          "six": "6", "seven": "7", "eight": "8", "nine": "9"}
-_TEENS = {w: str(10 + i) for i, w in enumerate(("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen",
-                                                  "sixteen", "seventeen", "eighteen", "nineteen"))}
-_TENS = {w: str(2 + i) for i, w in enumerate(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
-                                              "ninety"))}
+ONES: tuple[str, ...] = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+                         "nineteen")
+"""The number words for 0-19, in order (read here, said by `spoken_form`)."""
+TENS: tuple[str, ...] = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+"""The number words for 20, 30, ... 90, in order."""
+_UNITS = {**{w: str(i) for i, w in enumerate(ONES[:10])}, "oh": "0", "o": "0"}
+_TEENS = {w: str(10 + i) for i, w in enumerate(ONES[10:])}
+_TENS = {w: str(2 + i) for i, w in enumerate(TENS)}
 _REPEAT = {"double": 2, "triple": 3}
 
 
