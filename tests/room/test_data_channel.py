@@ -161,10 +161,10 @@ class Captured:
 
 async def test_room_transcripts_are_masked_once_wrapped() -> None:
     inner = Captured()
-    session = SimpleNamespace(_room_io=SimpleNamespace(_user_tr_output=inner))
-    assert mask_room_transcripts(session) is True
-    assert mask_room_transcripts(session) is False  # already wrapped: never twice
-    out = session._room_io._user_tr_output
+    link = SimpleNamespace(_user_tr_output=inner)
+    assert mask_room_transcripts(link) is True
+    assert mask_room_transcripts(link) is False  # already wrapped: never twice
+    out = link._user_tr_output
     assert isinstance(out, MaskedTranscription)
     for partial in ("my card is 4", "my card is 4 5 3 9", "my card is 4 5 3 9 1 4 8", "my card is 4539 1488 0343 6467"):
         await out.capture_text(partial)
@@ -172,7 +172,7 @@ async def test_room_transcripts_are_masked_once_wrapped() -> None:
     out.set_participant("caller-2")  # everything else reaches the real output
     assert inner.texts == ["my card is 4", "my card is 4 5 3 9", "my card is ••••", "my card is ••••"]
     assert inner.flushed == 1 and inner.participant == "caller-2"
-    assert mask_room_transcripts(SimpleNamespace()) is False  # no room I/O (a simulated call)
+    assert mask_room_transcripts(SimpleNamespace()) is False  # no transcript output (text output off)
 
 
 def test_livekit_still_keeps_the_callers_transcript_output_where_we_wrap_it() -> None:

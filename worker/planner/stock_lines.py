@@ -19,10 +19,7 @@ __all__ = ["stock_lines"]
 
 
 def _flow_lines(flow: FlowSpec) -> Iterable[str]:
-    # Not the greeting: prewarmed, its audio starts playing at once when the call opens, and a
-    # message typed in that first instant (the widget's text box over LiveKit) then interrupts
-    # the playing greeting and the agent's reply never came (tests/livekit/test_browser_call.py,
-    # the typed request). Rendered at the call's start, the greeting leaves that instant as before.
+    yield flow.greeting
     yield flow.done_question
     for state in flow.states.values():
         yield from state.collect.values()

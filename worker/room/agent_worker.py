@@ -23,6 +23,7 @@ from worker.call.typed_turn import typed_turn
 from worker.call.engine_catalog import build_engines
 from worker.phone.line import PhoneLine, caller_id_slot, phone_part
 from worker.room.data_channel import mask_room_transcripts, on_caller_data
+from worker.room.room_link import open_room_link
 from worker.room.telemetry import setup_telemetry
 from worker.room.trace_publisher import TracePublisher
 from worker.settings import Settings, load_settings
@@ -64,23 +65,24 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
     ctx.add_shutdown_callback(cleanup)
     ctx.room.on("data_received", lambda packet: on_caller_data(packet, call_id))
     log.info("joined room {} for caller {}", ctx.room.name, caller.identity)
+    options = room_io.RoomOptions(
+        participant_identity=caller.identity, close_on_disconnect=True,
+        # a phone call: when the agent ends the call, hang up the line
+        delete_room_on_close=line is not None,
+        # typed text (`lk.chat`) is a caller turn like speech: through the state machine first
+        text_input=room_io.TextInputOptions(
+            text_input_cb=lambda session, ev: typed_turn(session, call.conversation, ev.text)))
+    link = await open_room_link(call.session, ctx.room, options)
+    ctx.add_shutdown_callback(link.aclose)
+    mask_room_transcripts(link)  # the caller's words on lk.transcription, masked like every sink
+    ear.attach(call.session)  # in front of the room's audio, before the session's first frame
     await call.start(
-        room=ctx.room,
-        room_options=room_io.RoomOptions(
-            participant_identity=caller.identity, close_on_disconnect=True,
-            # a phone call: when the agent ends the call, hang up the line
-            delete_room_on_close=line is not None,
-            # typed text (`lk.chat`) is a caller turn like speech: through the state machine first
-            text_input=room_io.TextInputOptions(
-                text_input_cb=lambda session, ev: typed_turn(session, call.conversation, ev.text))),
         record=False,
         # no RemoteSession host: livekit-agents would broadcast every session event to the
         # whole room on `lk.agent.session` (the caller's words and chat items in clear, a card
         # number included); transcripts and traces go out masked through our own sinks instead
         session_host=False,
     )
-    ear.attach(call.session)  # at once: nothing has awaited since the session started
-    mask_room_transcripts(call.session)  # the caller's words on lk.transcription, masked like every sink
 
 
 def _phone_line(ctx: JobContext, caller: rtc.RemoteParticipant, conv: Conversation, call_id: str) -> PhoneLine | None:

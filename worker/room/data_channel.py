@@ -136,16 +136,15 @@ class MaskedTranscription(io.TextOutput):
         return getattr(self.inner, name)
 
 
-def mask_room_transcripts(session: Any) -> bool:
-    """Mask what LiveKit's room I/O publishes of the caller's words; call after `session.start`.
+def mask_room_transcripts(link: Any) -> bool:
+    """Mask what LiveKit's room I/O (`link`, a started `RoomIO`) publishes of the caller's words.
 
     livekit-agents 1.8.9 keeps that output in `RoomIO._user_tr_output` (no public hook);
     tests/room checks the attribute exists, so an upgrade that moves it fails loudly there.
     Returns whether there was an output to wrap.
     """
-    room_io = getattr(session, "_room_io", None)
-    inner = getattr(room_io, "_user_tr_output", None)
-    if room_io is None or inner is None or isinstance(inner, MaskedTranscription):
+    inner = getattr(link, "_user_tr_output", None)
+    if inner is None or isinstance(inner, MaskedTranscription):
         return False
-    room_io._user_tr_output = MaskedTranscription(inner)
+    link._user_tr_output = MaskedTranscription(inner)
     return True

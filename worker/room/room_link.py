@@ -1,0 +1,66 @@
+"""The call's audio and text in the room, linked before the session starts.
+
+Why not `AgentSession.start(room=...)`: there livekit-agents builds its `RoomIO` inside `start`,
+and the agent's first words (the greeting, ready at once from the clause cache) reach the room's
+audio output before the caller has subscribed to the agent's track. livekit-agents 1.8.9's
+`_ParticipantAudioOutput.capture_frame` waits on its `subscribed` future unshielded, so an
+interruption in that instant (a message typed the moment the call opens) cancels the future
+itself: every later frame is then dropped and the session waits forever for a playout that never
+comes (the agent stuck "thinking"). Opening the `RoomIO` ourselves lets the call wait, bounded,
+until the caller hears the agent before the session says anything; by then the future is done
+and no cancellation can reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from livekit import rtc
+from livekit.agents import AgentSession
+from livekit.agents.voice import room_io
+from livekit.agents.voice.room_io.types import TextInputCallback, TextInputEvent
+from loguru import logger
+
+__all__ = ["open_room_link"]
+
+
+def _after_start(session: AgentSession, callback: TextInputCallback) -> TextInputCallback:
+    """`callback`, run only once `session` has started (its state left "initializing")."""
+    started = asyncio.Event()
+    if session.agent_state != "initializing":
+        started.set()
+    session.on("agent_state_changed",
+               lambda ev: started.set() if ev.new_state != "initializing" else None)
+
+    async def run(sess: AgentSession, ev: TextInputEvent) -> None:
+        await started.wait()
+        result = callback(sess, ev)
+        if asyncio.iscoroutine(result):
+            await result
+
+    return run
+
+
+async def open_room_link(session: AgentSession, room: rtc.Room, options: room_io.RoomOptions, *,
+                         hear_timeout: float = 10.0) -> room_io.RoomIO:
+    """Start a `RoomIO` for `session` (not yet started) and wait until the caller has subscribed
+    to the agent's audio track, at most `hear_timeout` seconds.
+
+    Returns the started `RoomIO`; the caller of this function closes it (`aclose`) after the
+    session. A caller who never subscribes (a text-only client) is logged, not refused: the call
+    goes on as livekit-agents would run it. Text typed before the session has started (`lk.chat`
+    is read from the moment the link starts) waits for the start instead of being dropped.
+    """
+    link = room_io.RoomIO(agent_session=session, room=room, options=options)
+    await link.start()
+    text_input = options.get_text_input_options()
+    if text_input:
+        link.register_text_input(_after_start(session, text_input.text_input_cb))
+    heard = link.subscribed_fut
+    if heard is not None:
+        try:
+            await asyncio.wait_for(asyncio.shield(heard), timeout=hear_timeout)
+        except asyncio.TimeoutError:
+            logger.warning("the caller has not subscribed to the agent's audio after {:.0f} s; "
+                           "starting the call anyway", hear_timeout)
+    return link
