@@ -58,6 +58,20 @@ def test_birth_dates_said_as_numbers_or_with_a_two_digit_year(text: str, expecti
     assert extract(text, TODAY, expecting).date_of_birth == dt.date(1984, 3, 12)
 
 
+@pytest.mark.parametrize("text", ["three, twelve, nineteen eighty-four", "3, 12, 19, 84.", "Three twelve, nineteen eighty four.",
+                                  "3. 12. 19. 84."])
+def test_a_birth_date_with_the_year_said_in_two_halves(text: str) -> None:
+    """"nineteen eighty-four" is written "19, 84" or two number words: the year, not a day 19 read
+    from the 12 on (it was December 19, 1984, a wrong date rather than none)."""
+    assert extract(text, TODAY, "date_of_birth").date_of_birth == dt.date(1984, 3, 12)
+
+
+@pytest.mark.parametrize("text, expected", [("12, 19, 84", dt.date(1984, 12, 19)), ("3, 12, 20, 05", dt.date(2005, 3, 12)),
+                                            ("3, 12, 19, 84, 5", None), ("5, 3, 12, 84", None)])
+def test_numbers_in_a_row_are_read_from_their_first(text: str, expected: dt.date | None) -> None:
+    assert extract(text, TODAY, "date_of_birth").date_of_birth == expected
+
+
 def test_three_numbers_are_no_date_unless_a_birth_date_was_asked() -> None:
     assert extract("3, 12, 84", TODAY).date_of_birth is None
 

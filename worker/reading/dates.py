@@ -93,20 +93,45 @@ def _three_numbers_at(ctx: Utterance, k: int) -> list[Chunk] | None:
     """The numbers from k on, across sentence breaks, until there are three: a slow caller's
     "3. 12. 84." or "Three. Twelve. Eighty-four." is written one number per sentence. Runs join
     only when nothing but punctuation parts them; a run that goes on past the third number
-    ("3, 12, 84, 5") is no triple."""
+    ("3, 12, 84, 5") is no triple, and neither is one that began before k ("3, 12, 19, 84" read
+    from the 12 would be December 19). A third number that starts a year ("19", "20") takes
+    the next one too: "three, twelve, nineteen eighty-four" (`_split_year`)."""
     runs = group_runs(ctx.chunks())
     for idx, run in enumerate(runs):
         start = next((x for x, c in enumerate(run) if c.i == k), None)
         if start is None:
             continue
+        if start > 0 or (idx > 0 and _in_a_row(ctx, runs[idx - 1][-1], run[0])):
+            return None
         said = run[start:]
         for nxt in runs[idx + 1:]:
-            if len(said) >= 3 or nxt[0].i != said[-1].j or not _PUNCTUATION_ONLY.fullmatch(
-                    ctx.gap(said[-1].j - 1, nxt[0].i)):
+            if (len(said) >= 3 and not (len(said) == 3 and _century(said[2]))) or not _in_a_row(ctx, said[-1], nxt[0]):
                 break
             said += nxt
         return said
     return None
+
+
+def _in_a_row(ctx: Utterance, before: Chunk, after: Chunk) -> bool:
+    """`after` follows `before` with nothing but punctuation between."""
+    return after.i == before.j and bool(_PUNCTUATION_ONLY.fullmatch(ctx.gap(before.j - 1, after.i)))
+
+
+def _century(c: Chunk) -> bool:
+    """"19" / "nineteen", "20" / "twenty": the first half of a year said in two."""
+    return len(c.digits) == 2 and as_int(c.value) in (19, 20) and not (c.scaled or c.decimal or c.hundred)
+
+
+def _split_year(run: list[Chunk]) -> int | None:
+    """The year of a month-day-year said with the year in two halves ("nineteen eighty-four",
+    "19, 84"): None unless `run` is four numbers ending in a century and its two-digit rest."""
+    if len(run) != 4 or not _century(run[2]):
+        return None
+    century, rest = as_int(run[2].value), run[3]
+    v = as_int(rest.value)
+    if century is None or v is None or len(rest.digits) != 2 or rest.scaled or rest.decimal or rest.hundred:
+        return None
+    return century * 100 + v
 
 
 _PUNCTUATION_ONLY = re.compile(r"[\s.,;:!?\-]*")
@@ -118,6 +143,12 @@ def _numeric_birth_date(ctx: Utterance, k: int) -> tuple[int, int, int, int] | N
     if not (ctx.expects("date_of_birth") or any(t.text in ("born", "birth", "dob", "birthday") for t in ctx.toks)):
         return None
     run = _three_numbers_at(ctx, k)
+    if run and (split := _split_year(run)) is not None:
+        m, d = as_int(run[0].value), as_int(run[1].value)
+        if m is not None and d is not None and 1 <= m <= 12 and 1 <= d <= 31 and 1900 <= split <= 2100 \
+                and not any(c.scaled or c.decimal or c.hundred for c in run[:2]):
+            return m, d, split, run[3].j
+        return None
     if not run or len(run) != 3 or any(c.scaled or c.decimal or c.hundred for c in run):
         return None
     m, d, y = (as_int(c.value) for c in run)
