@@ -528,7 +528,10 @@ def test_helpers_never_raise(text: str) -> None:
     # heard from a flite voice: "A as in Alpha" lost its letter, "Y as in Yankee" gained a word
     ("H as in hotel, O as in Oscar, L as in Lima, L as in Lima, O as in Oscar, W as in Whiskey, as in Alpha, "
      "Y as in New Yankee.", "Holloway"),
+    # espeak-ng heard by Whisper: every "as in" lost ("M&M", "I am in"), the key words kept
+    ("M&M Mike, I am in Echo, and I am in November, I am in Delta, I am in Echo, S&M Sierra.", "Mendes"),
     ("My name is Dana.", None),
+    ("Mike and Victor", None),  # two key words spell nothing
 ])
 def test_a_spelled_word_letter_by_letter_or_with_a_word_per_letter(said: str, word: str | None) -> None:
     assert spelled_word(read_words(said)) == word

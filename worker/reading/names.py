@@ -130,6 +130,7 @@ def extract_name(ctx: Utterance) -> str | None:
 
 #: "M as in Mike": the letter is the key word's first (the letter itself is easily misheard).
 _AS_IN = re.compile(r"(?:\b[a-z]\b[\s,.-]+)?\b(?:as|is) in[\s,.-]+([a-z][a-z'-]*)(?:[\s-]+([a-z][a-z'-]*))?")
+_WORD = re.compile(r"[a-z][a-z'-]*")
 _KEYS = frozenset("alpha alfa bravo charlie delta echo foxtrot golf hotel india juliet juliett kilo lima mike "
                   "november oscar papa quebec romeo sierra tango uniform victor whiskey x-ray xray yankee zulu".split())
 
@@ -142,6 +143,11 @@ def spelled_word(words: Words) -> str | None:
     # stray word before a key word is skipped ("as in New Yankee")
     keyed = [(m.group(2) if m.group(1) not in _KEYS and m.group(2) in _KEYS else m.group(1))[0]
              for m in _AS_IN.finditer(words.text)]
+    # "as in" itself misheard ("M&M Mike, I am in Echo, and I am in November, ..."): the key
+    # words alone, in order, still spell it
+    keys = [w[0] for w in _WORD.findall(words.text) if w in _KEYS]
+    if len(keys) > len(keyed):
+        keyed = keys
     if len(keyed) >= 3:
         return "".join(keyed).capitalize()
     best: list[str] = []
