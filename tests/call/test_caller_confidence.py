@@ -19,6 +19,7 @@ from loguru import logger
 from tests.flow.test_machine import run_tool
 from tests.support.dates import SCENARIO_TODAY
 from worker.call.conversation import Conversation
+from worker.call.heard_words import HeardWords
 from worker.call.ledger import Ledger
 from worker.call.records import CallEventRecord
 from worker.flow.library import load_flow
@@ -45,7 +46,7 @@ def _call() -> Any:
     journal = _Journal()
     return SimpleNamespace(machine=machine, trace=trace, journal=journal, call_id="call_conf",
                            ledger=Ledger(machine, trace, journal), options=SimpleNamespace(today=SCENARIO_TODAY),
-                           silence=SimpleNamespace(caller_spoke=lambda: None), log=logger)
+                           silence=SimpleNamespace(caller_spoke=lambda: None), log=logger, heard=HeardWords())
 
 
 async def _hear(call: Any, text: str, confidence: float | None) -> None:

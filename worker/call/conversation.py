@@ -24,6 +24,7 @@ from loguru import logger
 
 from tools.executor import ToolExecutor
 from worker.call.barge_in import BargeInFilter
+from worker.call.heard_words import HeardWords
 from worker.call.ledger import EventJournal, Ledger
 from worker.call.records import CallOpened
 from worker.call.silence import GOODBYE, REPROMPT, SilenceWatch
@@ -94,10 +95,13 @@ class FlowAgent(Agent):
     async def stt_node(self, audio: AsyncIterable[rtc.AudioFrame], model_settings: Any) -> Any:
         """The default STT node, with the call's expected answer handed to the stream it opens
         (the offline Whisper biases its decoding by it when `MB_STT_HINTS` is on), minus the
-        backchannels said over the agent (`worker.call.barge_in`)."""
+        backchannels said over the agent (`worker.call.barge_in`). The finals' word confidences are
+        kept for the turn they make up (`worker.call.heard_words`: the session drops them)."""
         EXPECTED_ANSWER.set(self._call.expected)
         ev: stt.SpeechEvent
         async for ev in self.barge_in.filter(Agent.default.stt_node(self, audio, model_settings)):
+            if isinstance(ev, stt.SpeechEvent):
+                self._call.heard.add(ev)
             yield ev
 
     async def llm_node(self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: Any) -> Any:
@@ -138,6 +142,7 @@ class Conversation:
                                       sandbox=str(options.sandbox) if options.sandbox else None))
         self.gate = ToolGate(self.ledger, call_id, executor=executor, sandbox=sandbox)
         self.expected = ExpectedAnswer()
+        self.heard = HeardWords()
         self._planned = ""  # the text of the reply being spoken, as planned
         """The slot the agent's last question asked for (updated per agent message)."""
         self.agent = FlowAgent(self)
@@ -194,9 +199,11 @@ class Conversation:
         before = self.machine.snapshot()
         self.trace.caller_turn(msg, before, keyed=keyed)
         reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
-        # the recogniser's confidence decides the read-back of names (flow `when: low_confidence`);
-        # typed and keyed turns have none (exact text)
-        self.ledger.apply(reading.model_copy(update={"confidence": msg.transcript_confidence}))
+        # the recogniser's confidence, of the name's own words when known, decides the read-back of
+        # names (flow `when: low_confidence`); typed and keyed turns have none (exact text)
+        words = None if keyed else self.heard.take(text)
+        self.ledger.apply(reading.model_copy(update={"confidence": msg.transcript_confidence,
+                                                     "word_confidence": words}))
         self.log = logger.bind(call_id=self.call_id, turn=self.machine.s.turn)
         self.log.info("caller: {}", text)
         self.silence.caller_spoke()

@@ -44,9 +44,11 @@ from worker.engines.whisper_text import (
     is_looping,
     said_once,
 )
+from worker.engines.whisper_words import HeardWord, token_logprobs, words_of
 
 __all__ = [
     "FULL_WINDOW_S",
+    "HeardWord",
     "SAMPLE_RATE",
     "Transcript",
     "WhisperTranscriber",
@@ -104,6 +106,9 @@ class Transcript:
     reshaped: bool = False
     """The number was decoded again to fit the slot's digit count (`whisper_digits`): its count
     proves nothing about whether the caller has finished (a part said before a pause is padded)."""
+    words: tuple[HeardWord, ...] = ()
+    """The words of `text` with the decoder's probability of each (`whisper_words`); () when unknown
+    (a number decoded again to fit its digit count, a sentence said twice collapsed)."""
 
     @property
     def confidence(self) -> float:
@@ -219,6 +224,7 @@ class WhisperTranscriber:
             return Transcript("", audio_s=audio_s, elapsed_s=time.perf_counter() - started)
         texts: list[str] = []
         logprobs: list[float] = []
+        words: list[HeardWord] | None = []
         no_speech = 1.0
         window = 0.0
         retried = False
@@ -228,7 +234,7 @@ class WhisperTranscriber:
             for offset in range(0, audio.size, piece_len):
                 piece = audio[offset : offset + piece_len]
                 window = self.window_for(piece.size / SAMPLE_RATE)
-                text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, numeric, digits)
+                text, logprob, piece_no_speech, looped, heard = self._decode(piece, window, tokens, numeric, digits)
                 if looped and not retry_loops:
                     continue
                 if looped and window < FULL_WINDOW_S:
@@ -239,16 +245,19 @@ class WhisperTranscriber:
                         text[:80],
                     )
                     window = FULL_WINDOW_S
-                    text, logprob, piece_no_speech, looped = self._decode(piece, window, tokens, numeric, digits)
+                    text, logprob, piece_no_speech, looped, heard = self._decode(piece, window, tokens, numeric,
+                                                                                digits)
                 no_speech = min(no_speech, piece_no_speech)
                 if piece_no_speech > self.no_speech_threshold and logprob < self.logprob_threshold:
                     continue  # Whisper's own "no speech here" rule
                 if text:
                     texts.append(said_once(text))
                     logprobs.append(logprob)
+                    words = words + list(heard) if words is not None and heard and texts[-1] == text else None
             reshaped = self._reshaped
+        text = " ".join(texts).strip()
         return Transcript(
-            text=" ".join(texts).strip(),
+            text=text,
             avg_logprob=float(np.mean(logprobs)) if logprobs else 0.0,
             no_speech_prob=no_speech,
             audio_s=audio_s,
@@ -256,12 +265,13 @@ class WhisperTranscriber:
             elapsed_s=time.perf_counter() - started,
             retried=retried,
             reshaped=reshaped,
+            words=tuple(words) if words and [w.text for w in words] == text.split() else (),
         )
 
     def _decode(
         self, audio: np.ndarray, window_s: float, prompt: list[int], numeric: bool = False,
         digits: DigitShape | None = None,
-    ) -> tuple[str, float, float, bool]:
+    ) -> tuple[str, float, float, bool, tuple[HeardWord, ...]]:
         """Encode `audio` zero-padded to `window_s` and decode greedily, without timestamps.
 
         With `numeric`, a free decode that dictates a number (three digits or digit words) is
@@ -290,7 +300,7 @@ class WhisperTranscriber:
         if digits is not None and not digits.fits(spelled[0]):
             fitted = fitting_decode(self.model.model, self._tokenizer, encoded, prompt, max_new,
                                     self.numeric_suppress(), digits)
-            self._reshaped, spelled = fitted is not None, fitted or spelled
+            self._reshaped, spelled = fitted is not None, (*fitted, ()) if fitted else spelled
             if goes_on and fitted is None:
                 return decoded
         if dictates_number(spelled[0]) and not spelled[3]:  # not a date squeezed into "The"
@@ -299,13 +309,15 @@ class WhisperTranscriber:
 
     def _generate(
         self, encoded: object, prompt: list[int], suppress: list[int], max_new: int
-    ) -> tuple[str, float, float, bool]:
+    ) -> tuple[str, float, float, bool, tuple[HeardWord, ...]]:
+        """One greedy decode: (text, mean log-probability, no-speech probability, looped, words)."""
         result = self.model.model.generate(
             encoded,
             [prompt],
             beam_size=1,
             max_length=len(prompt) + max_new,
             return_scores=True,
+            return_logits_vocab=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=suppress,
@@ -318,6 +330,7 @@ class WhisperTranscriber:
             float(avg_logprob),
             float(result.no_speech_prob),
             (len(tokens) >= max_new or is_looping(text)),
+            words_of(self._tokenizer, tokens, token_logprobs(result.logits[0], tokens)),
         )
 
 

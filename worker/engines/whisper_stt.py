@@ -45,6 +45,7 @@ from livekit.agents.types import (
     NOT_GIVEN,
     APIConnectOptions,
     NotGivenOr,
+    TimedString,
 )
 from loguru import logger
 
@@ -148,6 +149,7 @@ class WhisperSTT(stt.STT):
             start_time=start,
             end_time=end,
             confidence=result.confidence,
+            words=[TimedString(w.text, confidence=w.probability) for w in result.words] or None,
         )
 
     async def _recognize_impl(

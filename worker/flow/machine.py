@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, Field
 
 from worker.flow import invariants
-from worker.flow.repair import RepairRules
+from worker.flow.repair import RepairRules, heard_words
 from worker.flow.records_path import lookup as _lookup
 from worker.flow.spec import FlowSpec, ToolRule, TransitionRule
 
@@ -37,6 +37,8 @@ class CallerTurn(BaseModel):
     wants: list[str] = Field(default_factory=list)
     confidence: float | None = None
     """The recogniser's confidence in the transcript (0–1), when the transport knows it."""
+    word_confidence: list[float] | None = None
+    """The recogniser's confidence in each whitespace word of `text` (0–1), when it gives them."""
 
 
 class AgentSpeechStarted(BaseModel):
@@ -139,6 +141,8 @@ class ConversationState(BaseModel):
     last_caller_affirmation: bool | None = None
     last_caller_wants: list[str] = Field(default_factory=list)
     last_caller_confidence: float | None = None
+    last_caller_words: dict[str, list[float]] = Field(default_factory=dict, exclude=True)
+    """The last turn's words (`repair.heard_words`) → the recogniser's confidence; never dumped."""
     confirmed_values: dict[str, Any] = Field(default_factory=dict)
     """slot → the value the caller confirmed (a read-back, or a known value they said yes to);
     a slot is confirmed while its value equals it."""
@@ -267,6 +271,7 @@ class ConversationMachine(RepairRules):
             s.last_caller_turn = s.turn
             s.last_caller_affirmation = event.affirmation
             s.last_caller_confidence = event.confidence
+            s.last_caller_words = heard_words(event.text, event.word_confidence)
             s.last_caller_wants = sorted(self._wants(event))
             s.agent_text_before_last_caller_turn = s.last_agent_text
             self._answer_read_back(event)

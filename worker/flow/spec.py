@@ -73,8 +73,9 @@ class ReadBack(BaseModel):
     say: str = "I have {value}, is that right?"
     spoken_as: Literal["digit_groups", "words"] = "words"
     when: Literal["always", "low_confidence"] = "always"
-    """`low_confidence`: only when the turn that gave the value was recognised with a
-    confidence under the flow's `low_confidence` (names); else the value counts as confirmed."""
+    """`low_confidence`: only when the value's own words were recognised with a confidence under
+    the flow's `low_word_confidence`, or, without word confidences, the turn that gave it under
+    its `low_confidence` (names); else the value counts as confirmed."""
 
 
 class StateSpec(BaseModel):
@@ -116,6 +117,10 @@ class FlowSpec(BaseModel):
     read_back: list[ReadBack] = Field(default_factory=list)
     """Critical slots confirmed with the caller before tools use them, in asking order."""
     low_confidence: float = Field(0.6, ge=0.0, le=1.0)
+    """A `when: low_confidence` value is read back when the turn that gave it was recognised with
+    a lower confidence (used when the recogniser gives no word confidences)."""
+    low_word_confidence: float = Field(0.55, ge=0.0, le=1.0)
+    """...or, when it gives them, when the mean probability of the value's own words is lower."""
     done_question: str = "Is there anything else I can help you with?"
     """The question after which a goodbye ends the call in any state."""
 
