@@ -75,3 +75,19 @@ def test_branches_force_the_closest_other_words_and_end_only_before_the_last_dig
     assert all(p[-1] != words.encode(" Five")[0] for p in branched)
     assert tokens[:6] + [words.eot] in branched and tokens[:1] + [words.eot] not in branched
     assert tokens[:2] + [words.encode(" double")[0]] in branched
+
+
+def test_a_search_past_its_deadline_gives_up_without_decoding() -> None:
+    """The budget (`SEARCH_BUDGET_S`): a transcription already past it gets no branch search at
+    all (a card of fifteen ones searched for 6-9 s, twice), so the plain decode stands."""
+    import time
+
+    from worker.engines.whisper_branch import fitting_decode
+
+    class _NoModel:
+        def generate(self, *args: object, **kwargs: object) -> object:
+            raise AssertionError("decoded after the deadline")
+
+    shape = DIGIT_SHAPES["card_number"]
+    assert fitting_decode(_NoModel(), WordTokenizer(), None, [], 40, [], shape,
+                          deadline=time.perf_counter() - 0.01) is None

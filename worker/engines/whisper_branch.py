@@ -24,6 +24,7 @@ round in one batch), only on a digit answer whose decode does not fit.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,7 +34,16 @@ import numpy as np
 from worker.engines.whisper_digits import DigitShape, spoken_digits
 from worker.engines.whisper_text import is_looping
 
-__all__ = ["fitting_decode"]
+__all__ = ["SEARCH_BUDGET_S", "fitting_decode"]
+
+SEARCH_BUDGET_S = 2.5
+"""Seconds after a transcription began past which the search starts no new round nor the beam,
+and gives up (the plain decode stands). Why: a card of fifteen ones ("four one one one, one one
+one one, ...") decodes as a loop of ones that no branch fits; each round then decodes every
+branch to the token cap, and the search took 6-9 s, twice over with the loop's retry on a 30 s
+window: the caller heard nothing for 7 s (`bench robustness`); with the budget ~3 s. A search
+that finds a fit does so in its first round or two: the slowest line of
+tests/engines/test_whisper_branch.py takes 1.2 s at load 1.4, so the budget leaves it twice that."""
 
 _BRANCHES = 8
 """Deviations tried per decode: the other digit words closest to the one the decoder chose."""
@@ -167,17 +177,25 @@ def _fits(decode: _Decode, shape: DigitShape) -> bool:
 
 def fitting_decode(
     model: Any, tokenizer: Any, encoded: object, prompt: list[int], max_new: int, suppress: list[int],
-    shape: DigitShape,
+    shape: DigitShape, deadline: float | None = None,
 ) -> tuple[str, float, float, bool] | None:
     """(text, mean log-probability, no-speech probability, token cap hit) of the likeliest
     decode that fits `shape`, or None. `model` is the CTranslate2 Whisper, `suppress` the
-    numeric vocabulary's suppressed tokens. Deterministic: greedy decodes only."""
+    numeric vocabulary's suppressed tokens. Greedy decodes only, so deterministic unless it
+    runs past `deadline` (a `time.perf_counter()` value, see `SEARCH_BUDGET_S`): then it gives up."""
+    def late() -> bool:
+        return deadline is not None and time.perf_counter() >= deadline
+
+    if late():
+        return None
     decoder = _Decoder(model, tokenizer, encoded, prompt, max_new, suppress)
     frontier = decoder.run([[]])
     fitting = [d for d in frontier if _fits(d, shape)]
     for _ in range(_DEPTH):
         if fitting or not frontier:
             break
+        if late():
+            return None
         eot = tokenizer.eot
         branches = {tuple(p): (parent, p) for parent in frontier for p in decoder.branches(parent)}
         repeats = {tuple(p) for parent in frontier for p in decoder.zero_repeats(parent, shape)}
@@ -188,6 +206,8 @@ def fitting_decode(
         fitting = [d for d in children if _fits(d, shape)]
         frontier = sorted(children, key=lambda d: (shape.distance(d.text), -d.logprob))[:_FRONTIER]
     if not fitting:  # last resort: a beam's hypotheses (a loop the branches did not leave)
+        if late():
+            return None
         beam = model.generate(encoded, [prompt], beam_size=_BEAM, num_hypotheses=_BEAM, suppress_blank=True,
                               max_length=len(prompt) + max_new, suppress_tokens=suppress)[0]
         fitting = [d for d in decoder.run([list(h) for h in beam.sequences_ids]) if _fits(d, shape)]

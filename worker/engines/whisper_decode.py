@@ -35,7 +35,7 @@ from livekit import rtc
 from livekit.agents import utils
 from loguru import logger
 
-from worker.engines.whisper_branch import fitting_decode
+from worker.engines.whisper_branch import SEARCH_BUDGET_S, fitting_decode
 from worker.engines.whisper_digits import DigitShape
 from worker.engines.whisper_text import (
     NUMERIC_WORDS,
@@ -132,6 +132,7 @@ class WhisperTranscriber:
     ) -> None:
         self.model, self._lock = load_whisper_model(model_path, cpu_threads)
         self._reshaped = False  # set by `_decode` under the lock, read into the Transcript
+        self._search_deadline: float | None = None  # set by `transcribe` under the lock for `_decode`
         self.min_window_s = min_window_s
         self.window_margin_s = window_margin_s
         self.full_window = full_window
@@ -231,6 +232,7 @@ class WhisperTranscriber:
         piece_len = int(FULL_WINDOW_S * SAMPLE_RATE)
         with self._lock:
             self._reshaped = False
+            self._search_deadline = started + SEARCH_BUDGET_S  # one budget, the loop's retry included
             for offset in range(0, audio.size, piece_len):
                 piece = audio[offset : offset + piece_len]
                 window = self.window_for(piece.size / SAMPLE_RATE)
@@ -299,7 +301,7 @@ class WhisperTranscriber:
         spelled = self._generate(encoded, prompt, self.numeric_suppress(), max_new)
         if digits is not None and not digits.fits(spelled[0]):
             fitted = fitting_decode(self.model.model, self._tokenizer, encoded, prompt, max_new,
-                                    self.numeric_suppress(), digits)
+                                    self.numeric_suppress(), digits, deadline=self._search_deadline)
             self._reshaped, spelled = fitted is not None, (*fitted, ()) if fitted else spelled
             if goes_on and fitted is None:
                 return decoded
