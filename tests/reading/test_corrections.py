@@ -72,6 +72,18 @@ def test_numbers_in_a_row_are_read_from_their_first(text: str, expected: dt.date
     assert extract(text, TODAY, "date_of_birth").date_of_birth == expected
 
 
+@pytest.mark.parametrize("text", ["July 4, 2013, 1990.", "July 4, 1900, 1990.", "July 4, 1990, 2013."])
+def test_a_year_said_again_after_an_impossible_birth_year_is_the_birth_year(text: str) -> None:
+    """Heard from espeak-ng's "July fourth, nineteen ninety" (bench robustness): a misheard year,
+    then the year. The birth year is the one a caller can have been born in."""
+    assert extract(text, TODAY, "date_of_birth").date_of_birth == dt.date(1990, 7, 4)
+
+
+def test_a_second_year_is_left_alone_unless_a_birth_date_was_asked_or_the_first_could_be_one() -> None:
+    assert extract("July 4, 2013, 1990.", TODAY).date_of_birth == dt.date(2013, 7, 4)
+    assert extract("March 12th, 1984, 1985", TODAY, "date_of_birth").date_of_birth == dt.date(1984, 3, 12)
+
+
 def test_three_numbers_are_no_date_unless_a_birth_date_was_asked() -> None:
     assert extract("3, 12, 84", TODAY).date_of_birth is None
 

@@ -75,6 +75,22 @@ def _year_at(ctx: Utterance, k: int) -> tuple[int, int] | None:
     return None
 
 
+def _birth_year_at(ctx: Utterance, k: int) -> tuple[int, int] | None:
+    """`_year_at`, but after a birth-date question a year said again right after one no caller
+    can have been born in keeps the second: Whisper writes a misheard year, then the year
+    ("July 4, 2013, 1990", "July 4, 1900, 1990" for "July fourth, nineteen ninety")."""
+    yr = _year_at(ctx, k)
+    if yr is None or not ctx.expects("date_of_birth") or yr[1] >= len(ctx.toks) \
+            or not _PUNCTUATION_ONLY.fullmatch(ctx.gap(yr[1] - 1, yr[1])):
+        return yr
+    again = _year_at(ctx, yr[1])
+
+    def born(y: int) -> bool:
+        return ctx.today.year - 110 <= y <= ctx.today.year - 16
+
+    return again if again is not None and not born(yr[0]) and born(again[0]) else yr
+
+
 def _short_year_at(ctx: Utterance, k: int) -> tuple[int, int] | None:
     """A two-digit year after a month and day ("March twelfth, eighty-four"): only for a date
     of birth (asked for, or said after a comma), since "November 28, 30 minutes" is not one."""
@@ -262,7 +278,7 @@ def _date_hits(ctx: Utterance) -> list[_DateHit]:
                 d0 += 1
             day = _day_at(ctx, d0)
             if day is not None:
-                yr = _year_at(ctx, day[1]) or _short_year_at(ctx, day[1])
+                yr = _birth_year_at(ctx, day[1]) or _short_year_at(ctx, day[1])
                 end = yr[1] if yr else day[1]
                 add(k, end, MONTHS[w], day[0], yr[0] if yr else None)
                 k = end
