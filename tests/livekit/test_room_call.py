@@ -214,3 +214,35 @@ def test_barge_in_over_the_room(livekit_server: LiveKitServer, agent_worker: Wor
     assert cut, [t.reply for t in turns]
     assert len(cut[0].reply.spoken_text) < len(cut[0].reply.planned_text)
     assert any(r.name == "check_availability" and r.ok for t in turns for r in t.tools)
+
+
+def test_a_caller_who_leaves_before_hearing_the_agent_gets_no_session(livekit_server: LiveKitServer,
+                                                                      agent_worker: Worker) -> None:
+    """The worker waits for the caller to subscribe to the agent's audio before it starts the
+    session (`worker/room/room_link.py`); a caller who never subscribes and leaves ends the job
+    there, instead of a session started in an empty room that could never be closed."""
+    from livekit import rtc
+
+    from tests.livekit.helpers import join
+
+    async def run() -> None:
+        settings = make_settings(livekit_server)
+        async with token_backend(settings) as client:
+            token = await client.token(room_name="room-leaves", participant_identity="caller-room-leaves",
+                                       room_config={"agents": [{"agent_name": "mediabloom"}]})
+        room = await join(token.server_url, token.participant_token)  # auto_subscribe off: never hears
+        try:
+            deadline = time.monotonic() + 30
+            while not any(p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT for p in room.remote_participants.values()):
+                assert time.monotonic() < deadline, "no agent joined"
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.0)
+        finally:
+            await room.disconnect()
+
+    before = agent_worker.log.read_text(errors="replace").count("the caller left before the call started")
+    asyncio.run(run())
+    deadline = time.monotonic() + 20
+    while agent_worker.log.read_text(errors="replace").count("the caller left before the call started") == before:
+        assert time.monotonic() < deadline, "the worker did not see the caller leave before the call started"
+        time.sleep(0.2)

@@ -167,8 +167,9 @@ class CallAssembly:
 
         Local transports pass `audio_in` / `audio_out`; the output is wrapped in livekit-agents'
         `TranscriptSynchronizer`, so the chat history holds what the caller actually heard. A
-        LiveKit room passes `room=` and `room_options=` instead (and any other keyword of
-        `AgentSession.start`): its RoomIO synchronizes transcripts itself.
+        LiveKit room sets the session's input and output with its own RoomIO first
+        (`worker.room.room_link`, which synchronizes transcripts itself) and passes neither; any
+        other keyword goes to `AgentSession.start`.
         """
         if audio_in is not None:
             self.session.input.audio = audio_in

@@ -72,8 +72,10 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
         # typed text (`lk.chat`) is a caller turn like speech: through the state machine first
         text_input=room_io.TextInputOptions(
             text_input_cb=lambda session, ev: typed_turn(session, call.conversation, ev.text)))
-    link = await open_room_link(call.session, ctx.room, options)
-    ctx.add_shutdown_callback(link.aclose)
+    link = await open_room_link(call.session, ctx.room, options, on_open=ctx.add_shutdown_callback)
+    if link is None:
+        ctx.shutdown("the caller left before the call started")
+        return
     mask_room_transcripts(link)  # the caller's words on lk.transcription, masked like every sink
     ear.attach(call.session)  # in front of the room's audio, before the session's first frame
     await call.start(

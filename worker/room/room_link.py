@@ -14,6 +14,7 @@ and no cancellation can reach it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from livekit import rtc
 from livekit.agents import AgentSession
@@ -42,25 +43,43 @@ def _after_start(session: AgentSession, callback: TextInputCallback) -> TextInpu
 
 
 async def open_room_link(session: AgentSession, room: rtc.Room, options: room_io.RoomOptions, *,
-                         hear_timeout: float = 10.0) -> room_io.RoomIO:
+                         on_open: Callable[[Callable[[], Awaitable[None]]], None],
+                         hear_timeout: float = 10.0) -> room_io.RoomIO | None:
     """Start a `RoomIO` for `session` (not yet started) and wait until the caller has subscribed
     to the agent's audio track, at most `hear_timeout` seconds.
 
-    Returns the started `RoomIO`; the caller of this function closes it (`aclose`) after the
-    session. A caller who never subscribes (a text-only client) is logged, not refused: the call
+    `on_open` receives the link's `aclose` as soon as the link exists (the job's shutdown
+    callbacks: it is closed even if the wait is cancelled). Returns the started `RoomIO`, or None
+    when the caller (`options.participant_identity`) left during the wait: then there is no call
+    to start. A caller who never subscribes (a text-only client) is logged, not refused: the call
     goes on as livekit-agents would run it. Text typed before the session has started (`lk.chat`
     is read from the moment the link starts) waits for the start instead of being dropped.
     """
     link = room_io.RoomIO(agent_session=session, room=room, options=options)
-    await link.start()
-    text_input = options.get_text_input_options()
-    if text_input:
-        link.register_text_input(_after_start(session, text_input.text_input_cb))
-    heard = link.subscribed_fut
-    if heard is not None:
-        try:
-            await asyncio.wait_for(asyncio.shield(heard), timeout=hear_timeout)
-        except asyncio.TimeoutError:
-            logger.warning("the caller has not subscribed to the agent's audio after {:.0f} s; "
-                           "starting the call anyway", hear_timeout)
+    on_open(link.aclose)
+    caller = options.participant_identity if isinstance(options.participant_identity, str) else None
+    left = asyncio.get_running_loop().create_future()
+
+    def on_left(participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == caller and not left.done():
+            left.set_result(None)
+
+    room.on("participant_disconnected", on_left)
+    try:
+        await link.start()
+        text_input = options.get_text_input_options()
+        if text_input:
+            link.register_text_input(_after_start(session, text_input.text_input_cb))
+        heard = link.subscribed_fut
+        if heard is not None:
+            await asyncio.wait([asyncio.shield(heard), left], timeout=hear_timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+            if not heard.done() and not left.done():
+                logger.warning("the caller has not subscribed to the agent's audio after {:.0f} s; "
+                               "starting the call anyway", hear_timeout)
+    finally:
+        room.off("participant_disconnected", on_left)
+    if left.done() or (caller is not None and caller not in room.remote_participants):
+        logger.info("the caller left before the call started")
+        return None
     return link

@@ -18,8 +18,8 @@ The label is "audio_at_worker", not "audio": the figure leaves out the network b
 caller's jitter buffer and playout (on loopback 40-200 ms), so it reads better than a caller
 hears. The framework's own figures stay beside it (`*_framework`).
 
-`attach(session)` must run right after `AgentSession.start(room=...)` returns, before anything
-awaits: the session has then created its RoomIO input and output but has not read a frame.
+`attach(session)` runs once the room's input and output are set on the session and before it
+starts (`worker.room.room_link` opens the RoomIO first), so no frame has been read or written.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ class PublishedAudioTap(io.AudioOutput):
     def on_playback_finished(self, *, playback_position: float, interrupted: bool,
                              synchronized_transcript: str | None = None) -> None:
         if self._pending_playback_count == 0:
-            return  # a segment that went past this tap (the greeting, begun before it was attached)
+            return  # a segment that went past this tap (one begun before it was attached)
         seg = self._playing()
         if seg is not None:
             seg.finished = True
