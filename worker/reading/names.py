@@ -130,7 +130,6 @@ def extract_name(ctx: Utterance) -> str | None:
 
 #: "M as in Mike": the letter is the key word's first (the letter itself is easily misheard).
 _AS_IN = re.compile(r"(?:\b[a-z]\b[\s,.-]+)?\b(?:as|is) in[\s,.-]+([a-z][a-z'-]*)(?:[\s-]+([a-z][a-z'-]*))?")
-_WORD = re.compile(r"[a-z][a-z'-]*")
 _KEYS = frozenset("alpha alfa bravo charlie delta echo foxtrot golf hotel india juliet juliett kilo lima mike "
                   "november oscar papa quebec romeo sierra tango uniform victor whiskey x-ray xray yankee zulu".split())
 
@@ -145,7 +144,7 @@ def spelled_word(words: Words) -> str | None:
              for m in _AS_IN.finditer(words.text)]
     # "as in" itself misheard ("M&M Mike, I am in Echo, and I am in November, ..."): the key
     # words alone, in order, still spell it
-    keys = [w[0] for w in _WORD.findall(words.text) if w in _KEYS]
+    keys = [t.text[0] for t in words.toks if t.text in _KEYS]
     if len(keys) > len(keyed):
         keyed = keys
     if len(keyed) >= 3:
