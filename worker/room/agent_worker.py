@@ -23,6 +23,7 @@ from worker.call.typed_turn import typed_turn
 from worker.call.engine_catalog import build_engines
 from worker.phone.line import PhoneLine, caller_id_slot, phone_part
 from worker.room.data_channel import mask_room_transcripts, on_caller_data
+from worker.room.heard_gate import hold_until_heard
 from worker.room.room_link import open_room_link
 from worker.room.telemetry import setup_telemetry
 from worker.room.trace_publisher import TracePublisher
@@ -78,6 +79,7 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
         return
     mask_room_transcripts(link)  # the caller's words on lk.transcription, masked like every sink
     ear.attach(call.session)  # in front of the room's audio, before the session's first frame
+    hold_until_heard(call.session, link)  # outermost: a cancelled wait for the caller is harmless
     await call.start(
         record=False,
         # no RemoteSession host: livekit-agents would broadcast every session event to the

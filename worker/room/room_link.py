@@ -7,8 +7,14 @@ audio output before the caller has subscribed to the agent's track. livekit-agen
 interruption in that instant (a message typed the moment the call opens) cancels the future
 itself: every later frame is then dropped and the session waits forever for a playout that never
 comes (the agent stuck "thinking"). Opening the `RoomIO` ourselves lets the call wait, bounded,
-until the caller hears the agent before the session says anything; by then the future is done
-and no cancellation can reach it.
+until the caller hears the agent before the session says anything.
+
+The bug itself is closed by `worker.room.heard_gate` (the session's audio waits for the same
+future shielded, on top of the output chain), so it cannot come back when this wait gives up (a
+caller who never subscribes). The wait stays for what else it does: a caller who leaves before
+hearing anything ends the job instead of starting a session in an empty room, and the session
+(its greeting, its timers, the first turn's figures) starts when the caller can hear it rather
+than up to `hear_timeout` earlier.
 """
 
 from __future__ import annotations
