@@ -109,3 +109,23 @@ async def test_a_misheard_birth_date_is_asked_again(tmp_path: Path) -> None:
     assert outcome.completed and outcome.wrong_effects == [], [t.reply for t in call.turns]
     checks = [t.result["verified"] for t in call.succeeded("verify_identity")]
     assert checks == [False, True]
+
+
+async def test_a_misheard_card_is_taken_group_by_group_and_a_wrong_group_corrected(tmp_path: Path) -> None:
+    # James's card 4111 1111 1111 1111 heard with a one missing, then its second group heard as
+    # "1 1 1 7": the agent takes the card group by group, says "1 1 1 7" back, James says no
+    lines: list[str] = []
+
+    def hear(n: int, line: str) -> str:
+        lines.append(line)
+        if line.startswith("four one one one, one one one one"):
+            return "four one one one, one one one one, one one one, one one one one."
+        if len(lines) >= 2 and lines[-2] == "four one one one." and line == "one one one one.":
+            return "one one one seven."
+        return line
+
+    outcome, call = await talk(tmp_path, "insurance", 1, hear=hear)
+    assert outcome.completed and outcome.wrong_effects == [], [t.reply for t in call.turns]
+    assert outcome.corrections == 1 and "No, one one one one." in lines
+    assert any("1 1 1 7. What are the third four digits?" in t.reply for t in call.turns)
+    assert call.succeeded("charge_card")[0].result["card_last4"] == "1111"

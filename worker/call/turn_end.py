@@ -36,13 +36,15 @@ VAD does not hear as speech: at 0.8 s, flite awb's "Grand Avenue, uh, [0.5 s pau
 ("uh" transcribed "dot") was cut before "for" in CI (the caller resumed 118 ms after the end).
 1.0 s costs these turns 0.2 s at the ear (not re-measured)."""
 
-DIGITS_EXPECTED: dict[str, int] = {"phone": 10, "card_number": 15, "card": 15, "policy_number": 4, "policy": 4}
+DIGITS_EXPECTED: dict[str, int] = {"phone": 10, "card_number": 15, "card": 15, "card_group": 4,
+                                   "policy_number": 4, "policy": 4}
 """Digits in a whole answer to a digit question (`worker.engines.whisper_hints.DIGIT_QUESTIONS`):
 fewer is a number still being read in groups (wait the long silence); all of them ends the turn
 at once, closed by Whisper or not (it seldom punctuates digit strings). Policy numbers are
 POL-dddd (`worker.reading.identifiers`). Cards count 15 (Amex has 15; callers read 16 in
 groups of four, so they never pause after the 15th digit, and Whisper drops a digit now and
-then: "zero three four three" → "343"; a wrong number is the read-back's to catch)."""
+then: "zero three four three" → "343"; a wrong number is the read-back's to catch). A card
+taken group by group (`worker.planner.card_groups`) asks for four digits at a time."""
 
 _DIGIT = re.compile(r"\d|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b")
 _WORD = re.compile(r"[a-z']+|\d+")

@@ -55,6 +55,7 @@ DIGIT_SHAPES: dict[str, DigitShape] = {
     "phone": DigitShape(frozenset({10}), leading_one=True),
     "card_number": DigitShape(frozenset({15, 16}), luhn=True),
     "card": DigitShape(frozenset({15, 16}), luhn=True),
+    "card_group": DigitShape(frozenset({4})),  # one group of a card taken four digits at a time
 }
 
 ONES: tuple[str, ...] = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 __all__ = ["DIGIT_QUESTIONS", "EXPECTED_ANSWER", "SLOT_PROMPTS", "ExpectedAnswer", "decode_hint", "slot_asked"]
 
 #: Questions whose answer is a string of digits: decoded with the numeric vocabulary too.
-DIGIT_QUESTIONS = frozenset({"phone", "card_number", "card", "policy_number", "policy"})
+DIGIT_QUESTIONS = frozenset({"phone", "card_number", "card", "card_group", "policy_number", "policy"})
 
 # The examples show the shape of an answer, never a value a caller of ours or a test says: a
 # prompt that holds the shipped scenarios' facts (their name, policy, birth date) makes exactly
@@ -43,6 +43,8 @@ SLOT_PROMPTS: dict[str, str] = {
     "phone": _PHONE,
     "card_number": _CARD,
     "card": _CARD,
+    # one group of a card taken four digits at a time (`worker.planner.card_groups`)
+    "card_group": "four two four two.",
     "policy_number": _POLICY,
     "policy": _POLICY,
     # no prompt for amounts: "$1,284.50" made Whisper write ".00" and ".50" into amounts (bench)
@@ -76,6 +78,7 @@ class ExpectedAnswer:
 EXPECTED_ANSWER: ContextVar[ExpectedAnswer | None] = ContextVar("mb_expected_answer", default=None)
 
 _ASKED_BY: tuple[tuple[str, str], ...] = (
+    (r"\b(?:first|second|third|last) four digits\b", "card_group"),
     (r"card number|credit card|debit card|which card", "card_number"),
     (r"policy number", "policy_number"),
     (r"phone number|number to reach|call you back on|your number", "phone"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
-from worker.planner import replies
+from worker.planner import card_groups, replies
 from worker.reading.turn import read_turn
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def build_args(tool: str, conv: Conversation) -> tuple[dict[str, Any], str | Non
         args = {"policy_number": s.get("policy_number")}
     elif tool == "charge_card":
         args = {"policy_number": s.get("policy_number"), "amount_cents": s.get("quote_amount_cents"),
-                "card_number": conv.recall("card_number")}
+                "card_number": card_groups.card_number(conv)}
     else:
         return {}, None
     missing = next((k for k, v in args.items() if v in (None, "")), None)

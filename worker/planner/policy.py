@@ -15,7 +15,7 @@ import json
 from datetime import date
 from typing import Any
 
-from worker.planner import redirect, rephrase, repair, replies, verification
+from worker.planner import card_groups, redirect, rephrase, repair, replies, verification
 from worker.planner.arguments import build_args
 from worker.planner.plans import AgentSaid, Called, Item, Output, Plan, ToolCall, UserSaid, call_id as _call_id
 from worker.reading.names import spelled_word
@@ -24,7 +24,7 @@ from worker.reading.turn import TurnReading, read_turn
 
 # ---------------------------------------------------------------- reading the conversation
 # A bare answer ("4821") only means something after the question that asked for it.
-_ASKED_BY = {"policy number": "policy_number", "date of birth": "date_of_birth", "which time": "time",
+_ASKED_BY = {**{f"{o} four digits": "card_group" for o in card_groups.ORDINALS}, "policy number": "policy_number", "date of birth": "date_of_birth", "which time": "time",
              "what time": "time", "which card": "card_number", "card number": "card_number"}
 
 
@@ -139,6 +139,9 @@ def _after_caller(conv: Conversation) -> Plan:
         answer = _answer_to_read_back(conv, latest, read_back)
         if answer is not None:
             return answer
+    card = card_groups.step(conv)
+    if card is not None:
+        return card
     details = _new_details(conv, latest)
     if details:
         ack = replies.acknowledge(details, conv.slots)

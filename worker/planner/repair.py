@@ -148,7 +148,7 @@ def stuck_case_args(what: str, slots: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if v is not None}
 
 
-DIGIT_SLOTS = frozenset({"phone", "policy_number", "card_number"})
+DIGIT_SLOTS = frozenset({"phone", "policy_number", "card_number", "card_group"})
 NAME_SLOTS = frozenset({"name", "holder_name", "full_name"})
 
 

@@ -29,6 +29,10 @@ _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "s
              20: "twentieth", 30: "thirtieth"}
 
 
+#: A card taken four digits at a time: the group asked for, by its ordinal.
+_CARD_GROUP = re.compile(r"\b(first|second|third|last) four digits\b")
+_GROUP_AT = {"first": 0, "second": 1, "third": 2, "last": 3}
+
 #: The spelling alphabet a caller uses to spell a word per letter ("M as in Mike").
 _KEY_WORDS = dict(zip("abcdefghijklmnopqrstuvwxyz", (
     "Alpha Bravo Charlie Delta Echo Foxtrot Golf Hotel India Juliet Kilo Lima Mike November Oscar Papa Quebec "
@@ -124,6 +128,9 @@ class PersonaAnswers:
         self.last_kind = ""
         self.listings = ""
         self.heard_name = ""
+        self.group = ""
+        self.group_at = 0
+        """The card group last said (a card taken four digits at a time), and its place."""
         self.confirmed: dict[str, int] = {}
         """read-back question → how often the persona already said yes to it"""
 
@@ -153,7 +160,8 @@ class PersonaAnswers:
     # ------------------------------------------------------------ questions
     def _slowly(self, kind: str) -> str | None:
         """A value said again, differently: one digit per phrase, as people do when misheard."""
-        digits = {"phone": self.f.phone, "policy": self.f.policy_number, "card": self.f.card_number}.get(kind)
+        digits = {"phone": self.f.phone, "policy": self.f.policy_number, "card": self.f.card_number,
+                  "card_group": self.group}.get(kind)
         if not digits:
             return None
         return ". ".join(("zero" if d == "0" else _DIGIT_WORDS[int(d)]).capitalize() for d in digits) + "."
@@ -176,9 +184,14 @@ class PersonaAnswers:
         # value asked for again in other words ("What are the four digits of your policy number?")
         # is the same question
         key = kind or re.split(r"(?<=[.?!])\s+", q)[-1]
+        if kind == "card_group":  # each group is its own question, and so is a group's correction
+            key = f"{kind} {self.group_at}{' no' if line and line.startswith('No, ') else ''}"
         self.asked[key] = again = self.asked.get(key, 0) + 1
-        if line is not None and again > 1 and kind in ("phone", "policy", "card"):
-            return self._slowly(kind) or line
+        if line is not None and again > 1 and kind in ("phone", "policy", "card", "card_group"):
+            slowly = self._slowly(kind)
+            if slowly and line.startswith("No, "):  # a group said back wrong, corrected again
+                return f"No. {slowly}"
+            return slowly or line
         if line is not None and again > 1 and kind == "listing":
             return self._listing_by_position() or line
         if line is not None and again > 1 and kind == "area":
@@ -221,6 +234,9 @@ class PersonaAnswers:
             if self.last_kind == "area" and self.f.area:  # said plainly, then spelled
                 return f"{self.f.area}. {', '.join(self.f.area.upper())}."
             return self.last_line or None
+        group = _CARD_GROUP.search(q)
+        if group and f.card_number:
+            return self._card_group(_GROUP_AT[group.group(1)], _digits(low.rsplit("what are", 1)[0]))
         self.last_kind = ""
         if "anything else" in q:
             self.done = True
@@ -256,6 +272,19 @@ class PersonaAnswers:
             self.last_kind = "card"
             return digits_said(f.card_number, (4, 4, 4, 4)) + "."
         return None
+
+    def _card_group(self, at: int, said_back: str) -> str:
+        """One group of four of the card, when the agent takes it group by group; the group the
+        agent just said back is corrected first when it is wrong ("No, four one one one.")."""
+        card = self.f.card_number or ""
+        self.last_kind = "card_group"
+        prev = card[(at - 1) * 4:at * 4] if at > 0 else ""
+        if len(said_back) == 4 and prev and said_back != prev and self.p.behaviours.answer_read_backs:
+            self.corrections += 1
+            self.group, self.group_at = prev, at - 1
+            return f"No, {digits_said(prev, (4,))}."
+        self.group, self.group_at = card[at * 4:at * 4 + 4], at
+        return digits_said(self.group, (4,)) + "."
 
     def _area_line(self) -> str:
         area = self.f.area or ""

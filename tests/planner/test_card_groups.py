@@ -1,0 +1,98 @@
+"""A card number not heard right in one go is taken four digits at a time, each group said back,
+and charged only once the four groups pass Luhn (`worker.planner.card_groups`)."""
+
+from __future__ import annotations
+
+from tests.planner.driver import TextCall, effects
+from tests.support.dates import SCENARIO_TODAY
+from tools.sandbox.core import Sandbox
+from worker.planner import card_groups
+
+#: Identity checked and quoted: the next question is the card.
+_TO_CARD = ["4821", "March 12, 1984"]
+
+
+async def _at_the_card(sandbox: Sandbox) -> TextCall:
+    call = TextCall("insurance", sandbox, SCENARIO_TODAY)
+    await call.run(_TO_CARD)
+    assert call.turns[-1].reply.endswith("Please read me the number.")
+    return call
+
+
+async def test_a_card_heard_with_a_digit_missing_is_taken_group_by_group_and_charged(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    turn = await call.say("four one one one, one one one one, one one one, one one one one.")  # 15 ones: fails Luhn
+    assert turn.reply == f"Sorry, I didn't get the whole number. {card_groups.START}" and turn.tools == []
+    turn = await call.say("Four one one one.")
+    assert turn.reply == "4 1 1 1. What are the second four digits?"
+    turn = await call.say("one one one one")
+    assert turn.reply == "1 1 1 1. What are the third four digits?"
+    turn = await call.say("1111.")
+    assert turn.reply == "1 1 1 1. What are the last four digits?"
+    turn = await call.say("One, one, one, one.")
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?") and effects(sandbox)["charges"] == 0
+    await call.say("Yes, go ahead.")
+    charged = call.succeeded("charge_card")
+    assert len(charged) == 1 and charged[0].result["card_last4"] == "1111"
+
+
+async def test_a_group_said_back_wrong_is_replaced_by_the_callers_no(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("5555 5555 5555 444")
+    assert (await call.say("five five five fine")).reply == "5 5 5 5. What are the second four digits?"
+    turn = await call.say("five five five six")  # misheard: the caller's second group is 5555
+    assert turn.reply == "5 5 5 6. What are the third four digits?"
+    turn = await call.say("No, five five five five.")
+    assert turn.reply == "5 5 5 5. What are the third four digits?"
+    await call.say("5555")
+    turn = await call.say("The last four are 4444.")
+    assert turn.reply.endswith("card ending in 4444. Shall I go ahead?")
+    await call.say("Yes.")
+    assert call.succeeded("charge_card")[0].result["card_last4"] == "4444"
+
+
+async def test_an_answer_without_a_group_asks_for_the_same_group_again(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    await call.say("4111")
+    turn = await call.say("Hold on, let me get it out.")
+    assert turn.reply == "Sorry, I didn't get that. What are the second four digits?"
+    turn = await call.say("one one one")  # three digits: not a group; asked a third time: another way
+    assert turn.reply.startswith("I'm sorry, I keep getting that wrong. Could you say it one digit at a time")
+    turn = await call.say("One. One. One. One.")
+    assert turn.reply == "1 1 1 1. What are the third four digits?"
+    turn = await call.say("one one one one, one one one one")  # two groups at once
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")
+
+
+async def test_four_groups_that_fail_luhn_start_again_then_a_colleague_calls_back(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    for group in ("4111", "1111", "1111"):
+        await call.say(group)
+    turn = await call.say("1112")  # 4111 1111 1111 1112 fails Luhn: a group was misheard
+    assert turn.reply == card_groups.RESTART and turn.tools == []
+    for group in ("4111", "1111", "1111"):
+        await call.say(group)
+    turn = await call.say("1113")
+    assert [t.name for t in turn.tools] == ["create_case"] and effects(sandbox)["charges"] == 0
+
+
+async def test_a_whole_card_heard_right_needs_no_groups(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    turn = await call.say("4111 1111 1111 1111")
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")
+    assert card_groups.MARK not in " ".join(t.reply for t in call.turns)
+
+
+async def test_a_new_whole_card_after_the_groups_is_the_one_charged(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    for group in ("4111", "1111", "1111", "1111"):
+        turn = await call.say(group)
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")
+    assert (await call.say("No.")).reply == "Sorry about that. What's the right card number?"
+    turn = await call.say("5555 5555 5555 4444")
+    assert turn.reply.endswith("card ending in 4444. Shall I go ahead?")
+    await call.say("Yes.")
+    assert call.succeeded("charge_card")[0].result["card_last4"] == "4444"

@@ -1,0 +1,178 @@
+"""A card number taken four digits at a time, when the whole number was not heard right.
+
+Why: sixteen digits read in one breath are the hardest thing a caller dictates. Whisper tiny.en
+drops or doubles one digit of "four one one one, one one one one, ..." (`bench robustness`: the
+card 4111 1111 1111 1111 was never heard right, in any voice), and Luhn says the number is wrong
+but not where, so asking for the whole number again fails the same way. Agents on a bad line
+take it group by group and say each group back ("4 1 1 1. What are the second four digits?"):
+a mishearing then costs one group, not the number, and the caller fixes it at once ("No,
+4 1 1 2"). Four digits in one answer are also what the recogniser hears best (decoded against a
+four-digit shape after a group question: `worker.engines.whisper_digits`).
+
+Pure functions of the conversation, like the rest of the planner. The collection starts at the
+agent's `START` line (said when an answer to the card question held digits but no valid card);
+every caller turn after it is an answer to a group: four digits (or eight, twelve: several
+groups at once) add groups, a "no" with four digits replaces the group just said back, a bare
+"no" drops it, anything else adds nothing (the group is asked again). Four groups that pass Luhn
+are the card; four that do not are asked again from the start once, then a colleague calls back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.cards import luhn_ok
+from worker.planner.plans import AgentSaid, Plan, ToolCall, UserSaid, call_id
+from worker.planner.repair import stuck_case_args
+from worker.reading.numbers import number_chunks
+from worker.reading.tokens import Words, with_digit_homophones
+from worker.reading.turn import read_turn
+
+__all__ = ["MARK", "START", "Progress", "card_number", "group_question", "progress", "step"]
+
+MARK = "group by group"
+"""The words that start (or restart) a collection; nothing else the agent says holds them."""
+START = f"Let's take the card {MARK}. What are the first four digits?"
+RESTART = (f"Sorry, that card number doesn't check out; I must have misheard a group. Let's go {MARK} "
+           "once more. What are the first four digits?")
+ORDINALS = ("first", "second", "third", "last")
+GROUPS = 4
+"""Groups of four in a card read this way (the 16-digit cards; an Amex is read whole)."""
+_ASKED = re.compile(r"\b(first|second|third|last) four digits\b")
+_CUES = frozenset({"first", "second", "third", "last", "next"})
+_NO = frozenset({"no", "nope", "nah", "not", "wrong", "incorrect"})
+"""A "no" in words: the meaning's deny alone is not enough ("The last four are 4444." reads as one)."""
+
+
+def group_question(groups: list[str]) -> str:
+    """The question for the next group, saying back the group just heard ("4 1 1 1. What are
+    the second four digits?"): digits one by one, so the caller can check them."""
+    ordinal = ORDINALS[min(len(groups), GROUPS - 1)]
+    said = f"{' '.join(groups[-1])}. " if groups else ""
+    return f"{said}What are the {ordinal} four digits?"
+
+
+def asks_for_a_group(text: str) -> bool:
+    return bool(_ASKED.search(text.lower()))
+
+
+def said_digits(words: Words) -> str:
+    """The digits a caller said ("fine" among digits is a five), leaving out the count in "the
+    second four are ..." / "the last four"."""
+    words = with_digit_homophones(words)
+    toks = words.toks
+    skip = [k > 0 and toks[k - 1].text in _CUES and t.text in ("four", "4") for k, t in enumerate(toks)]
+    chunks = number_chunks(words.text, toks, skip)
+    digits = "".join(c.digits for c in chunks)
+    if chunks and len(digits) % 4 == 3 and chunks[0].i > 0 and toks[chunks[0].i - 1].text == "oh":
+        digits = "0" + digits  # "Oh, three four three.": Whisper's comma made the zero an "oh!"
+    return digits
+
+
+@dataclass
+class Progress:
+    """The collection since its last start: groups heard, and the card once they pass Luhn."""
+
+    groups: list[str] = field(default_factory=list)
+    restarts: int = 0
+    """Starts before the last one (a collection whose four groups failed Luhn starts again)."""
+    card: str | None = None
+    card_turn: int | None = None
+    """Index in the items of the caller turn that completed the card."""
+    change: str = ""
+    """What the caller's latest turn did to the groups: "added", "replaced", "dropped" or ""."""
+
+    @property
+    def failed(self) -> bool:
+        """Four groups that do not make a card: one of them was misheard."""
+        return len(self.groups) >= GROUPS and self.card is None
+
+
+def progress(items: list[Any], today: Any) -> Progress | None:
+    """The collection in `items` (None: never started)."""
+    starts = [i for i, it in enumerate(items) if isinstance(it, AgentSaid) and MARK in it.text]
+    if not starts:
+        return None
+    p = Progress(restarts=len(starts) - 1)
+    said_back = False  # the agent's last words said a group back
+    for i in range(starts[-1] + 1, len(items)):
+        it = items[i]
+        if isinstance(it, AgentSaid):
+            if it.text.strip():
+                said_back = bool(p.groups) and "".join(p.groups[-1]) in re.sub(r"\D", "", it.text)
+            continue
+        if not isinstance(it, UserSaid) or p.card is not None or p.failed:
+            continue
+        before = list(p.groups)
+        reading = read_turn(it.text, today)
+        digits = said_digits(reading.words)
+        said_no = reading.affirmation is False and any(t.text in _NO for t in reading.words.toks)
+        if said_no and said_back and p.groups and len(digits) in (0, 4):
+            p.groups[-1:] = [digits] if digits else []
+        elif 13 <= len(digits) <= 19 and luhn_ok(digits) and not p.groups:
+            p.card, p.card_turn = digits, i  # the whole number, said at once and heard right
+        elif digits and len(digits) % 4 == 0 and len(p.groups) * 4 + len(digits) <= GROUPS * 4:
+            p.groups += [digits[k:k + 4] for k in range(0, len(digits), 4)]
+        if len(p.groups) == GROUPS and luhn_ok("".join(p.groups)):
+            p.card, p.card_turn = "".join(p.groups), i
+        p.change = "" if p.groups == before else "added" if len(p.groups) > len(before) else \
+            "dropped" if len(p.groups) < len(before) else "replaced"
+        said_back = False
+    return p
+
+
+def card_number(conv: Any) -> str | None:
+    """The newest card the caller gave: read whole in one turn, or completed group by group."""
+    p = progress(conv.items, conv.today)
+    users = [i for i, it in enumerate(conv.items) if isinstance(it, UserSaid)]
+    for i, asked in zip(reversed(users), reversed(conv.asked)):
+        if p is not None and p.card_turn == i:
+            return p.card
+        if asked == "card_group":
+            continue  # a group answer is never a card on its own
+        value = read_turn(conv.items[i].text, conv.today).slots(asked).card_number
+        if value:
+            return str(value)
+    return None
+
+
+def step(conv: Any) -> Plan | None:
+    """The next line of a card collection, or None when none is going on (or it is done: the
+    charge's confirmation follows). A collection starts when the caller answered the card
+    question with digits that are no valid card."""
+    if "charge_card" not in conv.allowed:
+        return None
+    latest = conv.reading()
+    asked = conv.asked[-1] if conv.asked else None
+    if asked == "card_number" and latest.slots(asked).card_number is None:
+        if len(said_digits(latest.words)) >= 4:
+            return Plan(text=f"Sorry, I didn't get the whole number. {START}")
+        return None
+    p = progress(conv.items, conv.today)
+    if p is None or p.card is not None or asked != "card_group":
+        return None
+    if p.failed:
+        if p.restarts == 0:
+            return Plan(text=RESTART)
+        return _callback(conv)
+    if p.change == "dropped":
+        return Plan(text=f"Sorry about that. {_ask_only(p.groups)}")
+    if p.change:
+        return Plan(text=group_question(p.groups))
+    return Plan(text=f"Sorry, I didn't get that. {_ask_only(p.groups)}")
+
+
+def _ask_only(groups: list[str]) -> str:
+    """The next group's question, without saying the last group back again."""
+    return f"What are the {ORDINALS[min(len(groups), GROUPS - 1)]} four digits?"
+
+
+def _callback(conv: Any) -> Plan:
+    """Two collections failed Luhn: a colleague calls back (a charge on a wrong card is worse)."""
+    if "create_case" not in conv.allowed:
+        return Plan(text=START)
+    args = stuck_case_args("card_number", conv.slots)
+    return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
+                tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])
