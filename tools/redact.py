@@ -23,6 +23,9 @@ The rules, and why:
   prefixes of different lengths, each masked as "•••• last four", would give the card away
   four digits at a time, and with the final's last four, a long prefix is the whole card.
   Six is the most PCI DSS lets a display show besides the last four.
+* **A card taken group by group** (four digits a turn, each said back): the agent's group
+  question hides every number before it (:func:`asks_for_card_group`), and the call hides every
+  number of the caller's answer to it (`hide_numbers`; the trace, the log line, the journal).
 * **Secret fields by name** (``card_number``...) are masked from their own digits whatever
   their shape, at any depth.
 * **Logs** additionally escape control characters (:func:`escape_control`), so caller text can
@@ -186,10 +189,25 @@ def _replace_runs(text: str, render: Any) -> str:
     return "".join(out)
 
 
+#: The agent's question for one group of a card taken four digits at a time
+#: (`worker.planner.card_groups`); the group it says back before it is part of a card.
+_CARD_GROUP_QUESTION: Final = re.compile(r"\b(?:first|second|third|last) four digits\b", re.IGNORECASE)
+
+
+def asks_for_card_group(text: str) -> bool:
+    """True when ``text`` asks for one group of a card read four digits at a time."""
+    return bool(text) and _CARD_GROUP_QUESTION.search(text) is not None
+
+
 def mask_card_numbers(text: str) -> str:
-    """Final text: every number run with a card in it, or with 13+ digits, masked (see module doc)."""
+    """Final text: every number run with a card in it, or with 13+ digits, masked (see module doc).
+    Before a card group question ("4 1 1 1. What are the second four digits?") every number is
+    hidden: four groups said back one per turn would otherwise add up to the card."""
     if not text:
         return text
+    m = _CARD_GROUP_QUESTION.search(text)
+    if m is not None:
+        return hide_numbers(text[:m.start()]) + text[m.start():m.end()] + mask_card_numbers(text[m.end():])
     return _replace_runs(text, lambda run: _mask_run(text, run))
 
 

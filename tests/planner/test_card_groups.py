@@ -27,6 +27,8 @@ async def test_a_card_heard_with_a_digit_missing_is_taken_group_by_group_and_cha
     assert turn.reply == "4 1 1 1. What are the second four digits?"
     turn = await call.say("one one one one")
     assert turn.reply == "1 1 1 1. What are the third four digits?"
+    turn = await call.say("Yes.")  # to the group said back: no group, no apology
+    assert turn.reply == "What are the third four digits?"
     turn = await call.say("1111.")
     assert turn.reply == "1 1 1 1. What are the last four digits?"
     turn = await call.say("One, one, one, one.")

@@ -23,6 +23,7 @@ from livekit.agents.voice.generation import update_instructions as refresh_instr
 from loguru import logger
 
 from tools.executor import ToolExecutor
+from tools.redact import hide_numbers
 from worker.call.barge_in import BargeInFilter
 from worker.call.heard_words import HeardWords
 from worker.call.ledger import EventJournal, Ledger
@@ -197,15 +198,16 @@ class Conversation:
     async def caller_turn(self, msg: llm.ChatMessage, keyed: bool = False) -> None:
         text = msg.text_content or ""
         before = self.machine.snapshot()
-        self.trace.caller_turn(msg, before, keyed=keyed)
+        group = self.expected.slot == "card_group"  # a group of a card: no sink shows its digits
+        self.trace.caller_turn(msg, before, keyed=keyed, card_group=group)
         reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
         # the recogniser's confidence, of the name's own words when known, decides the read-back of
         # names (flow `when: low_confidence`); typed and keyed turns have none (exact text)
         words = None if keyed else self.heard.take(text)
         self.ledger.apply(reading.model_copy(update={"confidence": msg.transcript_confidence,
-                                                     "word_confidence": words}))
+                                                     "word_confidence": words}), secret_text=group)
         self.log = logger.bind(call_id=self.call_id, turn=self.machine.s.turn)
-        self.log.info("caller: {}", text)
+        self.log.info("caller: {}", hide_numbers(text) if group else text)
         self.silence.caller_spoke()
 
     def _on_item(self, e: ev.ConversationItemAddedEvent) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, Protocol
 
 from pydantic import BaseModel
 
-from tools.redact import mask_card_numbers, scrubbed
+from tools.redact import hide_numbers, mask_card_numbers, scrubbed
 from tools.registry import ToolOutcome
 from worker.call.records import CallEventRecord, CallOpened
 from worker.flow.machine import ConversationMachine, Decision, ToolFinished, ToolProposed, Transition
@@ -66,11 +66,14 @@ class Ledger:
         """The call's first record (the machine has nothing to decide yet)."""
         self._journal(CallEventRecord(event=opened))
 
-    def apply(self, event: BaseModel) -> list[Transition]:
-        """Fold an event into the machine, journal it with its transitions, trace them."""
+    def apply(self, event: BaseModel, secret_text: bool = False) -> list[Transition]:
+        """Fold an event into the machine, journal it with its transitions, trace them.
+        `secret_text`: the event's `text` is journaled with every number hidden (a group of a card)."""
         transitions = self.machine.apply(event)
         if transitions:
             self.state_entered_at = time.time()
+        if secret_text and isinstance(getattr(event, "text", None), str):
+            event = event.model_copy(update={"text": hide_numbers(event.text)})  # type: ignore[attr-defined]
         self._journal(CallEventRecord(event=event, transitions=transitions))  # type: ignore[arg-type]
         self.trace.on_transitions(transitions)
         return transitions

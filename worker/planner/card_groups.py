@@ -161,6 +161,8 @@ def step(conv: Any) -> Plan | None:
         return Plan(text=f"Sorry about that. {_ask_only(p.groups)}")
     if p.change:
         return Plan(text=group_question(p.groups))
+    if latest.affirmation is True and p.groups:  # "Yes." to the group said back: the next one, then
+        return Plan(text=_ask_only(p.groups))
     return Plan(text=f"Sorry, I didn't get that. {_ask_only(p.groups)}")
 
 

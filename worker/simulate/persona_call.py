@@ -24,7 +24,7 @@ from livekit.agents import AgentSession
 from livekit.agents.voice import events as ev
 from loguru import logger
 
-from tools.redact import mask_card_numbers
+from tools.redact import asks_for_card_group, hide_numbers, mask_card_numbers
 from worker.call.conversation import Conversation
 from worker.simulate.persona import Persona, PersonaAnswers
 from worker.engines.whisper_decode import SAMPLE_RATE
@@ -66,7 +66,8 @@ class PersonaCaller:
     async def _play(self, pcm: np.ndarray, rate: int, text: str, conv: Conversation) -> CallerUtterance | None:
         if conv.machine.s.ended or conv.ended.is_set():
             return None
-        self.log.info("persona says: {}", mask_card_numbers(text))
+        group = bool(self.heard) and asks_for_card_group(self.heard[-1])  # a group of the card: hide it
+        self.log.info("persona says: {}", hide_numbers(text) if group else mask_card_numbers(text))
         saying = asyncio.ensure_future(self.mic.say(pcm, rate))
         hung_up = asyncio.ensure_future(conv.ended.wait())
         await asyncio.wait({saying, hung_up}, return_when=asyncio.FIRST_COMPLETED)

@@ -89,10 +89,14 @@ class TraceCollector:
         if self._current is not None:
             self._current.phone = phone
 
-    def caller_turn(self, msg: Any, state_before: ConversationState, keyed: bool = False) -> None:
-        """The caller's words were committed: close the previous turn, open a new one."""
+    def caller_turn(self, msg: Any, state_before: ConversationState, keyed: bool = False,
+                    card_group: bool = False) -> None:
+        """The caller's words were committed: close the previous turn, open a new one.
+        `card_group`: they answer a question for one group of a card (every number is hidden)."""
         text = msg.text_content or ""
-        secret = holds_secret_number(text)
+        secret = holds_secret_number(text) or card_group
+        if card_group:
+            text = hide_numbers(text)
         prev = self._current.caller if self._current is not None else None
         if prev is not None and joins_long_number(self._last_caller_text, text):
             # a number read on across two turns: neither half may show (the previous is still open)

@@ -1,0 +1,71 @@
+"""A card taken four digits at a time shows in no sink: each group is under the six digits that
+final-text masking allows, so the group questions and the caller's answers to them are hidden
+whole (the trace, the journal, the log line); four groups in the clear would add up to the card."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from livekit.agents.voice import events as ev
+
+from tests.support.card_leaks import digit_streams
+from tools.redact import MASK, asks_for_card_group, mask_card_numbers
+from worker.call.ledger import Ledger
+from worker.flow.library import load_flow
+from worker.flow.machine import CallerTurn, ConversationMachine
+from worker.planner import card_groups
+from worker.trace.collector import TraceCollector
+from worker.trace.records import TurnTrace
+
+GROUPS = ["4539", "1488", "0343", "6467"]
+SAID = ["four five three nine.", "1488.", "Oh, three four three.", "six four six seven"]
+
+
+def _digits_shown(texts: list[str]) -> str:
+    """Every digit shown, except the "four" of "... four digits?" (a question, not a group)."""
+    return "".join(s for t in texts for s in digit_streams(t.replace("four digits", "digits")))
+
+
+def test_the_agents_group_questions_hide_the_group_said_back() -> None:
+    asked = card_groups.group_question(["4539"])
+    assert asks_for_card_group(asked) and "4 5 3 9" in asked
+    assert mask_card_numbers(asked) == f"{MASK}. What are the second four digits?"
+    assert mask_card_numbers(card_groups.START) == card_groups.START  # nothing to hide, nothing lost
+    assert not asks_for_card_group("What are the four digits of your policy number?")
+
+
+def test_the_trace_hides_every_group_of_the_card() -> None:
+    machine = ConversationMachine(load_flow("insurance"))
+    collector = TraceCollector("call_g", engine="offline", model="m", state=machine.snapshot())
+    turns: list[TurnTrace] = []
+    collector.sinks.append(turns.append)
+    t0 = collector.t0
+    for k, (group, said) in enumerate(zip(GROUPS, SAID)):
+        collector.on_transcribed(ev.UserInputTranscribedEvent(transcript=said[:9], is_final=False, created_at=t0 + k))
+        collector.caller_turn(SimpleNamespace(text_content=said, transcript_confidence=0.9, interrupted=False,
+                                              metrics={}), machine.snapshot(), card_group=True)
+        reply = card_groups.group_question(GROUPS[:k + 1])
+        collector.on_planned_text(reply)
+        collector.on_agent_message(SimpleNamespace(text_content=reply, interrupted=False, metrics={}))
+    collector.finish_turn(machine.snapshot())
+    texts = [s for t in turns for s in (
+        t.reply.planned_text, t.reply.spoken_text, t.planner.output_text or "",
+        *((t.caller.final_transcript, *(p.text for p in t.caller.partials)) if t.caller else ()))]
+    callers = [t for t in turns if t.caller is not None]  # after the opening turn
+    assert len(callers) == 4 and _digits_shown(texts) == ""
+    assert all(t.caller is not None and MASK in t.caller.final_transcript for t in callers)
+    assert callers[0].reply.spoken_text == f"{MASK}. What are the second four digits?"
+
+
+def test_the_journal_hides_the_callers_group_but_the_machine_reads_it() -> None:
+    recorded: list[dict[str, Any]] = []
+    journal = SimpleNamespace(record=lambda payload, turn=None: recorded.append(payload))
+    machine = ConversationMachine(load_flow("insurance"))
+    collector = TraceCollector("call_g", engine="offline", model="m", state=machine.snapshot())
+    ledger = Ledger(machine, collector, journal)  # type: ignore[arg-type]
+    ledger.apply(CallerTurn(text="No, four five three nine."), secret_text=True)
+    ledger.apply(CallerTurn(text="Sure, 4821."))
+    texts = [r["event"]["text"] for r in recorded]
+    assert texts == [f"No, {MASK}.", "Sure, 4821."]
+    assert machine.s.turn == 2  # the machine folded both in
