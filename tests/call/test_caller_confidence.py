@@ -22,6 +22,7 @@ from worker.call.conversation import Conversation
 from worker.call.heard_words import HeardWords
 from worker.call.ledger import Ledger
 from worker.call.records import CallEventRecord
+from worker.engines.whisper_hints import ExpectedAnswer
 from worker.flow.library import load_flow
 from worker.flow.machine import AgentSpoke, CallerTurn, ConversationMachine
 from worker.planner.policy import AgentSaid, UserSaid, plan
@@ -46,7 +47,7 @@ def _call() -> Any:
     journal = _Journal()
     return SimpleNamespace(machine=machine, trace=trace, journal=journal, call_id="call_conf",
                            ledger=Ledger(machine, trace, journal), options=SimpleNamespace(today=SCENARIO_TODAY),
-                           silence=SimpleNamespace(caller_spoke=lambda: None), log=logger, heard=HeardWords())
+                           silence=SimpleNamespace(caller_spoke=lambda: None), log=logger, heard=HeardWords(), expected=ExpectedAnswer())
 
 
 async def _hear(call: Any, text: str, confidence: float | None) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from worker.engines.whisper_decode import Transcript, dictates_number, goes_on_after_number, said_once
 from worker.engines.whisper_digits import DIGIT_SHAPES
-from worker.engines.whisper_hints import EXPECTED_ANSWER, SLOT_PROMPTS, ExpectedAnswer, decode_hint, slot_asked
+from worker.engines.whisper_hints import EXPECTED_ANSWER, SLOT_PROMPTS, ExpectedAnswer, decode_hint, offered_prompt, slot_asked
 from worker.engines.whisper_models import ModelUnavailable, resolve_whisper_model
 from worker.engines.whisper_stt import WhisperSTT
 from worker.simulate.voices import Voice, speak
@@ -118,6 +118,15 @@ def test_slot_asked_reads_the_agents_question() -> None:
     assert slot_asked("Anything else I can help with?") is None
 
 
+def test_the_times_the_agent_offered_are_the_prompt_for_a_time() -> None:
+    offer = "On Friday, November 27 I have 10 AM, 11 AM, 12:30 PM and 2 PM. Which time works for you?"
+    assert offered_prompt(offer, "time") == "10 AM, 11 AM, 12:30 PM or 2 PM."
+    assert offered_prompt("The next free time is 3 PM. Would that work?", "time") == "3 PM."
+    assert offered_prompt("Which time would you like, for example 10 AM?", "time") is None  # an example, no offer
+    assert offered_prompt("Which time works for you?", "time") is None  # the fixed example stands
+    assert offered_prompt(offer, "date") is None and offered_prompt("I have 4 1 5 5. Is that right?", "phone") is None
+
+
 async def test_a_stream_decodes_with_the_answer_its_call_expects(whisper: WhisperSTT) -> None:
     """The call's holder reaches the stream through EXPECTED_ANSWER; each decode reads its slot."""
     hinted = WhisperSTT(vad=whisper._vad, hints=True)
@@ -140,8 +149,11 @@ async def test_a_stream_decodes_with_the_answer_its_call_expects(whisper: Whispe
         assert stream._expecting() == "phone"
         await hinted.transcribe(np.zeros(1600, np.float32), expecting=stream._expecting())
         await hinted.transcribe(np.zeros(1600, np.float32), expecting="name")
+        expected.slot, expected.prompt = "time", "10 AM or 2 PM."
+        await hinted.transcribe(np.zeros(1600, np.float32), expecting=stream._expecting(), offered=stream._offered())
     finally:
         await stream.aclose()
+    assert seen[2]["prompt"] == "10 AM or 2 PM."  # the offered times, not the fixed example
     assert seen[0]["numeric"] is True and seen[0]["prompt"] == SLOT_PROMPTS["phone"]
     assert seen[1]["numeric"] is False and seen[1]["prompt"] == SLOT_PROMPTS["name"]
     assert seen[0]["digits"] == DIGIT_SHAPES["phone"] and seen[1]["digits"] is None  # the phone's length

@@ -73,3 +73,12 @@ def test_a_misheard_in_the_afternoon_after_which_time(said: str) -> None:
 @pytest.mark.parametrize("said", ["I'd like to come in the afternoon.", "I want to see it in the afternoon."])
 def test_to_before_other_words_and_the_afternoon_is_no_hour(said: str) -> None:
     assert extract(said, TODAY, expecting="time").time is None
+
+
+@pytest.mark.parametrize(("said", "value"), [("1130, please.", dt.time(11, 30)), ("How about 430?", dt.time(16, 30)),
+                                             ("The 1245. Please.", dt.time(12, 45))])
+def test_an_hour_and_minutes_written_as_one_number_after_which_time(said: str, value: dt.time) -> None:
+    # Whisper writes "eleven thirty" and "four thirty" as 1130 and 430 (bench hearing, five voices)
+    assert extract(said, TODAY, expecting="time").time == value
+    assert extract(said, TODAY).time is None  # no time question: a number
+    assert extract("My budget is 900.", TODAY, expecting="time").time is None  # nine hundred, no minutes

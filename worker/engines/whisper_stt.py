@@ -126,13 +126,14 @@ class WhisperSTT(stt.STT):
         self.transcriber.warmup()
 
     async def transcribe(
-        self, audio: np.ndarray, *, interim: bool = False, expecting: str | None = None
+        self, audio: np.ndarray, *, interim: bool = False, expecting: str | None = None, offered: str | None = None
     ) -> Transcript:
         """Transcribe 16 kHz mono float32 audio in a worker thread; never raises.
 
-        `expecting` (the slot the agent just asked for) biases the decoder when `hints` is on.
+        `expecting` (the slot the agent just asked for) biases the decoder when `hints` is on;
+        `offered` (`whisper_hints.offered_prompt`) replaces the slot's fixed example then.
         """
-        prompt = decode_hint(expecting) if self.hints else None
+        prompt = (offered or decode_hint(expecting)) if self.hints else None
         numeric = self.hints and expecting in DIGIT_QUESTIONS
         digits = DIGIT_SHAPES.get(expecting or "") if numeric and not interim else None  # a part has too few
         try:
@@ -273,6 +274,9 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
     def _expecting(self) -> str | None:
         return self._expected.slot if self._expected is not None else None
 
+    def _offered(self) -> str | None:
+        return self._expected.prompt if self._expected is not None else None
+
     async def _wait_vad_caught_up(self, timeout: float = 1.0) -> None:
         deadline = time.monotonic() + timeout
         while self._pushed - self._consumed >= 1024 and time.monotonic() < deadline:
@@ -352,7 +356,8 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
         A speculative transcript that reads as a finished turn, while the caller is still
         silent, ends the utterance now (see the module docstring)."""
         version = utt.version
-        result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting())
+        result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting(),
+                                                offered=self._offered())
         if not interim and self._utt is utt and utt.version == version:
             utt.spec_pause = self._judge(result.text)
             if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S and not result.reshaped \
@@ -398,7 +403,7 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
             self.speculative_hits += 1
             result = await utt.spec_task
         else:
-            result = await self._whisper.transcribe(utt.audio(), expecting=self._expecting())
+            result = await self._whisper.transcribe(utt.audio(), expecting=self._expecting(), offered=self._offered())
         start = self.start_time_offset + utt.start_sample / SAMPLE_RATE
         end = max(start, start + utt.samples / SAMPLE_RATE - silence)
         logger.debug("whisper final after {:.0f} ms (speculative={}, {}, {:.1f}s audio, window {:.0f}s): {!r}",

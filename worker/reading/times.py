@@ -78,8 +78,10 @@ def _to_time(hour: int, minute: int, meridiem: str | None) -> dt.time | None:
     return dt.time(hour, minute)
 
 
-def _hour_minute(run: Sequence[Chunk], with_meridiem: bool) -> tuple[int, int, int] | None:
-    """(hour, minute, chunks used) from "2", "two thirty", "2 30", "two oh five", "2.30"."""
+def _hour_minute(run: Sequence[Chunk], with_meridiem: bool, asked: bool = False) -> tuple[int, int, int] | None:
+    """(hour, minute, chunks used) from "2", "two thirty", "2 30", "two oh five", "2.30"; and
+    "230", "1130" with a meridiem or when the agent asked for a time (Whisper writes "eleven
+    thirty" and "four thirty" as 1130 and 430)."""
     first = run[0]
     if first.scaled or first.hundred and not with_meridiem:
         return None
@@ -99,9 +101,9 @@ def _hour_minute(run: Sequence[Chunk], with_meridiem: bool) -> tuple[int, int, i
             return h, m, 2
     if 1 <= h <= 12:
         return h, 0, 1
-    if with_meridiem and first.digitlike and len(first.digits) in (3, 4):
+    if (with_meridiem or asked and len(run) == 1) and first.digitlike and len(first.digits) in (3, 4):
         hh, mm = divmod(h, 100)
-        if 1 <= hh <= 12 and mm < 60:
+        if 1 <= hh <= 12 and mm < 60 and (with_meridiem or mm > 0):  # "900" is nine hundred
             return hh, mm, 1
     return None
 
@@ -158,7 +160,7 @@ def extract_time(ctx: Utterance) -> dt.time | None:
             continue
         if not (explicit or cue or ctx.expects("time")):
             continue
-        hm = _hour_minute(run, explicit)
+        hm = _hour_minute(run, explicit, ctx.expects("time"))
         if hm is None:
             continue
         hour, minute, used = hm
