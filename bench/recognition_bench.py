@@ -10,7 +10,8 @@ agent asked for with the reading layer. Prints, per kind and per voice: word err
 
 By default it decodes as the call does (MB_WHISPER_MODEL, MB_STT_HINTS); `--no-hints` is the
 unbiased decoder. Compare engines with `--model tiny.en|base|PATH`, slot-biased decoding with `--bias`
-(an initial prompt shaped like the slot the agent just asked for) and `--numeric` (digit
+(an initial prompt shaped like the slot the agent just asked for, or the times it offered: `--no-offered`
+turns that off) and `--numeric` (digit
 questions decode digits and carrier words only), and CTranslate2 threads with `--threads`. `--kinds`, `--voices` and `--limit` cut the run down.
 """
 
@@ -34,7 +35,7 @@ from tests.support.hearing_set import KINDS, Line, hearing_lines  # noqa: E402
 from worker.engines.whisper_decode import SAMPLE_RATE, WhisperTranscriber  # noqa: E402
 from worker.engines.whisper_models import resolve_whisper_model  # noqa: E402
 from worker.engines.whisper_digits import DIGIT_SHAPES  # noqa: E402
-from worker.engines.whisper_hints import decode_hint  # noqa: E402
+from worker.engines.whisper_hints import decode_hint, offered_prompt  # noqa: E402
 from worker.reading.vocabulary import DIGIT_SLOTS  # noqa: E402
 from worker.settings import Settings  # noqa: E402
 from worker.simulate.voices import CALLER_VOICES, Voice, speak  # noqa: E402
@@ -81,6 +82,9 @@ def main() -> int:
     parser.add_argument("--digit-count", action=argparse.BooleanOptionalAction, default=True,
                         help="with --numeric, a number with the wrong digit count for the slot is decoded again "
                              "with a beam, keeping the likeliest hypothesis with a right count (as the call does)")
+    parser.add_argument("--offered", action=argparse.BooleanOptionalAction, default=True,
+                        help="with --bias, the choices the agent offered (the times) are the prompt, as the call "
+                             "does; --no-offered: the slot's fixed example")
     parser.add_argument("--threads", type=int, default=1, help="CTranslate2 CPU threads (the call uses 1)")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma list of {', '.join(KINDS)}")
     parser.add_argument("--voices", default=",".join(v.label for v in CALLER_VOICES),
@@ -116,7 +120,8 @@ def main() -> int:
     for voice in voices:
         for line in lines:
             audio = np.concatenate([_PAD, speak(voice, line.say), _PAD])
-            prompt = decode_hint(line.expecting) if args.bias else None
+            offered = offered_prompt(line.asked or "", line.expecting) if args.offered else None
+            prompt = (offered or decode_hint(line.expecting)) if args.bias else None
             t = time.perf_counter()
             numeric = args.numeric and line.expecting in DIGIT_SLOTS
             digits = DIGIT_SHAPES.get(line.expecting or "") if numeric and args.digit_count else None

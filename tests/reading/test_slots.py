@@ -530,8 +530,11 @@ def test_helpers_never_raise(text: str) -> None:
      "Y as in New Yankee.", "Holloway"),
     # espeak-ng heard by Whisper: every "as in" lost ("M&M", "I am in"), the key words kept
     ("M&M Mike, I am in Echo, and I am in November, I am in Delta, I am in Echo, S&M Sierra.", "Mendes"),
+    # Piper (bench robustness): "E as in Echo" heard as "it is a necko" (the article's n run on), "as in" lost
+    ("M.S. and Mike, it is a necko and as in November, D.S. and Delta, it is a necko, S.S. and Sierra.", "Mendes"),
     ("My name is Dana.", None),
     ("Mike and Victor", None),  # two key words spell nothing
+    ("I'm looking in Oakland, near the lake, please.", None),  # no word close to a key word
 ])
 def test_a_spelled_word_letter_by_letter_or_with_a_word_per_letter(said: str, word: str | None) -> None:
     assert spelled_word(read_words(said)) == word

@@ -64,6 +64,8 @@ class Line(BaseModel):
     slot: str
     """The `Slots` field that must hold `value`."""
     value: str
+    asked: str | None = None
+    """The agent's words the line answers, when they offered choices (`offered_prompt`)."""
 
 
 def _two(n: int) -> str:
@@ -231,6 +233,21 @@ def _dates(rng: random.Random, n: int) -> list[Line]:
     return out
 
 
+def _clock(hour: int, minute: int) -> str:
+    h12 = hour - 12 if hour > 12 else hour
+    return f"{h12}{f':{minute:02d}' if minute else ''} {'PM' if hour >= 12 else 'AM'}"
+
+
+def _offer(hour: int, minute: int, i: int) -> str:
+    """The agent's offer the caller picked the time from: it and three other free times, in order
+    (from an rng of its own, so the set's lines stay what they were)."""
+    rng = random.Random(f"offer-{i}")
+    others = rng.sample([(h, 0) for h in (9, 10, 11, 12, 13, 14, 15, 16, 17) if h != hour], 3)
+    times = sorted({(hour, minute), *others})
+    said = [_clock(h, m) for h, m in times]
+    return f"On Friday I have {', '.join(said[:-1])} and {said[-1]}. Which time works for you?"
+
+
 def _times(rng: random.Random, n: int) -> list[Line]:
     out = []
     for i in range(n):
@@ -246,7 +263,7 @@ def _times(rng: random.Random, n: int) -> list[Line]:
             say = f"At {_two(h12)}{spoken_min} {ampm}."
             text = f"At {h12}:{minute:02d} {ampm}." if minute else f"At {h12} {ampm}."
         out.append(Line(id=f"time-{i}", kind="time", say=say, text=text, expecting="time", slot="time",
-                        value=dt.time(hour, minute).isoformat()))
+                        value=dt.time(hour, minute).isoformat(), asked=_offer(hour, minute, i)))
     return out
 
 

@@ -8,6 +8,7 @@ out of the way, and a long stop list keeps "I'm *looking*" from becoming a name.
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 
 from worker.reading.context import Utterance
 from worker.reading.tokens import Words
@@ -134,6 +135,18 @@ _KEYS = frozenset("alpha alfa bravo charlie delta echo foxtrot golf hotel india 
                   "november oscar papa quebec romeo sierra tango uniform victor whiskey x-ray xray yankee zulu".split())
 
 
+def _key_word(word: str) -> str | None:
+    """The key word `word` is, or was misheard from ("ecko"; "necko" for "an echo", the article's
+    n run on: Piper in bench robustness), or None."""
+    if word in _KEYS:
+        return word
+    if len(word) < 4:
+        return None
+    close = get_close_matches(word, _KEYS, n=1, cutoff=0.75) or (
+        get_close_matches(word[1:], _KEYS, n=1, cutoff=0.75) if word.startswith("n") else [])
+    return close[0] if close else None
+
+
 def spelled_word(words: Words) -> str | None:
     """A word spelled letter by letter ("D, A, N, A", "d-a-n-a") or with a word per letter
     ("D as in Delta, A as in Alpha, ..."): three or more letters, joined and capitalised; None
@@ -144,7 +157,7 @@ def spelled_word(words: Words) -> str | None:
              for m in _AS_IN.finditer(words.text)]
     # "as in" itself misheard ("M&M Mike, I am in Echo, and I am in November, ..."): the key
     # words alone, in order, still spell it
-    keys = [t.text[0] for t in words.toks if t.text in _KEYS]
+    keys = [key[0] for t in words.toks if (key := _key_word(t.text))]
     if len(keys) > len(keyed):
         keyed = keys
     if len(keyed) >= 3:
