@@ -7,6 +7,8 @@ from tests.planner.driver import TextCall, effects
 from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
 from worker.planner import card_groups
+from worker.planner.plans import AgentSaid
+from worker.planner.replies import REPROMPT
 
 #: Identity checked and quoted: the next question is the card.
 _TO_CARD = ["4821", "March 12, 1984"]
@@ -98,3 +100,19 @@ async def test_a_new_whole_card_after_the_groups_is_the_one_charged(sandbox: San
     assert turn.reply.endswith("card ending in 4444. Shall I go ahead?")
     await call.say("Yes.")
     assert call.succeeded("charge_card")[0].result["card_last4"] == "4444"
+
+
+async def test_a_group_of_digit_sound_alikes_is_the_group(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("5555 5555 5555 444")
+    turn = await call.say("Fine, fine, fine, fine.")  # espeak-ng's "five five five five" (bench robustness)
+    assert turn.reply == "5 5 5 5. What are the second four digits?"
+    turn = await call.say("Time time time time.")
+    assert turn.reply == "5 5 5 5. What are the third four digits?"
+
+
+async def test_a_reprompt_keeps_the_card_question_it_follows(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    call.items.append(AgentSaid(REPROMPT))  # a quiet spell after the question
+    turn = await call.say("4111 1111 1111 111")
+    assert turn.reply == f"Sorry, I didn't get the whole number. {card_groups.START}"

@@ -219,8 +219,9 @@ class Conversation:
         began = (item.metrics or {}).get("started_speaking_at")
         in_state = began is None or began >= self.ledger.state_entered_at
         self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
-        self.expected.slot = self._slot_expected(text, bool(item.interrupted))
-        self.expected.prompt = offered_prompt(text, self.expected.slot)
+        if text.strip() != REPROMPT:  # "Are you still there?": the question before it still stands
+            self.expected.slot = self._slot_expected(text, bool(item.interrupted))
+            self.expected.prompt = offered_prompt(text, self.expected.slot)
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
         if self.machine.s.ended and not self._closing:
             self._closing = True

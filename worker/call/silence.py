@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 from typing import Awaitable, Callable
 
-REPROMPT = "Are you still there?"
+from worker.planner.replies import REPROMPT
+
+__all__ = ["GOODBYE", "REPROMPT", "SilenceWatch"]
+
 GOODBYE = "I haven't heard anything, so I'll end the call now. Please call back anytime. Goodbye!"
 
 

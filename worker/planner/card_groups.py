@@ -29,6 +29,7 @@ from worker.planner.repair import stuck_case_args
 from worker.reading.numbers import number_chunks
 from worker.reading.tokens import Words, with_digit_homophones
 from worker.reading.turn import read_turn
+from worker.reading.vocabulary import DIGIT_HOMOPHONES
 
 __all__ = ["MARK", "START", "Progress", "card_number", "group_question", "progress", "step"]
 
@@ -42,6 +43,8 @@ GROUPS = 4
 """Groups of four in a card read this way (the 16-digit cards; an Amex is read whole)."""
 _ASKED = re.compile(r"\b(first|second|third|last) four digits\b")
 _CUES = frozenset({"first", "second", "third", "last", "next"})
+_DIGIT_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())} | {"oh": "0"}
+_SOUND_ALIKES = {w: _DIGIT_WORDS[d] for w, d in DIGIT_HOMOPHONES.items() if d in _DIGIT_WORDS} | {"time": "5"}
 _NO = frozenset({"no", "nope", "nah", "not", "wrong", "incorrect"})
 """A "no" in words: the meaning's deny alone is not enough ("The last four are 4444." reads as one)."""
 
@@ -60,7 +63,11 @@ def asks_for_a_group(text: str) -> bool:
 
 def said_digits(words: Words) -> str:
     """The digits a caller said ("fine" among digits is a five), leaving out the count in "the
-    second four are ..." / "the last four"."""
+    second four are ..." / "the last four". A turn of digit sound-alikes only is digits too:
+    "Fine, fine, fine, fine." and "Time time time time." are espeak-ng's "five five five five"
+    (`bench robustness`), and a group answer holds nothing else."""
+    if len(words.toks) >= 3 and all(t.text in _SOUND_ALIKES or t.text in _DIGIT_WORDS for t in words.toks):
+        return "".join(_SOUND_ALIKES.get(t.text) or _DIGIT_WORDS[t.text] for t in words.toks)
     words = with_digit_homophones(words)
     toks = words.toks
     skip = [k > 0 and toks[k - 1].text in _CUES and t.text in ("four", "4") for k, t in enumerate(toks)]

@@ -48,6 +48,8 @@ class Conversation:
         self.asked: list[str | None] = []  # per caller text: the field the agent had just asked for
         prev, offered = "", False
         for it in items:
+            if isinstance(it, AgentSaid) and it.text.strip() == replies.REPROMPT:
+                continue  # "Are you still there?" asks nothing new: the question before it stands
             if isinstance(it, AgentSaid):
                 offered = offered or replies.is_offer(it.text)  # the offer asks for the same again
                 prev = prev if replies.is_offer(it.text) else it.text

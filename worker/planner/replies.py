@@ -99,6 +99,10 @@ def before_you_go(directive: dict[str, Any]) -> str:
     return "Before you go: " + str(directive.get("done_question") or "Is there anything else I can help you with?")
 
 
+REPROMPT = "Are you still there?"
+"""Said after a quiet spell (`worker.call.silence`); it asks nothing new: the caller's next words
+still answer the question before it."""
+
 OFFER_MARK = "Or I can have a colleague call you back."
 OTHER_WAY = f"I'm sorry, I keep getting that wrong. Could you say it one digit at a time, slowly? {OFFER_MARK}"
 """Offered after the caller rejected the same read-back twice, instead of asking a third time."""
