@@ -116,3 +116,15 @@ async def test_a_reprompt_keeps_the_card_question_it_follows(sandbox: Sandbox) -
     call.items.append(AgentSaid(REPROMPT))  # a quiet spell after the question
     turn = await call.say("4111 1111 1111 111")
     assert turn.reply == f"Sorry, I didn't get the whole number. {card_groups.START}"
+
+
+async def test_an_offer_for_one_group_does_not_end_the_collection_at_the_next(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("5555 5555 5555 444")
+    await call.say("5555")
+    await call.say("five five")
+    turn = await call.say("five five five")
+    assert turn.reply.startswith("I'm sorry, I keep getting that wrong. Could you say it one digit at a time")
+    assert (await call.say("No, fine, fine, fine, fine.")).reply == "5 5 5 5. What are the third four digits?"
+    turn = await call.say("five")  # the next group misheard once: asked again, no callback
+    assert turn.reply == "Sorry, I didn't get that. What are the third four digits?" and turn.tools == []

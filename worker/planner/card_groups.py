@@ -45,6 +45,7 @@ _ASKED = re.compile(r"\b(first|second|third|last) four digits\b")
 _CUES = frozenset({"first", "second", "third", "last", "next"})
 _DIGIT_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())} | {"oh": "0"}
 _SOUND_ALIKES = {w: _DIGIT_WORDS[d] for w, d in DIGIT_HOMOPHONES.items() if d in _DIGIT_WORDS} | {"time": "5"}
+_ANSWER_WORDS = frozenset({"no", "yes", "yeah", "nope", "okay", "ok"})
 _NO = frozenset({"no", "nope", "nah", "not", "wrong", "incorrect"})
 """A "no" in words: the meaning's deny alone is not enough ("The last four are 4444." reads as one)."""
 
@@ -66,8 +67,9 @@ def said_digits(words: Words) -> str:
     second four are ..." / "the last four". A turn of digit sound-alikes only is digits too:
     "Fine, fine, fine, fine." and "Time time time time." are espeak-ng's "five five five five"
     (`bench robustness`), and a group answer holds nothing else."""
-    if len(words.toks) >= 3 and all(t.text in _SOUND_ALIKES or t.text in _DIGIT_WORDS for t in words.toks):
-        return "".join(_SOUND_ALIKES.get(t.text) or _DIGIT_WORDS[t.text] for t in words.toks)
+    toks = [t for k, t in enumerate(words.toks) if not (k == 0 and t.text in _ANSWER_WORDS)]  # "No, fine, fine, ..."
+    if len(toks) >= 3 and all(t.text in _SOUND_ALIKES or t.text in _DIGIT_WORDS for t in toks):
+        return "".join(_SOUND_ALIKES.get(t.text) or _DIGIT_WORDS[t.text] for t in toks)
     words = with_digit_homophones(words)
     toks = words.toks
     skip = [k > 0 and toks[k - 1].text in _CUES and t.text in ("four", "4") for k, t in enumerate(toks)]

@@ -266,7 +266,13 @@ def texts_without_progress(items: list[Item]) -> list[str]:
             break
         if isinstance(it, AgentSaid):
             out.append(it.text)
+            if _GROUP_SAID_BACK.match(it.text):
+                break  # a group of the card was heard: asking for the next one is progress
     return out[::-1]
+
+
+#: The agent saying back a group of a card taken four digits at a time (`card_groups`).
+_GROUP_SAID_BACK = re.compile(r"(?:\d ){3}\d\. What are the")
 
 
 def confirmed(conv: Any, template: str, args: dict[str, Any]) -> bool:
