@@ -309,3 +309,23 @@ async def test_a_name_heard_two_different_wrong_ways_goes_to_spelling(sandbox: S
     assert first.reply.endswith("Is that right?") and "Carlos Mense" in first.reply
     second = await call.say("No, my name is Carlos Menz.", confidence=0.5)
     assert second.reply.endswith("Could you spell it for me, letter by letter?") and call.succeeded("book_tour") == []
+
+
+async def test_a_name_spelled_after_two_rejected_read_backs_is_read_back_not_a_callback(sandbox: Sandbox) -> None:
+    # bench robustness (espeak-ng en-us): "Carlos Mendes" heard "Mann", "Manns", "Manns", spelled
+    # "M-E-M-E-S", then right with key words; the agent opened a callback case instead of reading it back
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.say("Hi, my name is Carlos Mann.", confidence=0.4)
+    await call.say("No, my name is Carlos Manns.", confidence=0.4)
+    turn = await call.say("No, my name is Carlos Manns.", confidence=0.4)
+    assert turn.reply.endswith("Could you spell it for me, letter by letter?")
+    turn = await call.say("M-E-M-E-S.", confidence=0.5)
+    assert turn.reply.endswith("I have your name as Carlos Memes. Is that right?") and turn.tools[0].name == "save_caller_details"
+    turn = await call.say("No, my name is Carlos Manns.", confidence=0.4)
+    assert turn.reply.endswith("like D as in Delta?")
+    turn = await call.say("M&M Mike, I am in Echo, M&M November, B&M in Delta, I am in Echo, S&M in Sierra.",
+                          confidence=0.5)
+    assert turn.reply.endswith("I have your name as Carlos Mendes. Is that right?"), turn.reply
+    assert [t.name for t in turn.tools] == ["save_caller_details"]
+    await call.say("Yes, that's right.")
+    assert call.machine.s.confirmed_values["name"] == "Carlos Mendes" and call.succeeded("create_case") == []

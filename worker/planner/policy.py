@@ -257,7 +257,9 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
     if read_back:
         step = repair.read_back_step(read_back, conv.agent_texts())
         if step != "ask" and read_back["slot"] in repair.NAME_SLOTS:
-            return repair.spell_name(conv, prefix)
+            if not _spelled_just_now(conv):
+                return repair.spell_name(conv, prefix)
+            step = "ask"  # a name just spelled is new evidence: read it back first
         if step == "case" and "create_case" not in avoid:
             return repair.read_back_case(conv, read_back)
         offer = replies.other_way(repair.offer_kind(str(read_back["slot"]), ""))
@@ -288,6 +290,14 @@ def _next_step(conv: Conversation, avoid: set[str] | None = None, prefix: str = 
                 return Plan(text=prefix + replies.ask_again(str(d["confirm_no_asks"])))
         return Plan(text=prefix + asked)
     return Plan(text=prefix + replies.filler(tool), tool_calls=[ToolCall(tool, args, _call_id(conv.items, tool, args))])
+
+
+def _spelled_just_now(conv: Conversation) -> bool:
+    """The caller's latest turn answered a request to spell their name: the name it gave is new
+    evidence, read back before spelling is asked again or a colleague is called."""
+    users = [i for i, it in enumerate(conv.items) if isinstance(it, UserSaid)]
+    before = [it.text for it in conv.items[:users[-1]] if isinstance(it, AgentSaid)] if users else []
+    return bool(before) and replies.asked_to_spell(before[-1])
 
 
 def _question(conv: Conversation) -> str:
