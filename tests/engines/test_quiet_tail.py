@@ -3,6 +3,8 @@ VAD, and it is never heard inside soft speech or under line noise."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from livekit.agents import stt
 from livekit.plugins import silero
@@ -55,7 +57,8 @@ async def _first_final_audio(quiet_level: float | None, audio: np.ndarray) -> np
                         interim_interval=0, quiet_level=quiet_level)
     decoded: list[np.ndarray] = []
 
-    async def transcribe(chunk: np.ndarray, *, interim: bool = False, expecting: str | None = None) -> Transcript:
+    async def transcribe(chunk: np.ndarray, *, interim: bool = False, expecting: str | None = None,
+                         stale: Callable[[], bool] | None = None) -> Transcript:
         decoded.append(chunk)
         return Transcript("", audio_s=chunk.size / SAMPLE_RATE)
 
@@ -102,7 +105,8 @@ async def _finals(audio: np.ndarray) -> list[float]:
     engine = WhisperSTT(vad=silero.VAD.load(min_silence_duration=1.2, min_speech_duration=0.1),
                         interim_interval=0, quiet_level=AUDIBLE_RMS, turn_pause=lambda _text, _slot: 0.0)
 
-    async def transcribe(chunk: np.ndarray, *, interim: bool = False, expecting: str | None = None) -> Transcript:
+    async def transcribe(chunk: np.ndarray, *, interim: bool = False, expecting: str | None = None,
+                         stale: Callable[[], bool] | None = None) -> Transcript:
         return Transcript("Two PM works for me.", audio_s=chunk.size / SAMPLE_RATE)
 
     engine.transcribe = transcribe  # type: ignore[method-assign]  # an instant judge: only the pause decides

@@ -91,3 +91,37 @@ def test_a_search_past_its_deadline_gives_up_without_decoding() -> None:
     shape = DIGIT_SHAPES["card_number"]
     assert fitting_decode(_NoModel(), WordTokenizer(), None, [], 40, [], shape,
                           deadline=time.perf_counter() - 0.01) is None
+
+
+def test_a_search_whose_audio_went_stale_stops_before_its_next_decoder_call() -> None:
+    """A speculative decode's search stops once the caller went on (its audio will not be the final):
+    the searches of a card of fifteen ones read in groups queued up on the model's lock, each for
+    its whole budget, and the final waited behind them."""
+    import time
+    from types import SimpleNamespace
+
+    from worker.engines.whisper_branch import fitting_decode
+
+    words = WordTokenizer()
+    four = words.encode(" four")[0]
+
+    class _OneWordModel:
+        """Decodes "four" (a number far too short for a card) every time; counts its calls."""
+
+        calls = 0
+
+        def generate(self, features: object, prompts: list[list[int]], **kwargs: object) -> list[object]:
+            self.calls += 1
+            vocab = len(words.ids) + 8
+            rows = [np.full(vocab, -20.0, np.float32) for _ in range(2)]
+            rows[0][four], rows[1][words.eot] = -0.1, -0.1
+            return [SimpleNamespace(sequences_ids=[[four]], logits=[rows], no_speech_prob=0.0) for _ in prompts]
+
+    shape = DIGIT_SHAPES["card_number"]
+    fresh = _OneWordModel()
+    assert fitting_decode(fresh, words, None, [], 40, [], shape, deadline=time.perf_counter() + 60) is None
+    assert fresh.calls > 1  # not stale: the search branches (rounds, then the beam)
+    stale = _OneWordModel()
+    assert fitting_decode(stale, words, None, [], 40, [], shape, deadline=time.perf_counter() + 60,
+                          stale=lambda: stale.calls >= 1) is None
+    assert stale.calls == 1  # the first decode only: the caller went on meanwhile

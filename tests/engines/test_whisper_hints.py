@@ -166,7 +166,7 @@ async def test_without_hints_the_decoder_is_not_biased(whisper: WhisperSTT) -> N
     plain = WhisperSTT(vad=whisper._vad, hints=False)
     plain.transcriber.transcribe = lambda audio, **kw: seen.append(kw) or Transcript("")  # type: ignore[method-assign]
     await plain.transcribe(np.zeros(1600, np.float32), expecting="phone")
-    assert seen == [{"retry_loops": True, "prompt": None, "numeric": False, "digits": None}]
+    assert seen == [{"retry_loops": True, "prompt": None, "numeric": False, "digits": None, "stale": None}]
 
 
 def test_base_is_joined_from_its_two_package_parts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,7 @@ round in one batch), only on a digit answer whose decode does not fit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,7 +44,15 @@ one one, ...") decodes as a loop of ones that no branch fits; each round then de
 branch to the token cap, and the search took 6-9 s, twice over with the loop's retry on a 30 s
 window: the caller heard nothing for 7 s (`bench robustness`); with the budget ~3 s. A search
 that finds a fit does so in its first round or two: the slowest line of
-tests/engines/test_whisper_branch.py takes 1.2 s at load 1.4, so the budget leaves it twice that."""
+tests/engines/test_whisper_branch.py takes 1.2 s at load 1.4, so the budget leaves it twice that.
+
+A search also stops once its audio is `stale` (the caller went on: a speculative decode at a pause
+that will not be the final). Why: the recognition stream decodes an utterance again at each pause,
+one decode after another on the model's lock; the searches of a card of fifteen ones read in
+groups queued up, each with its budget, and the final waited behind them (8 s in `bench
+robustness`). One budget for the whole utterance instead left no search for the whole number when
+the caller read it in groups with pauses: the first search, at the first pause, set the deadline
+(cards read with 0.5 s pauses, espeak-ng and flite, through the stream: 2 of 8 lines lost)."""
 
 _BRANCHES = 8
 """Deviations tried per decode: the other digit words closest to the one the decoder chose."""
@@ -177,14 +186,15 @@ def _fits(decode: _Decode, shape: DigitShape) -> bool:
 
 def fitting_decode(
     model: Any, tokenizer: Any, encoded: object, prompt: list[int], max_new: int, suppress: list[int],
-    shape: DigitShape, deadline: float | None = None,
+    shape: DigitShape, deadline: float | None = None, stale: Callable[[], bool] | None = None,
 ) -> tuple[str, float, float, bool] | None:
     """(text, mean log-probability, no-speech probability, token cap hit) of the likeliest
     decode that fits `shape`, or None. `model` is the CTranslate2 Whisper, `suppress` the
     numeric vocabulary's suppressed tokens. Greedy decodes only, so deterministic unless it
-    runs past `deadline` (a `time.perf_counter()` value, see `SEARCH_BUDGET_S`): then it gives up."""
+    runs past `deadline` (a `time.perf_counter()` value, see `SEARCH_BUDGET_S`) or its audio
+    goes `stale`: then it gives up before its next decoder call."""
     def late() -> bool:
-        return deadline is not None and time.perf_counter() >= deadline
+        return (deadline is not None and time.perf_counter() >= deadline) or (stale is not None and stale())
 
     if late():
         return None

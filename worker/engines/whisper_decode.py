@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,7 +133,8 @@ class WhisperTranscriber:
     ) -> None:
         self.model, self._lock = load_whisper_model(model_path, cpu_threads)
         self._reshaped = False  # set by `_decode` under the lock, read into the Transcript
-        self._search_deadline: float | None = None  # set by `transcribe` under the lock for `_decode`
+        self._search_deadline: float | None = None  # set by `transcribe` under the lock for `_decode`...
+        self._search_stale: Callable[[], bool] | None = None  # ...with this
         self.min_window_s = min_window_s
         self.window_margin_s = window_margin_s
         self.full_window = full_window
@@ -207,7 +209,7 @@ class WhisperTranscriber:
 
     def transcribe(
         self, audio: np.ndarray, *, retry_loops: bool = True, prompt: str | None = None, numeric: bool = False,
-        digits: DigitShape | None = None,
+        digits: DigitShape | None = None, stale: Callable[[], bool] | None = None,
     ) -> Transcript:
         """Transcribe; a looping decode is retried on 30 s, or dropped if not `retry_loops`.
 
@@ -215,7 +217,8 @@ class WhisperTranscriber:
         often, and a 30 s retry (~1 s) would hold the model while the final waits.
         `prompt` is an initial prompt (see `prompt_tokens`); with `numeric`, a dictated number
         is decoded spelled out (see `_decode` and `numeric_suppress`), with `digits` digits when
-        the question says how many.
+        the question says how many; that search stops once `stale()` (the caller went on since:
+        this decode will not be the final, `whisper_branch.SEARCH_BUDGET_S`).
         """
         tokens = self.prompt_tokens(prompt)
         started = time.perf_counter()
@@ -233,6 +236,7 @@ class WhisperTranscriber:
         with self._lock:
             self._reshaped = False
             self._search_deadline = started + SEARCH_BUDGET_S  # one budget, the loop's retry included
+            self._search_stale = stale
             for offset in range(0, audio.size, piece_len):
                 piece = audio[offset : offset + piece_len]
                 window = self.window_for(piece.size / SAMPLE_RATE)
@@ -301,7 +305,8 @@ class WhisperTranscriber:
         spelled = self._generate(encoded, prompt, self.numeric_suppress(), max_new)
         if digits is not None and not digits.fits(spelled[0]):
             fitted = fitting_decode(self.model.model, self._tokenizer, encoded, prompt, max_new,
-                                    self.numeric_suppress(), digits, deadline=self._search_deadline)
+                                    self.numeric_suppress(), digits, deadline=self._search_deadline,
+                                    stale=self._search_stale)
             self._reshaped, spelled = fitted is not None, (*fitted, ()) if fitted else spelled
             if goes_on and fitted is None:
                 return decoded

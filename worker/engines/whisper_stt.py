@@ -32,7 +32,6 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +57,7 @@ from worker.engines.whisper_decode import (
     load_whisper_model,
 )
 from worker.engines.whisper_turn_end import COMPLETE_PAUSE_S, SHORT_SPEECH_S, EndByMeaning, pause_when_finished
+from worker.engines.whisper_utterance import Utterance
 from worker.engines.whisper_digits import DIGIT_SHAPES
 from worker.engines.quiet_tail import QuietTail
 from worker.engines.whisper_hints import DIGIT_QUESTIONS, EXPECTED_ANSWER, ExpectedAnswer, decode_hint
@@ -126,19 +126,21 @@ class WhisperSTT(stt.STT):
         self.transcriber.warmup()
 
     async def transcribe(
-        self, audio: np.ndarray, *, interim: bool = False, expecting: str | None = None, offered: str | None = None
+        self, audio: np.ndarray, *, interim: bool = False, expecting: str | None = None, offered: str | None = None,
+        stale: Callable[[], bool] | None = None,
     ) -> Transcript:
         """Transcribe 16 kHz mono float32 audio in a worker thread; never raises.
 
         `expecting` (the slot the agent just asked for) biases the decoder when `hints` is on;
-        `offered` (`whisper_hints.offered_prompt`) replaces the slot's fixed example then.
+        `offered` (`whisper_hints.offered_prompt`) replaces the slot's fixed example then. A digit
+        answer's search stops once `stale()` (the caller went on, `whisper_branch`).
         """
         prompt = (offered or decode_hint(expecting)) if self.hints else None
         numeric = self.hints and expecting in DIGIT_QUESTIONS
         digits = DIGIT_SHAPES.get(expecting or "") if numeric and not interim else None  # a part has too few
         try:
             return await asyncio.to_thread(self.transcriber.transcribe, audio, retry_loops=not interim,
-                                           prompt=prompt, numeric=numeric, digits=digits)
+                                           prompt=prompt, numeric=numeric, digits=digits, stale=stale)
         except Exception:
             logger.exception("whisper transcription failed")
             return Transcript("", audio_s=audio.size / SAMPLE_RATE)
@@ -179,48 +181,6 @@ class WhisperSTT(stt.STT):
         return WhisperRecognizeStream(stt=self, vad=self._vad, conn_options=conn_options)
 
 
-@dataclass
-class _Utterance:
-    request_id: str
-    start_sample: int  # stream-relative index of the first buffered sample
-    chunks: list[np.ndarray] = field(default_factory=list)
-    samples: int = 0
-    version: int = 0  # bumped by every VAD window that still hears speech
-    last_interim_at: int = 0  # `samples` when the last interim was started
-    last_interim_text: str = ""
-    spec_version: int = -1
-    spec_task: asyncio.Task[Transcript] | None = None
-    interim_task: asyncio.Task[Transcript] | None = None
-    silence: float = 0.0  # the VAD's silence at the end of the audio so far...
-    silence_at: float = 0.0  # ...as of this wall time
-    spec_pause: float | None = None  # the silence that ends the turn after the speculative transcript
-    quiet: QuietTail | None = None  # the pause heard by level (`quiet_tail`)
-    heard: float = 0.0  # the pause so far by the VAD or, sooner, by level (`silence` is the VAD's)
-
-    @property
-    def speech_s(self) -> float:
-        """Seconds of audio up to the pause (the utterance without its trailing silence)."""
-        return self.samples / SAMPLE_RATE - self.silence
-
-    def append(self, frames: list[rtc.AudioFrame]) -> bool:
-        """Buffer `frames`; True when they were all quiet by level (never without a `quiet`)."""
-        quiet = bool(frames) and self.quiet is not None
-        for f in frames:
-            if f.samples_per_channel:
-                self.chunks.append(samples := np.frombuffer(f.data, dtype=np.int16).copy())
-                self.samples += f.samples_per_channel
-                quiet = self.quiet is not None and self.quiet.push(samples) and quiet
-        return quiet
-
-    def audio(self) -> np.ndarray:
-        if not self.chunks:
-            return np.zeros(0, dtype=np.float32)
-        return np.concatenate(self.chunks).astype(np.float32) / 32768.0
-
-    def busy(self) -> bool:
-        return any(t is not None and not t.done() for t in (self.spec_task, self.interim_task))
-
-
 class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
     """VAD-segmented streaming recognition with interim re-transcription (16 kHz mono in)."""
 
@@ -231,7 +191,7 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
         self._whisper = stt
         self._vad = vad
         self._expected: ExpectedAnswer | None = EXPECTED_ANSWER.get()
-        self._utt: _Utterance | None = None
+        self._utt: Utterance | None = None
         self._pushed = 0  # input samples handed to the VAD
         self._consumed = 0  # input samples the VAD has processed
         self._state_lock = asyncio.Lock()
@@ -316,8 +276,8 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
 
     def _open(self, frames: list[rtc.AudioFrame], ago: float) -> None:
         buffered = sum(f.samples_per_channel for f in frames)
-        self._utt = _Utterance(utils.shortuuid(), max(0, self._consumed - buffered),
-                               quiet=QuietTail(self._whisper.quiet_level, SAMPLE_RATE))
+        self._utt = Utterance(utils.shortuuid(), max(0, self._consumed - buffered),
+                              quiet=QuietTail(self._whisper.quiet_level, SAMPLE_RATE))
         self._utt.append(frames)
         self._send(
             stt.SpeechEvent(
@@ -327,7 +287,7 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
             )
         )
 
-    def _maybe_start_background(self, utt: _Utterance, silence: float) -> None:
+    def _maybe_start_background(self, utt: Utterance, silence: float) -> None:
         pause = self._whisper.speculative_pause
         interval = self._whisper.interim_interval
         if pause > 0 and silence >= pause and utt.spec_version != utt.version:
@@ -343,21 +303,21 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
             utt.interim_task = self._spawn(utt, utt.audio(), interim=True)
 
     def _spawn(
-        self, utt: _Utterance, audio: np.ndarray, *, interim: bool
+        self, utt: Utterance, audio: np.ndarray, *, interim: bool
     ) -> asyncio.Task[Transcript]:
         task = asyncio.create_task(self._background(utt, audio, interim))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _background(self, utt: _Utterance, audio: np.ndarray, interim: bool) -> Transcript:
+    async def _background(self, utt: Utterance, audio: np.ndarray, interim: bool) -> Transcript:
         """Transcribe the utterance so far; publish it as an interim if still relevant.
 
         A speculative transcript that reads as a finished turn, while the caller is still
         silent, ends the utterance now (see the module docstring)."""
         version = utt.version
         result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting(),
-                                                offered=self._offered())
+                                                offered=self._offered(), stale=lambda: utt.version != version)
         if not interim and self._utt is utt and utt.version == version:
             utt.spec_pause = self._judge(result.text)
             if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S and not result.reshaped \
