@@ -58,7 +58,7 @@ async def _first_final_audio(quiet_level: float | None, audio: np.ndarray) -> np
     decoded: list[np.ndarray] = []
 
     async def transcribe(chunk: np.ndarray, *, interim: bool = False, expecting: str | None = None,
-                         stale: Callable[[], bool] | None = None) -> Transcript:
+                         offered: str | None = None, stale: Callable[[], bool] | None = None) -> Transcript:
         decoded.append(chunk)
         return Transcript("", audio_s=chunk.size / SAMPLE_RATE)
 
@@ -106,7 +106,7 @@ async def _finals(audio: np.ndarray) -> list[float]:
                         interim_interval=0, quiet_level=AUDIBLE_RMS, turn_pause=lambda _text, _slot: 0.0)
 
     async def transcribe(chunk: np.ndarray, *, interim: bool = False, expecting: str | None = None,
-                         stale: Callable[[], bool] | None = None) -> Transcript:
+                         offered: str | None = None, stale: Callable[[], bool] | None = None) -> Transcript:
         return Transcript("Two PM works for me.", audio_s=chunk.size / SAMPLE_RATE)
 
     engine.transcribe = transcribe  # type: ignore[method-assign]  # an instant judge: only the pause decides
