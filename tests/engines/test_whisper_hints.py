@@ -129,6 +129,18 @@ def test_the_agents_offer_of_times_is_the_prompt_for_a_time() -> None:
     assert offered_prompt(offer, "date") is None and offered_prompt("I have 4 1 5 5. Is that right?", "phone") is None
 
 
+def test_an_offer_stands_while_its_question_is_asked_again_in_other_words() -> None:
+    expected = ExpectedAnswer()
+    offer = "On Friday I have 10 AM, 11 AM and 2 PM. Which time works for you?"
+    expected.asked("time", offer)
+    expected.asked("time", "Sorry, I didn't quite get that. Which time would you like, for example 10 AM?")
+    assert expected.slot == "time" and expected.prompt == offer.split(". ")[0] + ". Which time works for you?"
+    expected.asked("name", "Could I get your name, first and last?")
+    assert expected.prompt is None  # another question: the offer is gone
+    expected.asked("time", "Which time works for you?")
+    assert expected.prompt is None  # asked without an offer (and none before it)
+
+
 async def test_a_stream_decodes_with_the_answer_its_call_expects(whisper: WhisperSTT) -> None:
     """The call's holder reaches the stream through EXPECTED_ANSWER; each decode reads its slot."""
     hinted = WhisperSTT(vad=whisper._vad, hints=True)

@@ -30,7 +30,7 @@ from worker.call.ledger import EventJournal, Ledger
 from worker.call.records import CallOpened
 from worker.call.silence import GOODBYE, REPROMPT, SilenceWatch
 from worker.call.tool_gate import ToolGate
-from worker.engines.whisper_hints import EXPECTED_ANSWER, ExpectedAnswer, offered_prompt, slot_asked
+from worker.engines.whisper_hints import EXPECTED_ANSWER, ExpectedAnswer, slot_asked
 from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
@@ -220,8 +220,7 @@ class Conversation:
         in_state = began is None or began >= self.ledger.state_entered_at
         self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
         if text.strip() != REPROMPT:  # "Are you still there?": the question before it still stands
-            self.expected.slot = self._slot_expected(text, bool(item.interrupted))
-            self.expected.prompt = offered_prompt(text, self.expected.slot)
+            self.expected.asked(self._slot_expected(text, bool(item.interrupted)), text)
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
         if self.machine.s.ended and not self._closing:
             self._closing = True

@@ -78,6 +78,13 @@ class ExpectedAnswer:
     """The agent's own words that narrow the answer down (`offered_prompt`: the times it offered);
     used instead of the slot's fixed example when set."""
 
+    def asked(self, slot: str | None, agent_text: str) -> None:
+        """The agent's words `agent_text` ask for `slot` (None: for nothing known). The same slot
+        asked again in other words ("Which time would you like, for example 10 AM?") keeps the
+        offer it follows: the caller still picks from it."""
+        prompt = offered_prompt(agent_text, slot) or (self.prompt if slot is not None and slot == self.slot else None)
+        self.slot, self.prompt = slot, prompt
+
 
 _CLOCK = re.compile(r"\b(?:1[0-2]|[1-9])(?::[0-5]\d)? ?[AP]M\b")
 _EXAMPLE = re.compile(r"for example [^.?!,]*")  # "Which time would you like, for example 10 AM?": no offer
