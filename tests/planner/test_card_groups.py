@@ -3,9 +3,12 @@ and charged only once the four groups pass Luhn (`worker.planner.card_groups`)."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.planner.driver import TextCall, effects
 from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
+from worker.flow.machine import AgentSpoke
 from worker.planner import card_groups
 from worker.planner.plans import AgentSaid
 from worker.planner.replies import REPROMPT
@@ -128,3 +131,49 @@ async def test_an_offer_for_one_group_does_not_end_the_collection_at_the_next(sa
     assert (await call.say("No, fine, fine, fine, fine.")).reply == "5 5 5 5. What are the third four digits?"
     turn = await call.say("five")  # the next group misheard once: asked again, no callback
     assert turn.reply == "Sorry, I didn't get that. What are the third four digits?" and turn.tools == []
+
+
+async def test_the_whole_card_said_in_the_middle_of_the_groups_is_the_card(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    await call.say("4111")
+    turn = await call.say("Let me just read it all: 4111 1111 1111 1111.")
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?") and turn.tools == []
+    await call.say("Yes.")
+    charged = call.succeeded("charge_card")
+    assert len(charged) == 1 and charged[0].args["card_number"] == "4111111111111111"
+
+
+async def test_a_no_over_a_group_said_back_replaces_it_though_its_question_was_cut(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    await call.say("4112")  # misheard: the caller's first group is 4111
+    heard = "4 1"  # she cut in on "4 1 1 2. What are the second four digits?" after "4 1"
+    at = max(i for i, it in enumerate(call.items) if isinstance(it, AgentSaid))
+    call.items[at] = replace(call.items[at], text=heard, interrupted=True)
+    call.machine.apply(AgentSpoke(text=heard, interrupted=True))
+    turn = await call.say("No, 4 1 1 1.")
+    assert turn.reply == "4 1 1 1. What are the second four digits?"
+    for group in ("1111", "1111"):
+        await call.say(group)
+    turn = await call.say("1111")
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")
+
+
+async def test_a_plain_no_over_a_cut_read_back_drops_the_group(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    await call.say("4112")
+    at = max(i for i, it in enumerate(call.items) if isinstance(it, AgentSaid))
+    call.items[at] = replace(call.items[at], text="4 1 1 2. What", interrupted=True)
+    call.machine.apply(AgentSpoke(text="4 1 1 2. What", interrupted=True))
+    turn = await call.say("No.")
+    assert turn.reply == "Sorry about that. What are the first four digits?" and turn.tools == []
+
+
+async def test_a_no_with_the_wrong_group_and_the_right_one_replaces_it(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    await call.say("4112")
+    turn = await call.say("No, it's not 4 1 1 2, it's 4 1 1 1.")  # not two groups 4112 4111
+    assert turn.reply == "4 1 1 1. What are the second four digits?"

@@ -12,8 +12,10 @@ four-digit shape after a group question: `worker.engines.whisper_digits`).
 Pure functions of the conversation, like the rest of the planner. The collection starts at the
 agent's `START` line (said when an answer to the card question held digits but no valid card);
 every caller turn after it is an answer to a group: four digits (or eight, twelve: several
-groups at once) add groups, a "no" with four digits replaces the group just said back, a bare
-"no" drops it, anything else adds nothing (the group is asked again). Four groups that pass Luhn
+groups at once) add groups, a "no" with four digits replaces the group just said back (so does
+"no, not 4 1 1 2, 4 1 1 1"), a bare "no" drops it, a whole card that passes Luhn is the card
+(read all at once mid-way), anything else adds nothing (the group is asked again). A caller who
+cuts in on a group said back answers it though its question was never heard. Four groups that pass Luhn
 are the card; four that do not are asked again from the start once, then a colleague calls back.
 """
 
@@ -92,6 +94,9 @@ class Progress:
     """Index in the items of the caller turn that completed the card."""
     change: str = ""
     """What the caller's latest turn did to the groups: "added", "replaced", "dropped" or ""."""
+    answered_cut: bool = False
+    """The caller's latest turn cut in on a collection line before its question was heard
+    ("4 1 1 1. What are..." cut at "4 1"): it answers that line all the same."""
 
     @property
     def failed(self) -> bool:
@@ -106,11 +111,15 @@ def progress(items: list[Any], today: Any) -> Progress | None:
         return None
     p = Progress(restarts=len(starts) - 1)
     said_back = False  # the agent's last words said a group back
+    cut = False  # ... and the caller cut in on a collection line (its question never heard)
     for i in range(starts[-1] + 1, len(items)):
         it = items[i]
         if isinstance(it, AgentSaid):
             if it.text.strip():
-                said_back = bool(p.groups) and "".join(p.groups[-1]) in re.sub(r"\D", "", it.text)
+                heard = re.sub(r"\D", "", it.text)
+                last = "".join(p.groups[-1]) if p.groups else ""
+                said_back = bool(last) and (last in heard or it.interrupted and bool(heard) and last.startswith(heard))
+                cut = it.interrupted and (said_back or _begins_a_group_line(it.text))
             continue
         if not isinstance(it, UserSaid) or p.card is not None or p.failed:
             continue
@@ -120,7 +129,9 @@ def progress(items: list[Any], today: Any) -> Progress | None:
         said_no = reading.affirmation is False and any(t.text in _NO for t in reading.words.toks)
         if said_no and said_back and p.groups and len(digits) in (0, 4):
             p.groups[-1:] = [digits] if digits else []
-        elif 13 <= len(digits) <= 19 and luhn_ok(digits) and not p.groups:
+        elif said_no and said_back and len(digits) == 8 and digits[:4] == p.groups[-1]:
+            p.groups[-1] = digits[4:]  # "No, it's not 4 1 1 1, it's 4 1 1 2."
+        elif 13 <= len(digits) <= 19 and luhn_ok(digits):
             p.card, p.card_turn = digits, i  # the whole number, said at once and heard right
         elif digits and len(digits) % 4 == 0 and len(p.groups) * 4 + len(digits) <= GROUPS * 4:
             p.groups += [digits[k:k + 4] for k in range(0, len(digits), 4)]
@@ -128,8 +139,15 @@ def progress(items: list[Any], today: Any) -> Progress | None:
             p.card, p.card_turn = "".join(p.groups), i
         p.change = "" if p.groups == before else "added" if len(p.groups) > len(before) else \
             "dropped" if len(p.groups) < len(before) else "replaced"
-        said_back = False
+        said_back, p.answered_cut = False, cut
+        cut = False
     return p
+
+
+def _begins_a_group_line(heard: str) -> bool:
+    """Words a collection line starts with (its question cut off by the caller)."""
+    heard = heard.strip()
+    return any(line.startswith(heard) for line in (START, RESTART, "What are the", "Sorry, I didn't get that."))
 
 
 def card_number(conv: Any) -> str | None:
@@ -160,7 +178,7 @@ def step(conv: Any) -> Plan | None:
             return Plan(text=f"Sorry, I didn't get the whole number. {START}")
         return None
     p = progress(conv.items, conv.today)
-    if p is None or p.card is not None or asked != "card_group":
+    if p is None or p.card is not None or not (asked == "card_group" or p.answered_cut):
         return None
     if p.failed:
         if p.restarts == 0:
