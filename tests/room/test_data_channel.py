@@ -175,6 +175,21 @@ async def test_room_transcripts_are_masked_once_wrapped() -> None:
     assert mask_room_transcripts(SimpleNamespace()) is False  # no transcript output (text output off)
 
 
+async def test_a_callers_group_of_a_card_never_crosses_the_data_channel() -> None:
+    """Four digits a turn are under the interim limit, and four turns of them are the card: while
+    the call expects a group of a card, every number the caller says is hidden."""
+    inner = Captured()
+    expected = SimpleNamespace(slot="card_group")
+    link = SimpleNamespace(_user_tr_output=inner)
+    assert mask_room_transcripts(link, hide_all=lambda: expected.slot == "card_group") is True
+    out = link._user_tr_output
+    for said in ("4 5", "4 5 3 9", "No, 4539."):
+        await out.capture_text(said)
+    expected.slot = "policy_number"  # not a group: the usual interim rule again
+    await out.capture_text("It's 4821.")
+    assert inner.texts == ["••••", "••••", "No, ••••.", "It's 4821."]
+
+
 def test_livekit_still_keeps_the_callers_transcript_output_where_we_wrap_it() -> None:
     """`mask_room_transcripts` relies on a private attribute of livekit-agents' RoomIO; an
     upgrade that moves it must fail here, not leak silently."""

@@ -10,12 +10,15 @@ escaped by the log formatter (`worker.logs`), so it cannot forge a line of the w
 
 Out: LiveKit publishes the caller's own words on `lk.transcription` (interim and final) for
 stock frontends. Those texts pass through `tools.redact` like every other sink: interim text
-with more than six digits is hidden, so a card read aloud never crosses the data channel.
+with more than six digits is hidden, so a card read aloud never crosses the data channel; while
+the caller answers a question for one group of a card (`hide_all`: the call expects a
+"card_group"), every number is hidden, since four groups of four, one a turn, are the card.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from livekit import rtc
@@ -23,7 +26,7 @@ from livekit.agents.voice import io
 from loguru import logger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tools.redact import mask_interim
+from tools.redact import hide_numbers, mask_interim
 
 #: LiveKit's reliable packets stay under ~15 KiB; anything bigger is not from a real client.
 MAX_PACKET_BYTES = 15_360
@@ -120,14 +123,17 @@ def on_caller_data(packet: rtc.DataPacket, call_id: str) -> None:
 
 
 class MaskedTranscription(io.TextOutput):
-    """A text output that passes the caller's transcript on masked as interim text."""
+    """A text output that passes the caller's transcript on masked as interim text (every number
+    hidden while `hide_all()` says the caller is answering for a group of a card)."""
 
-    def __init__(self, inner: io.TextOutput) -> None:
+    def __init__(self, inner: io.TextOutput, hide_all: Callable[[], bool] | None = None) -> None:
         super().__init__(label="MaskedTranscription", next_in_chain=None)
         self.inner = inner
+        self.hide_all = hide_all
 
     async def capture_text(self, text: str) -> None:
-        await self.inner.capture_text(mask_interim(text))
+        hide = self.hide_all is not None and self.hide_all()
+        await self.inner.capture_text(hide_numbers(text) if hide else mask_interim(text))
 
     def flush(self) -> None:
         self.inner.flush()
@@ -136,15 +142,16 @@ class MaskedTranscription(io.TextOutput):
         return getattr(self.inner, name)
 
 
-def mask_room_transcripts(link: Any) -> bool:
+def mask_room_transcripts(link: Any, hide_all: Callable[[], bool] | None = None) -> bool:
     """Mask what LiveKit's room I/O (`link`, a started `RoomIO`) publishes of the caller's words.
 
     livekit-agents 1.8.9 keeps that output in `RoomIO._user_tr_output` (no public hook);
     tests/room checks the attribute exists, so an upgrade that moves it fails loudly there.
+    `hide_all`: whether every number is to be hidden now (see `MaskedTranscription`).
     Returns whether there was an output to wrap.
     """
     inner = getattr(link, "_user_tr_output", None)
     if inner is None or isinstance(inner, MaskedTranscription):
         return False
-    link._user_tr_output = MaskedTranscription(inner)
+    link._user_tr_output = MaskedTranscription(inner, hide_all)
     return True
