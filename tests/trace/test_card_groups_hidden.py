@@ -69,3 +69,48 @@ def test_the_journal_hides_the_callers_group_but_the_machine_reads_it() -> None:
     texts = [r["event"]["text"] for r in recorded]
     assert texts == [f"No, {MASK}.", "Sure, 4821."]
     assert machine.s.turn == 2  # the machine folded both in
+
+
+def _agent_cut(text: str) -> SimpleNamespace:
+    return SimpleNamespace(type="message", role="assistant", text_content=text, interrupted=True, metrics={})
+
+
+def test_a_group_said_back_and_cut_before_its_question_is_hidden_in_the_trace() -> None:
+    machine = ConversationMachine(load_flow("insurance"))
+    collector = TraceCollector("call_g", engine="offline", model="m", state=machine.snapshot())
+    turns: list[TurnTrace] = []
+    collector.sinks.append(turns.append)
+    collector.caller_turn(SimpleNamespace(text_content="4539.", transcript_confidence=0.9, interrupted=False,
+                                          metrics={}), machine.snapshot(), card_group=True)
+    collector.on_planned_text(card_groups.group_question(["4539"]))
+    collector.on_agent_message(_agent_cut("4 5 3 9. What are"))  # the caller cut in: "four digits?" unsaid
+    collector.finish_turn(machine.snapshot())
+    reply = turns[-1].reply
+    assert reply.interrupted and reply.spoken_text == f"{MASK}. What are" and _digits_shown([reply.spoken_text]) == ""
+
+
+def test_a_group_said_back_and_cut_shows_in_neither_the_journal_nor_the_log() -> None:
+    from loguru import logger
+
+    from worker.call.conversation import Conversation
+    from worker.engines.whisper_hints import ExpectedAnswer
+
+    recorded: list[dict[str, Any]] = []
+    journal = SimpleNamespace(record=lambda payload, turn=None: recorded.append(payload))
+    machine = ConversationMachine(load_flow("insurance"))
+    collector = TraceCollector("call_g", engine="offline", model="m", state=machine.snapshot())
+    call = SimpleNamespace(machine=machine, trace=collector, ledger=Ledger(machine, collector, journal),  # type: ignore[arg-type]
+                           expected=ExpectedAnswer(), _planned=card_groups.group_question(["4539"]), log=logger,
+                           _closing=False)
+    call._slot_asked = lambda text: Conversation._slot_asked(call, text)  # type: ignore[arg-type]
+    call._slot_expected = lambda heard, cut: Conversation._slot_expected(call, heard, cut)  # type: ignore[arg-type]
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), format="{message}")
+    try:
+        Conversation._on_item(call, SimpleNamespace(item=_agent_cut("4 5 3 9. What are")))  # type: ignore[arg-type]
+    finally:
+        logger.remove(sink)
+    assert [r["event"]["text"] for r in recorded] == [f"{MASK}. What are"]
+    assert any("agent (interrupted)" in line for line in lines) and _digits_shown(lines) == ""
+    assert machine.s.last_agent_text == "4 5 3 9. What are"  # the machine still reads what was said
+    assert call.expected.slot == "card_group"  # the caller's answer to it is hidden too

@@ -23,7 +23,7 @@ from livekit.agents.voice.generation import update_instructions as refresh_instr
 from loguru import logger
 
 from tools.executor import ToolExecutor
-from tools.redact import hide_numbers
+from tools.redact import asks_for_card_group, hide_numbers
 from worker.call.barge_in import BargeInFilter
 from worker.call.heard_words import HeardWords
 from worker.call.ledger import EventJournal, Ledger
@@ -218,10 +218,14 @@ class Conversation:
         self.trace.on_agent_message(item)
         began = (item.metrics or {}).get("started_speaking_at")
         in_state = began is None or began >= self.ledger.state_entered_at
-        self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state))
+        # a group of a card said back and cut before its question ("4 1 1 1. What are"): no sink shows it
+        cut_group = bool(item.interrupted) and asks_for_card_group(self._planned)
+        self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state),
+                          secret_text=cut_group)
         if text.strip() != REPROMPT:  # "Are you still there?": the question before it still stands
             self.expected.asked(self._slot_expected(text, bool(item.interrupted)), text)
-        self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", text)
+        shown = hide_numbers(text) if cut_group else text
+        self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", shown)
         if self.machine.s.ended and not self._closing:
             self._closing = True
             asyncio.get_event_loop().create_task(self._finish("completed"))

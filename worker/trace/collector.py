@@ -20,8 +20,8 @@ from typing import Any, Callable, Literal
 from livekit.agents import metrics as lk_metrics
 from livekit.agents.voice import events as ev
 
-from tools.redact import (hide_numbers, holds_secret_number, joins_long_number, mask_card_numbers, mask_interim,
-                          scrubbed)
+from tools.redact import (asks_for_card_group, hide_numbers, holds_secret_number, joins_long_number, mask_card_numbers,
+                          mask_interim, scrubbed)
 from worker.flow.machine import ConversationState, Transition
 from worker.trace.records import (
     CallerPart,
@@ -159,6 +159,8 @@ class TraceCollector:
         if cur is None:
             return
         text = msg.text_content or ""
+        if msg.interrupted and asks_for_card_group(cur.reply.planned_text):
+            text = hide_numbers(text)  # "4 1 1 1. What are" cut before "... four digits?": still a group
         m = msg.metrics or {}
         r = cur.reply
         r.segments += 1
