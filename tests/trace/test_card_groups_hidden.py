@@ -7,14 +7,21 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from livekit.agents import llm
 from livekit.agents.voice import events as ev
+from loguru import logger
 
 from tests.support.card_leaks import digit_streams
+from tests.support.dates import SCENARIO_TODAY
 from tools.redact import MASK, asks_for_card_group, mask_card_numbers
+from worker.call.conversation import Conversation
+from worker.call.heard_words import HeardWords
 from worker.call.ledger import Ledger
+from worker.engines.whisper_hints import ExpectedAnswer
 from worker.flow.library import load_flow
 from worker.flow.machine import CallerTurn, ConversationMachine
 from worker.planner import card_groups
+from worker.planner.replies import OTHER_WAY
 from worker.trace.collector import TraceCollector
 from worker.trace.records import TurnTrace
 
@@ -89,28 +96,61 @@ def test_a_group_said_back_and_cut_before_its_question_is_hidden_in_the_trace() 
     assert reply.interrupted and reply.spoken_text == f"{MASK}. What are" and _digits_shown([reply.spoken_text]) == ""
 
 
-def test_a_group_said_back_and_cut_shows_in_neither_the_journal_nor_the_log() -> None:
-    from loguru import logger
-
-    from worker.call.conversation import Conversation
-    from worker.engines.whisper_hints import ExpectedAnswer
-
+def _call_parts() -> tuple[SimpleNamespace, list[dict[str, Any]], list[TurnTrace]]:
+    """What `Conversation._on_item` and `caller_turn` touch, without a session."""
     recorded: list[dict[str, Any]] = []
     journal = SimpleNamespace(record=lambda payload, turn=None: recorded.append(payload))
     machine = ConversationMachine(load_flow("insurance"))
     collector = TraceCollector("call_g", engine="offline", model="m", state=machine.snapshot())
+    turns: list[TurnTrace] = []
+    collector.sinks.append(turns.append)
     call = SimpleNamespace(machine=machine, trace=collector, ledger=Ledger(machine, collector, journal),  # type: ignore[arg-type]
-                           expected=ExpectedAnswer(), _planned=card_groups.group_question(["4539"]), log=logger,
-                           _closing=False)
+                           expected=ExpectedAnswer(), _planned="", log=logger, _closing=False, call_id="call_g",
+                           options=SimpleNamespace(today=SCENARIO_TODAY), heard=HeardWords(),
+                           silence=SimpleNamespace(caller_spoke=lambda: None))
     call._slot_asked = lambda text: Conversation._slot_asked(call, text)  # type: ignore[arg-type]
     call._slot_expected = lambda heard, cut: Conversation._slot_expected(call, heard, cut)  # type: ignore[arg-type]
+    return call, recorded, turns
+
+
+def _logged(run: Any) -> list[str]:
     lines: list[str] = []
     sink = logger.add(lambda m: lines.append(str(m)), format="{message}")
     try:
-        Conversation._on_item(call, SimpleNamespace(item=_agent_cut("4 5 3 9. What are")))  # type: ignore[arg-type]
+        run()
     finally:
         logger.remove(sink)
+    return lines
+
+
+def test_a_group_said_back_and_cut_shows_in_neither_the_journal_nor_the_log() -> None:
+    call, recorded, _ = _call_parts()
+    call._planned = card_groups.group_question(["4539"])
+    lines = _logged(lambda: Conversation._on_item(call, SimpleNamespace(item=_agent_cut("4 5 3 9. What are"))))  # type: ignore[arg-type]
     assert [r["event"]["text"] for r in recorded] == [f"{MASK}. What are"]
     assert any("agent (interrupted)" in line for line in lines) and _digits_shown(lines) == ""
-    assert machine.s.last_agent_text == "4 5 3 9. What are"  # the machine still reads what was said
+    assert call.machine.s.last_agent_text == "4 5 3 9. What are"  # the machine still reads what was said
     assert call.expected.slot == "card_group"  # the caller's answer to it is hidden too
+
+
+async def test_a_group_said_after_the_offer_of_another_way_is_hidden_like_the_group() -> None:
+    call, recorded, turns = _call_parts()
+    for said in (card_groups.group_question(["4539"]), OTHER_WAY):  # the second group misheard twice: the offer
+        call._planned = said
+        Conversation._on_item(call, SimpleNamespace(item=SimpleNamespace(  # type: ignore[arg-type]
+            type="message", role="assistant", text_content=said, interrupted=False, metrics={})))
+    assert call.expected.slot == "card_group"  # the planner reads the answer as the group, so do the sinks
+    answer = "One. Four. Eight. Eight."
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), format="{message}")
+    try:
+        await Conversation.caller_turn(call, llm.ChatMessage(role="user", content=[answer]))  # type: ignore[arg-type]
+    finally:
+        logger.remove(sink)
+    call.trace.finish_turn(call.machine.snapshot())
+    callers = [r["event"]["text"] for r in recorded if r["event"].get("type") == "caller_turn"
+               or "confidence" in r["event"]]
+    assert callers and _digits_shown(callers) == ""
+    said = [line for line in lines if "caller:" in line]
+    assert said and _digits_shown(said) == ""
+    assert turns[-1].caller is not None and _digits_shown([turns[-1].caller.final_transcript]) == ""

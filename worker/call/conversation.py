@@ -41,6 +41,7 @@ from worker.flow.machine import (
     Transition,
 )
 from worker.planner.llm import render_directive
+from worker.planner.replies import is_offer
 from worker.reading.turn import read_caller_turn
 from worker.trace.collector import TraceCollector
 
@@ -222,7 +223,11 @@ class Conversation:
         cut_group = bool(item.interrupted) and asks_for_card_group(self._planned)
         self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state),
                           secret_text=cut_group)
-        if text.strip() != REPROMPT:  # "Are you still there?": the question before it still stands
+        # an offer of another way for a group of a card asks for the same group (the planner reads the
+        # answer as one): it stays expected, so the answer is hidden like the group's
+        offer = is_offer(text) or bool(item.interrupted) and is_offer(self._planned)
+        group_again = offer and self.expected.slot == "card_group"
+        if text.strip() != REPROMPT and not group_again:  # "Are you still there?": the question before it stands
             self.expected.asked(self._slot_expected(text, bool(item.interrupted)), text)
         shown = hide_numbers(text) if cut_group else text
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", shown)
