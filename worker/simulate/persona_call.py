@@ -66,7 +66,8 @@ class PersonaCaller:
     async def _play(self, pcm: np.ndarray, rate: int, text: str, conv: Conversation) -> CallerUtterance | None:
         if conv.machine.s.ended or conv.ended.is_set():
             return None
-        group = bool(self.heard) and asks_for_card_group(self.heard[-1])  # a group of the card: hide it
+        # a group of the card (asked for, or said again after the offer of another way): hide it
+        group = self.answers.last_kind == "card_group" or bool(self.heard) and asks_for_card_group(self.heard[-1])
         self.log.info("persona says: {}", hide_numbers(text) if group else mask_card_numbers(text))
         saying = asyncio.ensure_future(self.mic.say(pcm, rate))
         hung_up = asyncio.ensure_future(conv.ended.wait())
