@@ -177,3 +177,32 @@ async def test_a_no_with_the_wrong_group_and_the_right_one_replaces_it(sandbox: 
     await call.say("4112")
     turn = await call.say("No, it's not 4 1 1 2, it's 4 1 1 1.")  # not two groups 4112 4111
     assert turn.reply == "4 1 1 1. What are the second four digits?"
+
+
+async def test_an_earlier_group_corrected_by_its_place_is_replaced_and_said_back(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    await call.say("4538")  # misheard; the caller notices a turn later
+    await call.say("1111")
+    turn = await call.say("Sorry, the first group was 4 1 1 1.")
+    assert turn.reply == "4 1 1 1. What are the third four digits?"
+    turn = await call.say("No, 4 1 1 1.")  # the first group said back: a "no" with a group is for it
+    assert turn.reply == "4 1 1 1. What are the third four digits?"
+    await call.say("1111")
+    turn = await call.say("1111")
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")
+    await call.say("Yes.")
+    assert call.succeeded("charge_card")[0].args["card_number"] == "4111111111111111"
+
+
+async def test_start_over_drops_the_groups_heard_and_asks_for_the_first(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    await call.say("4111")
+    await call.say("1112")
+    turn = await call.say("Hang on, let's start over.")
+    assert turn.reply == "Sure, from the start. What are the first four digits?" and turn.tools == []
+    for group in ("4111", "1111", "1111"):
+        await call.say(group)
+    turn = await call.say("1111")
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")

@@ -14,8 +14,10 @@ agent's `START` line (said when an answer to the card question held digits but n
 every caller turn after it is an answer to a group: four digits (or eight, twelve: several
 groups at once) add groups, a "no" with four digits replaces the group just said back (so does
 "no, not 4 1 1 2, 4 1 1 1"), a bare "no" drops it, a whole card that passes Luhn is the card
-(read all at once mid-way), anything else adds nothing (the group is asked again). A caller who
-cuts in on a group said back answers it though its question was never heard. Four groups that pass Luhn
+(read all at once mid-way), an earlier group named by its place replaces that group ("the first
+group was 4 5 3 9", said back), "start over" drops the groups heard, anything else adds nothing
+(the group is asked again). A caller who cuts in on a group said back answers it though its
+question was never heard. Four groups that pass Luhn
 are the card; four that do not are asked again from the start once, then a colleague calls back.
 """
 
@@ -47,16 +49,20 @@ _ASKED = re.compile(r"\b(first|second|third|last) four digits\b")
 _CUES = frozenset({"first", "second", "third", "last", "next"})
 _DIGIT_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())} | {"oh": "0"}
 _SOUND_ALIKES = {w: _DIGIT_WORDS[d] for w, d in DIGIT_HOMOPHONES.items() if d in _DIGIT_WORDS} | {"time": "5"}
+_NAMED = re.compile(r"\b(first|second|third) (?:group|four|set|block)\b")
+"""A group named by its place ("the first group was 4 5 3 8", "no, the second four are ...")."""
+_FROM_THE_START = re.compile(r"\b(?:start (?:over|again)|from the (?:start|beginning|top))\b")
 _ANSWER_WORDS = frozenset({"no", "yes", "yeah", "nope", "okay", "ok"})
 _NO = frozenset({"no", "nope", "nah", "not", "wrong", "incorrect"})
 """A "no" in words: the meaning's deny alone is not enough ("The last four are 4444." reads as one)."""
 
 
-def group_question(groups: list[str]) -> str:
+def group_question(groups: list[str], at: int | None = None) -> str:
     """The question for the next group, saying back the group just heard ("4 1 1 1. What are
-    the second four digits?"): digits one by one, so the caller can check them."""
+    the second four digits?"; `at`: the group heard, when not the last): digits one by one, so
+    the caller can check them."""
     ordinal = ORDINALS[min(len(groups), GROUPS - 1)]
-    said = f"{' '.join(groups[-1])}. " if groups else ""
+    said = f"{' '.join(groups[-1 if at is None else at])}. " if groups else ""
     return f"{said}What are the {ordinal} four digits?"
 
 
@@ -94,6 +100,9 @@ class Progress:
     """Index in the items of the caller turn that completed the card."""
     change: str = ""
     """What the caller's latest turn did to the groups: "added", "replaced", "dropped" or ""."""
+    said_at: int | None = None
+    """The group the caller's latest turn named and changed ("the first group was ..."), when it
+    was not the last one: that one is said back."""
     answered_cut: bool = False
     """The caller's latest turn cut in on a collection line before its question was heard
     ("4 1 1 1. What are..." cut at "4 1"): it answers that line all the same."""
@@ -117,7 +126,7 @@ def progress(items: list[Any], today: Any) -> Progress | None:
         if isinstance(it, AgentSaid):
             if it.text.strip():
                 heard = re.sub(r"\D", "", it.text)
-                last = "".join(p.groups[-1]) if p.groups else ""
+                last = p.groups[-1 if p.said_at is None else p.said_at] if p.groups else ""
                 said_back = bool(last) and (last in heard or it.interrupted and bool(heard) and last.startswith(heard))
                 cut = it.interrupted and (said_back or _begins_a_group_line(it.text))
             continue
@@ -127,9 +136,18 @@ def progress(items: list[Any], today: Any) -> Progress | None:
         reading = read_turn(it.text, today)
         digits = said_digits(reading.words)
         said_no = reading.affirmation is False and any(t.text in _NO for t in reading.words.toks)
-        if said_no and said_back and p.groups and len(digits) in (0, 4):
+        named = _NAMED.search(reading.words.said)
+        at, p.said_at = p.said_at, None
+        if _FROM_THE_START.search(reading.words.said):
+            p.groups, before = [], []  # "Let's start over.": the groups so far are gone, not misheard
+        if named is not None and ORDINALS.index(named.group(1)) < len(p.groups) - 1 and len(digits) == 4:
+            p.said_at = ORDINALS.index(named.group(1))  # an earlier group, corrected by its place
+            p.groups[p.said_at] = digits
+        elif said_no and said_back and at is not None and at < len(p.groups) and len(digits) == 4:
+            p.groups[at], p.said_at = digits, at  # "No, ..." to an earlier group said back
+        elif said_no and said_back and at is None and p.groups and len(digits) in (0, 4):
             p.groups[-1:] = [digits] if digits else []
-        elif said_no and said_back and len(digits) == 8 and digits[:4] == p.groups[-1]:
+        elif said_no and said_back and at is None and len(digits) == 8 and digits[:4] == p.groups[-1]:
             p.groups[-1] = digits[4:]  # "No, it's not 4 1 1 1, it's 4 1 1 2."
         elif 13 <= len(digits) <= 19 and luhn_ok(digits):
             p.card, p.card_turn = digits, i  # the whole number, said at once and heard right
@@ -137,7 +155,8 @@ def progress(items: list[Any], today: Any) -> Progress | None:
             p.groups += [digits[k:k + 4] for k in range(0, len(digits), 4)]
         if len(p.groups) == GROUPS and luhn_ok("".join(p.groups)):
             p.card, p.card_turn = "".join(p.groups), i
-        p.change = "" if p.groups == before else "added" if len(p.groups) > len(before) else \
+        p.change = ("replaced" if p.said_at is not None else "") if p.groups == before else \
+            "added" if len(p.groups) > len(before) else \
             "dropped" if len(p.groups) < len(before) else "replaced"
         said_back, p.answered_cut = False, cut
         cut = False
@@ -184,10 +203,12 @@ def step(conv: Any) -> Plan | None:
         if p.restarts == 0:
             return Plan(text=RESTART)
         return _callback(conv)
+    if p.change == "" and not p.groups and _FROM_THE_START.search(latest.words.said):
+        return Plan(text=f"Sure, from the start. {_ask_only(p.groups)}")
     if p.change == "dropped":
         return Plan(text=f"Sorry about that. {_ask_only(p.groups)}")
     if p.change:
-        return Plan(text=group_question(p.groups))
+        return Plan(text=group_question(p.groups, p.said_at))
     if latest.affirmation is True and p.groups:  # "Yes." to the group said back: the next one, then
         return Plan(text=_ask_only(p.groups))
     return Plan(text=f"Sorry, I didn't get that. {_ask_only(p.groups)}")
