@@ -154,3 +154,27 @@ async def test_a_group_said_after_the_offer_of_another_way_is_hidden_like_the_gr
     said = [line for line in lines if "caller:" in line]
     assert said and _digits_shown(said) == ""
     assert turns[-1].caller is not None and _digits_shown([turns[-1].caller.final_transcript]) == ""
+
+
+async def test_part_of_a_card_said_to_the_card_question_is_hidden_like_a_group() -> None:
+    """ "4111 1111 1111" (the caller paused): under the 13 digits of a card, it starts the group
+    collection; with the last four said back at the confirmation it would be the card."""
+    call, recorded, turns = _call_parts()
+    asked = "Which card would you like to pay with? Please read me the number."
+    call._planned = asked
+    Conversation._on_item(call, SimpleNamespace(item=SimpleNamespace(  # type: ignore[arg-type]
+        type="message", role="assistant", text_content=asked, interrupted=False, metrics={})))
+    assert call.expected.slot == "card_number"
+    lines: list[str] = []
+    sink = logger.add(lambda m: lines.append(str(m)), format="{message}")
+    try:
+        for said in ("4111 1111 1111.", "It's 4111 1111 1111 1111."):
+            await Conversation.caller_turn(call, llm.ChatMessage(role="user", content=[said]))  # type: ignore[arg-type]
+    finally:
+        logger.remove(sink)
+    call.trace.finish_turn(call.machine.snapshot())
+    journaled = [r["event"]["text"] for r in recorded if "confidence" in r["event"]]
+    assert journaled == [f"{MASK}.", "It's •••• 1111."]  # a whole card keeps its usual mask
+    assert [line.strip() for line in lines if "caller:" in line][0] == f"caller: {MASK}."  # (the log's own mask does the card)
+    finals = [t.caller.final_transcript for t in turns if t.caller is not None]
+    assert finals[0] == f"{MASK}."

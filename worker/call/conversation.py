@@ -23,7 +23,7 @@ from livekit.agents.voice.generation import update_instructions as refresh_instr
 from loguru import logger
 
 from tools.executor import ToolExecutor
-from tools.redact import asks_for_card_group, hide_numbers
+from tools.redact import asks_for_card_group, count_digits, hide_numbers, holds_secret_number
 from worker.call.barge_in import BargeInFilter
 from worker.call.heard_words import HeardWords
 from worker.call.ledger import EventJournal, Ledger
@@ -200,6 +200,10 @@ class Conversation:
         text = msg.text_content or ""
         before = self.machine.snapshot()
         group = self.expected.slot == "card_group"  # a group of a card: no sink shows its digits
+        # so is part of one said to the card question ("4111 1111 1111", then a pause): the groups
+        # taken next are hidden, and the last four are said back at the charge's confirmation
+        group = group or self.expected.slot == "card_number" and count_digits(text) > 6 \
+            and not holds_secret_number(text)
         self.trace.caller_turn(msg, before, keyed=keyed, card_group=group)
         reading = await asyncio.to_thread(read_caller_turn, text, self.options.today)
         # the recogniser's confidence, of the name's own words when known, decides the read-back of
