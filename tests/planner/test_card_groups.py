@@ -206,3 +206,14 @@ async def test_start_over_drops_the_groups_heard_and_asks_for_the_first(sandbox:
         await call.say(group)
     turn = await call.say("1111")
     assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")
+
+
+async def test_a_no_with_the_right_group_and_the_next_four_replaces_and_adds(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    await call.say("4111 1111 1111 111")
+    await call.say("4111")
+    await call.say("1117")  # misheard: the caller's second group is 1111
+    turn = await call.say("No, 1 1 1 1. And the next four are 1 1 1 1.")
+    assert turn.reply == "1 1 1 1. What are the last four digits?"
+    turn = await call.say("1111")
+    assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")

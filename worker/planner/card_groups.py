@@ -147,8 +147,12 @@ def progress(items: list[Any], today: Any) -> Progress | None:
             p.groups[at], p.said_at = digits, at  # "No, ..." to an earlier group said back
         elif said_no and said_back and at is None and p.groups and len(digits) in (0, 4):
             p.groups[-1:] = [digits] if digits else []
-        elif said_no and said_back and at is None and len(digits) == 8 and digits[:4] == p.groups[-1]:
-            p.groups[-1] = digits[4:]  # "No, it's not 4 1 1 1, it's 4 1 1 2."
+        elif said_no and said_back and at is None and len(digits) == 8 and len(p.groups) < GROUPS:
+            wrong, right = digits[:4], digits[4:]
+            if wrong == p.groups[-1] and right != wrong:
+                p.groups[-1] = right  # "No, it's not 4 1 1 1, it's 4 1 1 2."
+            else:
+                p.groups[-1:] = [wrong, right]  # "No, 4 1 1 2. And the next is 1 1 1 1."
         elif 13 <= len(digits) <= 19 and luhn_ok(digits):
             p.card, p.card_turn = digits, i  # the whole number, said at once and heard right
         elif digits and len(digits) % 4 == 0 and len(p.groups) * 4 + len(digits) <= GROUPS * 4:
