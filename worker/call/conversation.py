@@ -199,7 +199,7 @@ class Conversation:
     async def caller_turn(self, msg: llm.ChatMessage, keyed: bool = False) -> None:
         text = msg.text_content or ""
         before = self.machine.snapshot()
-        group = self.expected.slot == "card_group"  # a group of a card: no sink shows its digits
+        group = self.expected.slot == "card_group" or self.expected.group_again  # no sink shows a group
         # so is part of one said to the card question ("4111 1111 1111", then a pause): the groups
         # taken next are hidden, and the last four are said back at the charge's confirmation
         group = group or self.expected.slot == "card_number" and count_digits(text) > 6 \
@@ -227,11 +227,10 @@ class Conversation:
         cut_group = bool(item.interrupted) and asks_for_card_group(self._planned)
         self.ledger.apply(AgentSpoke(text=text, interrupted=bool(item.interrupted), began_in_state=in_state),
                           secret_text=cut_group)
-        # an offer of another way for a group of a card asks for the same group (the planner reads the
-        # answer as one): it stays expected, so the answer is hidden like the group's
-        offer = is_offer(text) or bool(item.interrupted) and is_offer(self._planned)
-        group_again = offer and self.expected.slot == "card_group"
-        if text.strip() != REPROMPT and not group_again:  # "Are you still there?": the question before it stands
+        if text.strip() != REPROMPT:  # "Are you still there?": the question before it still stands
+            # an offer of another way for a group of a card: the planner reads the answer as the group
+            offer = is_offer(text) or bool(item.interrupted) and is_offer(self._planned)
+            self.expected.group_again = offer and self.expected.slot == "card_group"
             self.expected.asked(self._slot_expected(text, bool(item.interrupted)), text)
         shown = hide_numbers(text) if cut_group else text
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", shown)

@@ -77,6 +77,10 @@ class ExpectedAnswer:
     prompt: str | None = None
     """The agent's own words that narrow the answer down (`offered_prompt`: the times it offered);
     used instead of the slot's fixed example when set."""
+    group_again: bool = False
+    """The agent offered another way for a group of a card ("one digit at a time, slowly?"): the
+    answer is that group for the planner, so every sink hides its numbers. Not for the decoder
+    (the answer may be a "yes" to the callback offered with it)."""
 
     def asked(self, slot: str | None, agent_text: str) -> None:
         """The agent's words `agent_text` ask for `slot` (None: for nothing known). The same slot

@@ -78,7 +78,8 @@ async def run_call(ctx: JobContext, settings: Settings) -> None:
         ctx.shutdown("the caller left before the call started")
         return
     # the caller's words on lk.transcription, masked like every sink (a group of a card: all hidden)
-    mask_room_transcripts(link, hide_all=lambda: call.conversation.expected.slot == "card_group")
+    expected = call.conversation.expected
+    mask_room_transcripts(link, hide_all=lambda: expected.slot == "card_group" or expected.group_again)
     ear.attach(call.session)  # in front of the room's audio, before the session's first frame
     hold_until_heard(call.session, link)  # outermost: a cancelled wait for the caller is harmless
     await call.start(
