@@ -217,3 +217,11 @@ async def test_a_no_with_the_right_group_and_the_next_four_replaces_and_adds(san
     assert turn.reply == "1 1 1 1. What are the last four digits?"
     turn = await call.say("1111")
     assert turn.reply.endswith("card ending in 1111. Shall I go ahead?")
+
+
+async def test_a_misheard_amex_is_asked_for_whole_again_not_in_fours(sandbox: Sandbox) -> None:
+    call = await _at_the_card(sandbox)
+    turn = await call.say("3782 822463 1000")  # an Amex with a digit lost: 4-6-5 does not go in fours
+    assert card_groups.MARK not in turn.reply and "card number" in turn.reply
+    turn = await call.say("3782 822463 10005")
+    assert turn.reply.endswith("card ending in 0005. Shall I go ahead?")

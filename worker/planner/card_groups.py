@@ -44,6 +44,8 @@ RESTART = (f"Sorry, that card number doesn't check out; I must have misheard a g
            "once more. What are the first four digits?")
 ORDINALS = ("first", "second", "third", "last")
 GROUPS = 4
+_AMEX = ("34", "37")
+"""An American Express number starts so: 15 digits in 4-6-5, asked for whole again, not in fours."""
 """Groups of four in a card read this way (the 16-digit cards; an Amex is read whole)."""
 _ASKED = re.compile(r"\b(first|second|third|last) four digits\b")
 _CUES = frozenset({"first", "second", "third", "last", "next"})
@@ -197,7 +199,8 @@ def step(conv: Any) -> Plan | None:
     latest = conv.reading()
     asked = conv.asked[-1] if conv.asked else None
     if asked == "card_number" and latest.slots(asked).card_number is None:
-        if len(said_digits(latest.words)) >= 4:
+        said = said_digits(latest.words)
+        if len(said) >= 4 and not said.startswith(_AMEX):  # an Amex (4-6-5) does not go in fours
             return Plan(text=f"Sorry, I didn't get the whole number. {START}")
         return None
     p = progress(conv.items, conv.today)
