@@ -29,9 +29,8 @@ from typing import Any
 
 from tools.cards import luhn_ok
 from worker.planner.plans import AgentSaid, Plan, ToolCall, UserSaid, call_id
-from worker.planner.repair import stuck_case_args
-from worker.reading.numbers import number_chunks
-from worker.reading.tokens import Words, with_digit_homophones
+from worker.planner import repair
+from worker.reading.tokens import Words
 from worker.reading.turn import read_turn
 from worker.reading.vocabulary import DIGIT_HOMOPHONES
 
@@ -44,11 +43,9 @@ RESTART = (f"Sorry, that card number doesn't check out; I must have misheard a g
            "once more. What are the first four digits?")
 ORDINALS = ("first", "second", "third", "last")
 GROUPS = 4
+"""Groups of four in a card read this way (the 16-digit cards; an Amex is read whole)."""
 _AMEX = ("34", "37")
 """An American Express number starts so: 15 digits in 4-6-5, asked for whole again, not in fours."""
-"""Groups of four in a card read this way (the 16-digit cards; an Amex is read whole)."""
-_ASKED = re.compile(r"\b(first|second|third|last) four digits\b")
-_CUES = frozenset({"first", "second", "third", "last", "next"})
 _DIGIT_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())} | {"oh": "0"}
 _SOUND_ALIKES = {w: _DIGIT_WORDS[d] for w, d in DIGIT_HOMOPHONES.items() if d in _DIGIT_WORDS} | {"time": "5"}
 _NAMED = re.compile(r"\b(first|second|third) (?:group|four|set|block)\b")
@@ -68,10 +65,6 @@ def group_question(groups: list[str], at: int | None = None) -> str:
     return f"{said}What are the {ordinal} four digits?"
 
 
-def asks_for_a_group(text: str) -> bool:
-    return bool(_ASKED.search(text.lower()))
-
-
 def said_digits(words: Words) -> str:
     """The digits a caller said ("fine" among digits is a five), leaving out the count in "the
     second four are ..." / "the last four". A turn of digit sound-alikes only is digits too:
@@ -80,12 +73,9 @@ def said_digits(words: Words) -> str:
     toks = [t for k, t in enumerate(words.toks) if not (k == 0 and t.text in _ANSWER_WORDS)]  # "No, fine, fine, ..."
     if len(toks) >= 3 and all(t.text in _SOUND_ALIKES or t.text in _DIGIT_WORDS for t in toks):
         return "".join(_SOUND_ALIKES.get(t.text) or _DIGIT_WORDS[t.text] for t in toks)
-    words = with_digit_homophones(words)
-    toks = words.toks
-    skip = [k > 0 and toks[k - 1].text in _CUES and t.text in ("four", "4") for k, t in enumerate(toks)]
-    chunks = number_chunks(words.text, toks, skip)
-    digits = "".join(c.digits for c in chunks)
-    if chunks and len(digits) % 4 == 3 and chunks[0].i > 0 and toks[chunks[0].i - 1].text == "oh":
+    digits = repair.said_digits(words)
+    first = next((t for t in words.toks if t.kind == "num" or t.text in _DIGIT_WORDS), None)
+    if len(digits) % 4 == 3 and first is not None and first.text == "oh" and not digits.startswith("0"):
         digits = "0" + digits  # "Oh, three four three.": Whisper's comma made the zero an "oh!"
     return digits
 
@@ -230,6 +220,6 @@ def _callback(conv: Any) -> Plan:
     """Two collections failed Luhn: a colleague calls back (a charge on a wrong card is worse)."""
     if "create_case" not in conv.allowed:
         return Plan(text=START)
-    args = stuck_case_args("card_number", conv.slots)
+    args = repair.stuck_case_args("card_number", conv.slots)
     return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
                 tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])

@@ -23,16 +23,16 @@ from worker.reading.turn import read_turn
 _HEAD = re.compile(r"\b(?:area code|first (?:part|three|3|bit|digits|group)|starts? with|beginning)\b")
 _MIDDLE = re.compile(r"\b(?:middle(?: part| bit| three| 3| group)?|second (?:part|group)|exchange)\b")
 _TAIL = re.compile(r"\b(?:last (?:part|four|4|bit|digits|group|three|3)|ends? (?:in|with)|ending(?: in| with)?|end)\b")
-_CUE_WORDS = frozenset({"first", "last", "next"})
+_CUE_WORDS = frozenset({"first", "second", "third", "last", "next"})
 
 #: After this many rejected read-backs of one value, offer another way; one more, open a case.
 OFFER_AFTER = 2
 CASE_AFTER = 3
 
 
-def _digits(words: Words) -> str:
+def said_digits(words: Words) -> str:
     """The digits said ("fine" among digits is a five), leaving out the count in "the last
-    four" / "the first three"."""
+    four" / "the first three" / "the second four" (a part of a phone, a group of a card)."""
     words = with_digit_homophones(words)
     toks = words.toks
     skip = [k > 0 and toks[k - 1].text in _CUE_WORDS and t.text in ("three", "four", "3", "4")
@@ -47,7 +47,7 @@ def patch_digits(current: str, words: Words) -> str | None:
     """The value read back with the part the caller corrected replaced, or None when the turn
     is not a partial correction. A bare group of four after a "no" is the end of the number."""
     low = words.text
-    digits = _digits(words)
+    digits = said_digits(words)
     if len(digits) == 3 and _OH_AS_A.search(low):
         digits = "0" + digits  # "the last part is a 1-9 too": Whisper's "a" for "oh" (flite rms)
     n = len(digits)
