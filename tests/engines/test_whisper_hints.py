@@ -225,8 +225,19 @@ def test_the_examples_hold_no_value_a_test_caller_says() -> None:
     fact_runs = {r for r in _digit_runs(corpus) if len(r) >= 4}
     for slot, prompt in SLOT_PROMPTS.items():
         names = {w for w in re.findall(r"\b[A-Z][a-z]*\b", prompt) if w not in _NOT_NAMES}
+        if slot == "spelling_words":  # the spelling alphabet's key words are public; the word spelled is not
+            names = {"".join(re.findall(r"\b([A-Z]) as in", prompt))}
         assert not {n for n in names if n.lower() in words}, (slot, prompt)
         if slot.startswith("card"):
             continue  # the card example is the networks' public test number, not a caller's card
         for run in (r for r in _digit_runs(prompt) if len(r) >= 4):
             assert not [f for f in fact_runs if run in f or f in run], (slot, prompt, run)
+
+
+def test_a_spelling_question_with_a_word_per_letter_gets_a_key_word_prompt() -> None:
+    # "M as in Mike, E as in Echo, ...": with no prompt tiny.en wrote "I'm in my opinion, I'm in November"
+    asked = "I'm sorry, I may have your name wrong. Could you spell it for me with a word for each letter, like D as in Delta?"
+    assert slot_asked(asked) == "spelling_words"  # not "name": the answer is letters, not "My name is ..."
+    assert decode_hint("spelling_words") == SLOT_PROMPTS["spelling_words"]
+    assert " as in " in SLOT_PROMPTS["spelling_words"]
+    assert slot_asked("Sorry, I still don't have it. Could you spell it once more, letter by letter?") is None

@@ -181,7 +181,7 @@ async def test_a_name_heard_wrong_twice_is_spelled_and_patched(sandbox: Sandbox)
     await call.run(["Hi, my name is Gaina Whitfield.", "510 482 7391", "yes", "Oakland, 900 thousand",
                     "the one on Grand Avenue tomorrow", "2 pm"])
     same = await call.say("No, my name is Gaina Whitfield.")  # the same mishearing again
-    assert same.reply.endswith("Could you spell it for me, letter by letter?") and same.tools == []
+    assert same.reply.endswith("with a word for each letter, like D as in Delta?") and same.tools == []
     spelled = await call.say("D, A, N, A.")
     assert call.machine.s.slots["name"] == "Dana Whitfield" and "for Dana Whitfield?" in spelled.reply
     await call.say("yes")
@@ -204,7 +204,7 @@ async def _spelled_wrong_once(sandbox: Sandbox) -> tuple[TextCall, str]:
     await call.run(["Hi, my name is Carlos Mense.", "415 555 0192", "yes", "Oakland, 900 thousand",
                     "the one on College Avenue tomorrow", "11 am", "No, my name is Carlos Menz."])
     same = await call.say("No, my name is Carlos Menz.")  # heard the same again: spell it
-    assert same.reply.endswith("letter by letter?")
+    assert same.reply.endswith("like D as in Delta?")
     spelled = await call.say("M T N D T S.")  # "E" heard as "T"
     assert call.machine.s.slots["name"] == "Carlos Mtndts"
     assert spelled.reply.endswith("for Carlos Mtndts?")
@@ -214,9 +214,9 @@ async def _spelled_wrong_once(sandbox: Sandbox) -> tuple[TextCall, str]:
     return call, again.reply
 
 
-async def test_a_name_spelled_wrong_is_spelled_again_with_a_word_per_letter(sandbox: Sandbox) -> None:
+async def test_a_name_spelled_wrong_is_spelled_again_letter_by_letter(sandbox: Sandbox) -> None:
     call, asked = await _spelled_wrong_once(sandbox)
-    assert asked.endswith("like D as in Delta?")
+    assert asked.endswith("Could you spell it once more, letter by letter?")
     keyed = await call.say("M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.")
     assert call.machine.s.slots["name"] == "Carlos Mendes" and keyed.reply.endswith("for Carlos Mendes?")
     await call.say("Yes, please go ahead.")
@@ -260,7 +260,8 @@ async def test_a_name_read_back_turned_down_in_the_same_words_goes_to_spelling(s
     await call.run(["510 482 7391", "yes", "Oakland, 900 thousand"])
     assert call.turns[-1].reply.endswith("I have your name as Gaina Whitfield. Is that right?")
     again = await call.say("No, my name is Gaina Whitfield.", confidence=0.4)
-    assert again.reply.endswith("Could you spell it for me, letter by letter?") and again.tools == []
+    assert again.reply.endswith("Could you spell it for me with a word for each letter, like D as in Delta?")
+    assert again.tools == []
     await call.say("D, A, N, A.")
     assert call.machine.s.slots["name"] == "Dana Whitfield"
     await call.run(["the one on Grand Avenue tomorrow", "2 pm"])
@@ -308,7 +309,7 @@ async def test_a_name_heard_two_different_wrong_ways_goes_to_spelling(sandbox: S
     first = await call.say("No, my name is Carlos Mense.", confidence=0.5)
     assert first.reply.endswith("Is that right?") and "Carlos Mense" in first.reply
     second = await call.say("No, my name is Carlos Menz.", confidence=0.5)
-    assert second.reply.endswith("Could you spell it for me, letter by letter?") and call.succeeded("book_tour") == []
+    assert second.reply.endswith("like D as in Delta?") and call.succeeded("book_tour") == []
 
 
 async def test_a_name_spelled_after_two_rejected_read_backs_is_read_back_not_a_callback(sandbox: Sandbox) -> None:
@@ -318,11 +319,11 @@ async def test_a_name_spelled_after_two_rejected_read_backs_is_read_back_not_a_c
     await call.say("Hi, my name is Carlos Mann.", confidence=0.4)
     await call.say("No, my name is Carlos Manns.", confidence=0.4)
     turn = await call.say("No, my name is Carlos Manns.", confidence=0.4)
-    assert turn.reply.endswith("Could you spell it for me, letter by letter?")
+    assert turn.reply.endswith("like D as in Delta?")
     turn = await call.say("M-E-M-E-S.", confidence=0.5)
     assert turn.reply.endswith("I have your name as Carlos Memes. Is that right?") and turn.tools[0].name == "save_caller_details"
     turn = await call.say("No, my name is Carlos Manns.", confidence=0.4)
-    assert turn.reply.endswith("like D as in Delta?")
+    assert turn.reply.endswith("letter by letter?")
     turn = await call.say("M&M Mike, I am in Echo, M&M November, B&M in Delta, I am in Echo, S&M in Sierra.",
                           confidence=0.5)
     assert turn.reply.endswith("I have your name as Carlos Mendes. Is that right?"), turn.reply

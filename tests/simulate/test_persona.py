@@ -127,16 +127,18 @@ def test_asked_again_for_the_home_the_persona_names_its_position() -> None:
 def test_asked_to_spell_the_persona_spells_the_word_it_heard_wrong() -> None:
     a = answers()
     assert a.answer("Shall I book Friday, November 27 at 2 PM for Gaina Whitfield?") == "No, my name is Dana Whitfield."
-    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?") == (
-        "D, A, N, A.")
+    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me with a word for each letter, "
+                    "like D as in Delta?") == (
+        "D as in Delta, A as in Alpha, N as in November, A as in Alpha.")
 
 
 def test_after_the_name_read_back_the_persona_spells_only_the_word_heard_wrong() -> None:
     # "Carlos" was heard right: spelling it again would change nothing (bench robustness)
     a = answers(DANA.model_copy(update={"name": "Carlos Mendes"}))
     assert a.answer("Thanks, Carlos. I have your name as Carlos Manns. Is that right?") == "No, my name is Carlos Mendes."
-    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?") == (
-        "M, E, N, D, E, S.")
+    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me with a word for each letter, "
+                    "like D as in Delta?") == (
+        "M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.")
 
 
 def test_asked_to_spell_after_the_time_the_persona_spells_and_does_not_say_its_time() -> None:
@@ -144,8 +146,9 @@ def test_asked_to_spell_after_the_time_the_persona_spells_and_does_not_say_its_t
     a = answers(DANA.model_copy(update={"name": "Carlos Mendes", "time": "11 AM"}))
     assert a.answer("On Friday, November 27 I have 10 AM and 11 AM. Which time works for you?") == "11 AM works for me."
     assert a.answer("Shall I book Friday, November 27 at 11 AM for Carlos Menz?") == "No, my name is Carlos Mendes."
-    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter?") == (
-        "M, E, N, D, E, S.")
+    assert a.answer("I'm sorry, I may have your name wrong. Could you spell it for me with a word for each letter, "
+                    "like D as in Delta?") == (
+        "M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.")
 
 
 def test_a_read_back_asked_again_gets_a_plainer_yes() -> None:
@@ -168,12 +171,11 @@ def test_asked_again_for_the_time_the_persona_says_it_in_words() -> None:
     assert answers()._time_in_words() == "Two in the afternoon, please."
 
 
-def test_asked_for_a_word_per_letter_the_persona_spells_with_key_words() -> None:
+def test_asked_to_spell_letter_by_letter_the_persona_says_the_letters() -> None:
     a = answers(DANA.model_copy(update={"name": "Carlos Mendes"}))
     assert a.answer("Shall I book Friday, November 27 at 2 PM for Carlos Menz?") == "No, my name is Carlos Mendes."
-    assert a.answer("Sorry, I still don't have it. Could you spell it again with a word for each letter, "
-                    "like D as in Delta?") == (
-        "M as in Mike, E as in Echo, N as in November, D as in Delta, E as in Echo, S as in Sierra.")
+    assert a.answer("Sorry, I still don't have it. Could you spell it once more, letter by letter?") == (
+        "M, E, N, D, E, S.")
 
 
 def test_asked_again_for_the_area_the_persona_says_it_plainly_then_spells_it() -> None:

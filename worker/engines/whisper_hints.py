@@ -33,6 +33,12 @@ _CARD = "The card number is four two four two, four two four two, four two four 
 # (seed 10) policy lines right, vs 62 and 50 for "My policy number is P O L six three nine seven."
 _POLICY = "It's policy P O L, two nine six oh."
 _NAME = "My name is Ruth Abernathy."
+# A word spelled with a word per letter: with no prompt Whisper tiny.en wrote "I'm in my opinion, I'm in
+# November, ..." for espeak-ng's "M as in Mike, E as in Echo, N as in November, ...". Spelled words read
+# right (six names x six voices, `spelled_word`): 10/36 with no prompt, 15/36 with this one; "Mendes" 4/6 -> 6/6.
+# Letter by letter was read right 2-3/36 with any prompt (none, "R, U, T, H.", this one), so the
+# spelling questions ask for a word per letter first (`worker.planner.replies.SPELL_NAME`).
+_SPELLED = "R as in Romeo, U as in Uniform, T as in Tango, H as in Hotel."
 # "oh" said for zero, three times and once twice in a row: with one "oh" in the example ("nine zero
 # one, six four three, two eight oh seven") tiny.en dropped an "oh" ("four eight" for "four oh eight"),
 # wrote one "oh" for "oh oh", or heard it as "four"/"one". Chosen on a held-out hearing set (seed 11:
@@ -54,6 +60,7 @@ SLOT_PROMPTS: dict[str, str] = {
     "time": "At 10:15 AM.",
     "address": "The address is 5678 Birch Court.",
     "name": _NAME,
+    "spelling_words": _SPELLED,
     "holder_name": _NAME,
     "full_name": _NAME,
 }
@@ -118,6 +125,7 @@ def offered_prompt(agent_text: str, slot: str | None) -> str | None:
 EXPECTED_ANSWER: ContextVar[ExpectedAnswer | None] = ContextVar("mb_expected_answer", default=None)
 
 _ASKED_BY: tuple[tuple[str, str], ...] = (
+    (r"word for each letter", "spelling_words"),  # before "your name": "... your name wrong. Could you spell it ..."
     (r"\b(?:first|second|third|last) four digits\b", "card_group"),
     (r"card number|credit card|debit card|which card", "card_number"),
     (r"policy number", "policy_number"),

@@ -234,16 +234,14 @@ def heard_a_rejected_name_again(conv: Any) -> bool:
 
 
 def spell_name(conv: Any, prefix: str = "") -> Plan:
-    """The name rejected at the booking's read-back and heard the same again: ask to spell it,
-    then to spell it with a word per letter; rejected after both, a colleague calls back
+    """The name rejected at the booking's read-back and heard the same again: ask to spell it
+    with a word per letter, then letter by letter; rejected after both, a colleague calls back
     (a booking under a wrong name is worse than none)."""
     spelled = sum(replies.asked_to_spell(t) for t in conv.agent_texts())
     if spelled == 0:
         return Plan(text=prefix + replies.SPELL_NAME)
-    if spelled == 1:
-        return Plan(text=prefix + replies.SPELL_NAME_WORDS)
-    if "create_case" not in conv.allowed:
-        return Plan(text=prefix + replies.SPELL_NAME_WORDS)
+    if spelled == 1 or "create_case" not in conv.allowed:
+        return Plan(text=prefix + replies.SPELL_NAME_LETTERS)
     args = case_args("name", spelled, conv.slots) | ({"phone": conv.slots["phone"]} if conv.slots.get("phone") else {})
     return Plan(text="I'm sorry about the trouble. I'll have a colleague call you back.",
                 tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])
