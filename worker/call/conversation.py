@@ -231,7 +231,10 @@ class Conversation:
             # an offer of another way for a group of a card: the planner reads the answer as the group
             offer = is_offer(text) or bool(item.interrupted) and is_offer(self._planned)
             self.expected.group_again = offer and self.expected.slot == "card_group"
-            self.expected.asked(self._slot_expected(text, bool(item.interrupted)), text)
+            slot = self._slot_expected(text, bool(item.interrupted))
+            if slot is None and offer and not self.expected.group_again:
+                slot = self._slot_offered_for()
+            self.expected.asked(slot, text)
         shown = hide_numbers(text) if cut_group else text
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", shown)
         if self.machine.s.ended and not self._closing:
@@ -269,6 +272,15 @@ class Conversation:
         the reply before its question (she answers what she knows is coming, "Which card..." cut
         at "Which"), the one the reply was going to ask for."""
         return self._slot_asked(heard) or (self._slot_asked(self._planned) if interrupted else None)
+
+    def _slot_offered_for(self) -> str | None:
+        """The slot an offer of another way is about ("Could you say it one digit at a time,
+        slowly? Or I can have a colleague call you back."): the value being read back, else the one
+        asked before. The answer is that value again, said slowly: decoded with its shape and its
+        turn held until its digits are all there (a phone said digit by digit was cut at 8 digits
+        and decoded without the phone's hints in bench robustness)."""
+        read_back = self.machine.directive().get("read_back")
+        return str(read_back["slot"]) if read_back else self.expected.slot
 
     def on_planned_text(self, text: str) -> None:
         self.trace.on_planned_text(text)

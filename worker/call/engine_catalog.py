@@ -100,7 +100,8 @@ def build_engines(settings: Settings) -> Engines:
                              cpu_threads=settings.whisper_threads, model_path=model_path,
                              model_name=settings.whisper_model, hints=settings.stt_hints,
                              turn_pause=_turn_pause(settings),
-                             quiet_level=AUDIBLE_RMS if settings.stt_level_pause else None)
+                             quiet_level=AUDIBLE_RMS if settings.stt_level_pause else None,
+                             complete_pause=settings.stt_complete_pause)
         the_stt.prewarm()  # here, in the process prewarm: not on the first call's event loop
 
     if names["llm"] == "openai":

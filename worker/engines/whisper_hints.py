@@ -129,7 +129,8 @@ _ASKED_BY: tuple[tuple[str, str], ...] = (
     (r"\b(?:first|second|third|last) four digits\b", "card_group"),
     (r"card number|credit card|debit card|which card", "card_number"),
     (r"policy number", "policy_number"),
-    (r"phone number|number to reach|call you back on|your number", "phone"),
+    # "What's the right number?" asks for the phone again after a "no" (`replies.ask_again`)
+    (r"phone number|number to reach|call you back on|your number|the right number", "phone"),
     (r"date of birth|birth ?date|born", "date_of_birth"),
     (r"what time|which time|time works", "time"),
     (r"what day|which day|what date|which date", "date"),

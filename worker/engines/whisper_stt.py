@@ -86,6 +86,7 @@ class WhisperSTT(stt.STT):
         end_of_turn: Callable[[str], bool] | None = None,
         turn_pause: Callable[[str, str | None], float | None] | None = None,
         quiet_level: float | None = None,
+        complete_pause: float = COMPLETE_PAUSE_S,
     ) -> None:
         super().__init__(
             capabilities=stt.STTCapabilities(
@@ -105,6 +106,9 @@ class WhisperSTT(stt.STT):
         """Silence after a transcript (and the slot asked) that ends the turn, None: the VAD's long
         silence (`whisper_turn_end`). Unset: the VAD alone. `end_of_turn`: a yes/no short form."""
         self.quiet_level = quiet_level
+        self.complete_pause = complete_pause
+        """Seconds of pause (by level or the VAD) before a finished-sounding utterance ends the turn
+        (`whisper_turn_end.COMPLETE_PAUSE_S`)."""
         """RMS (fraction of full scale) under which the caller pauses before the VAD says so (`quiet_tail`)."""
         self.transcriber = WhisperTranscriber(
             model_path=model_path,
@@ -321,7 +325,7 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
         if not interim and self._utt is utt and utt.version == version:
             utt.spec_pause = self._judge(result.text)
             if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S and not result.reshaped \
-                    and utt.heard + (time.time() - utt.silence_at) >= COMPLETE_PAUSE_S:
+                    and utt.heard + (time.time() - utt.silence_at) >= self._whisper.complete_pause:
                 async with self._state_lock:
                     if self._utt is utt and utt.version == version:
                         self._ended_early = True

@@ -86,7 +86,7 @@ class EndByMeaning:
         if pause is None or spec is None or not spec.done() or utt.spec_version != utt.version:
             return False
         if pause == 0 and utt.speech_s >= SHORT_SPEECH_S:  # ready before its floor (`COMPLETE_PAUSE_S`)
-            return bool(utt.heard >= COMPLETE_PAUSE_S and not spec.cancelled() and spec.exception() is None
+            return bool(utt.heard >= self._whisper.complete_pause and not spec.cancelled() and spec.exception() is None
                         and not spec.result().reshaped)
         if utt.speech_s < SHORT_SPEECH_S:
             pause = max(pause, SHORT_PAUSE_S)

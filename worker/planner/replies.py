@@ -103,6 +103,14 @@ REPROMPT = "Are you still there?"
 """Said after a quiet spell (`worker.call.silence`); it asks nothing new: the caller's next words
 still answer the question before it."""
 
+#: A word for each letter first, as agents do on a bad line: a letter alone is easily misheard ("E"
+#: as "T") and Whisper tiny.en read a name spelled letter by letter right 2-3 times in 36 (six names
+#: x six voices), with a word per letter 15 in 36 (`whisper_hints` "spelling_words").
+SPELL_NAME = ("I'm sorry, I may have your name wrong. Could you spell it for me with a word for each letter, "
+              "like D as in Delta?")
+#: The second try letter by letter: said again the same way, a word per letter is misheard the same way.
+SPELL_NAME_LETTERS = "Sorry, I still don't have it. Could you spell it once more, letter by letter?"
+
 OFFER_MARK = "Or I can have a colleague call you back."
 OTHER_WAY = f"I'm sorry, I keep getting that wrong. Could you say it one digit at a time, slowly? {OFFER_MARK}"
 """Offered after the caller rejected the same read-back twice, instead of asking a third time."""
@@ -114,8 +122,7 @@ OTHER_WAYS = {
     "date": "I'm sorry, I keep getting that wrong. Could you say your date of birth with the month's name, "
             f"then the day and the year, like March 5, 1980? {OFFER_MARK}",
     # a name heard wrong twice the same way: saying it again cannot help, spelling it can
-    "spell": "I'm sorry, I may have your name wrong. Could you spell it for me, letter by letter? "
-             f"{OFFER_MARK}",
+    "spell": f"{SPELL_NAME} {OFFER_MARK}",
 }
 
 
@@ -127,15 +134,6 @@ def other_way(kind: str) -> str:
 
 def is_offer(text: str) -> bool:
     return OFFER_MARK in text
-
-
-#: A word for each letter first, as agents do on a bad line: a letter alone is easily misheard ("E"
-#: as "T") and Whisper tiny.en read a name spelled letter by letter right 2-3 times in 36 (six names
-#: x six voices), with a word per letter 15 in 36 (`whisper_hints` "spelling_words").
-SPELL_NAME = ("I'm sorry, I may have your name wrong. Could you spell it for me with a word for each letter, "
-              "like D as in Delta?")
-#: The second try letter by letter: said again the same way, a word per letter is misheard the same way.
-SPELL_NAME_LETTERS = "Sorry, I still don't have it. Could you spell it once more, letter by letter?"
 
 
 def asked_to_spell(text: str) -> bool:
