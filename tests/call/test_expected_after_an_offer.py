@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from loguru import logger
 
 from worker.call.conversation import Conversation
-from worker.engines.whisper_hints import SLOT_PROMPTS, ExpectedAnswer
+from worker.engines.whisper_hints import DIGIT_QUESTIONS, SLOT_PROMPTS, ExpectedAnswer
 from worker.flow.library import load_flow
 from worker.flow.machine import ConversationMachine
 from worker.planner.replies import OTHER_WAY, OTHER_WAYS, ask_again
@@ -25,7 +25,7 @@ def _call(flow: str = "real_estate") -> SimpleNamespace:
                            trace=SimpleNamespace(on_agent_message=lambda item: None))
     call._slot_asked = lambda text: Conversation._slot_asked(call, text)  # type: ignore[arg-type]
     call._slot_expected = lambda heard, cut: Conversation._slot_expected(call, heard, cut)  # type: ignore[arg-type]
-    call._slot_offered_for = lambda: Conversation._slot_offered_for(call)  # type: ignore[arg-type]
+    call._slot_repaired = lambda text, offer: Conversation._slot_repaired(call, text, offer)  # type: ignore[arg-type]
     return call
 
 
@@ -45,7 +45,9 @@ def test_the_offer_of_another_way_keeps_the_value_being_read_back() -> None:
     call = _call()
     call.machine.s.slots["phone"] = "4155554192"  # heard, read back, turned down twice
     _agent_says(call, "Got it. I have 4 1 5, 5 5 5, 4 1 9 2. Is that right?")
-    assert call.expected.slot is None  # a yes or a no
+    assert call.expected.slot == "phone"  # a yes, or a correction of its digits
+    _agent_says(call, "Is there anything else I can help you with?")
+    assert call.expected.slot is None
     _agent_says(call, OTHER_WAY)
     assert call.expected.slot == "phone"
 
@@ -56,6 +58,14 @@ def test_the_offer_keeps_the_slot_asked_before_it_when_nothing_is_read_back() ->
     _agent_says(call, OTHER_WAYS["words"])
     assert call.expected.slot == "time"
     assert call.expected.prompt is not None  # the offer it follows stays the decoder's prompt
+
+
+def test_a_name_read_back_is_not_decoded_as_digits() -> None:
+    call = _call()
+    call.machine.s.slots["name"] = "Carlos Manns"
+    call.machine.s.last_caller_confidence = 0.4
+    _agent_says(call, "Thanks, Carlos. I have your name as Carlos Manns. Is that right?")
+    assert call.expected.slot not in DIGIT_QUESTIONS  # ("name": its words name it)
 
 
 def test_an_offer_that_names_its_own_answer_is_asked_for_that() -> None:

@@ -30,7 +30,7 @@ from worker.call.ledger import EventJournal, Ledger
 from worker.call.records import CallOpened
 from worker.call.silence import GOODBYE, REPROMPT, SilenceWatch
 from worker.call.tool_gate import ToolGate
-from worker.engines.whisper_hints import EXPECTED_ANSWER, ExpectedAnswer, slot_asked
+from worker.engines.whisper_hints import DIGIT_QUESTIONS, EXPECTED_ANSWER, ExpectedAnswer, slot_asked
 from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
@@ -232,8 +232,8 @@ class Conversation:
             offer = is_offer(text) or bool(item.interrupted) and is_offer(self._planned)
             self.expected.group_again = offer and self.expected.slot == "card_group"
             slot = self._slot_expected(text, bool(item.interrupted))
-            if slot is None and offer and not self.expected.group_again:
-                slot = self._slot_offered_for()
+            if slot is None and not self.expected.group_again:
+                slot = self._slot_repaired(text, offer)
             self.expected.asked(slot, text)
         shown = hide_numbers(text) if cut_group else text
         self.log.info("agent{}: {}", " (interrupted)" if item.interrupted else "", shown)
@@ -273,14 +273,23 @@ class Conversation:
         at "Which"), the one the reply was going to ask for."""
         return self._slot_asked(heard) or (self._slot_asked(self._planned) if interrupted else None)
 
-    def _slot_offered_for(self) -> str | None:
-        """The slot an offer of another way is about ("Could you say it one digit at a time,
-        slowly? Or I can have a colleague call you back."): the value being read back, else the one
-        asked before. The answer is that value again, said slowly: decoded with its shape and its
-        turn held until its digits are all there (a phone said digit by digit was cut at 8 digits
-        and decoded without the phone's hints in bench robustness)."""
+    def _slot_repaired(self, agent_text: str, offer: bool) -> str | None:
+        """The value a repair question is about, when its words name none: an offer of another way
+        ("Could you say it one digit at a time, slowly? Or I can have a colleague call you back.")
+        is about the value being read back, else the one asked before; a digit value's read-back
+        ("I have 4 1 5, 5 5 5, 4 1 9 2. Is that right?") is answered "yes" or with a correction of
+        its digits. Either way the decoder is told the value's shape, and the turn of an answer
+        with digits is held until they are all there. In bench robustness a phone said digit by
+        digit after the offer was decoded with no hint ("For 15555192") and cut at eight digits;
+        answers to a phone read-back (six voices x six answers) read right 25/36 with no hint,
+        30/36 with the phone's, no "yes" lost ("No, the last part is oh one nine two." had been
+        "The last part is a one-line too.")."""
         read_back = self.machine.directive().get("read_back")
-        return str(read_back["slot"]) if read_back else self.expected.slot
+        if offer:
+            return str(read_back["slot"]) if read_back else self.expected.slot
+        if read_back and read_back["slot"] in DIGIT_QUESTIONS and str(read_back["question"]) in agent_text:
+            return str(read_back["slot"])
+        return None
 
     def on_planned_text(self, text: str) -> None:
         self.trace.on_planned_text(text)
