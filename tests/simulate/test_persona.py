@@ -171,6 +171,20 @@ def test_asked_again_for_the_time_the_persona_says_it_in_words() -> None:
     assert answers()._time_in_words() == "Two in the afternoon, please."
 
 
+def test_an_offer_narrowed_to_a_part_of_the_day_is_answered_with_the_time_as_offered() -> None:
+    # with the narrowed offer as Whisper's prompt, "11 AM, please." was read right in all 8 caller
+    # voices; "Eleven in the morning, please." lost its "Eleven" again in espeak-ng en-gb
+    a = answers(DANA.model_copy(update={"time": "11 AM"}))
+    assert a.answer("On Friday, November 27 I have 10 AM and 11 AM. Which time works for you?") == (
+        "11 AM works for me.")
+    assert a.answer("Sorry, I didn't quite get that. Which time works for you?") == "Eleven in the morning, please."
+    assert a.answer("In the morning I have 10 AM and 11 AM. Which time works for you?") == "11 AM, please."
+    assert a.answer("I have nothing in the evening. I have 10 AM, 11 AM and 2 PM. Which time works for you?") == (
+        "11 AM, please.")
+    assert a.answer("In the morning I have 11 AM. Shall I book Friday, November 27 at 11 AM for Dana Whitfield?") == (
+        "Yes, please go ahead.")
+
+
 def test_asked_to_spell_letter_by_letter_the_persona_says_the_letters() -> None:
     a = answers(DANA.model_copy(update={"name": "Carlos Mendes"}))
     assert a.answer("Shall I book Friday, November 27 at 2 PM for Carlos Menz?") == "No, my name is Carlos Mendes."

@@ -129,3 +129,19 @@ async def test_a_misheard_card_is_taken_group_by_group_and_a_wrong_group_correct
     assert outcome.corrections == 1 and "No, one one one one." in lines
     assert any("1 1 1 7. What are the third four digits?" in t.reply for t in call.turns)
     assert call.succeeded("charge_card")[0].result["card_last4"] == "1111"
+
+
+async def test_a_time_heard_only_as_its_part_of_the_day_is_narrowed_and_booked(tmp_path: Path) -> None:
+    # bench robustness (espeak-ng en-gb): Carlos's "11 AM works for me." heard as "The Atlanta Network
+    # is for me.", "Eleven in the morning, please." as "In the morning, please.": it ended in a callback
+    def hear(_: int, line: str) -> str:
+        return {"11 AM works for me.": "The Atlanta Network is for me.",
+                "Eleven in the morning, please.": "In the morning, please."}.get(line, line)
+
+    outcome, call = await talk(tmp_path, "real_estate", 1, hear=hear)
+    assert outcome.completed and outcome.wrong_effects == [], [t.caller for t in call.turns]
+    said = [(t.caller, t.reply) for t in call.turns]
+    at = next(i for i, (caller, _) in enumerate(said) if caller == "In the morning, please.")
+    assert said[at][1] == "In the morning I have 10 AM and 11 AM. Which time works for you?"
+    assert said[at + 1][0] == "11 AM, please."
+    assert call.succeeded("book_tour")[0].args["slot_start"].endswith("T11:00:00")

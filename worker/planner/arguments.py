@@ -47,9 +47,14 @@ def _pick_listing(conv: Conversation) -> str | None:
 def _pick_slot(conv: Conversation) -> str | None:
     """A free slot on the chosen day at the time the caller asked for, if any."""
     free: list[str] = conv.slots.get("free_slots") or []
-    offered = next((iso for iso in free if replies.next_free([iso], "") in conv.last_agent_text()), None)
+    said = conv.last_agent_text()
+    confirm = str(conv.d.get("confirm") or "")
+    # "yes" to the next free time we offered after theirs was taken, or to the one time left in
+    # the part of the day the caller named, put as the booking's question (`narrowing`)
+    offered = next((iso for iso in free if replies.next_free([iso], "") in said
+                    or confirm and replies.fill(confirm, conv.slots, {"slot_start": iso}) in said), None)
     if offered and conv.latest().affirmation is True and conv.latest().time is None:
-        return offered  # "yes" to the next free time we offered after theirs was taken
+        return offered
     wanted: time | None = conv.recall("time")
     if wanted is None:
         return None

@@ -15,7 +15,7 @@ import json
 from datetime import date
 from typing import Any
 
-from worker.planner import card_groups, redirect, rephrase, repair, replies, verification
+from worker.planner import card_groups, narrowing, redirect, rephrase, repair, replies, verification
 from worker.planner.arguments import build_args
 from worker.planner.plans import AgentSaid, Called, Item, Output, Plan, ToolCall, UserSaid, call_id as _call_id
 from worker.reading.names import spelled_word
@@ -152,6 +152,9 @@ def _after_caller(conv: Conversation) -> Plan:
     day = _changed_day(conv, latest)
     if day is not None:
         return day
+    narrowed = narrowing.narrow_offer(conv)  # "in the morning" and no clock time: the morning's times
+    if narrowed is not None:
+        return narrowed
     step = _next_step(conv)
     unheard = _unheard_outcome(conv)
     if unheard and not step.tool_calls:  # nothing new to act on: first tell what the barge-in cut

@@ -169,8 +169,8 @@ def offer_kind(expecting: str | None, question: str) -> str:
 # ---------------------------------------------------------------- plans (`conv`: policy.Conversation)
 def not_a_third_time(conv: Any, step: Plan) -> Plan:
     """Never the same question a third time in a row: offer another way, then a callback."""
-    if step.tool_calls or not step.text:
-        return step
+    if step.tool_calls or not step.text or replies.is_narrowed(step.text):
+        return step  # the offer narrowed to a part of the day is progress (`narrowing`), said once
     verdict = repeat_step(step.text, texts_without_progress(conv.items), str(conv.d.get("done_question") or ""))
     if verdict == "offer":
         return Plan(text=replies.other_way(offer_kind(conv.expecting, step.text)))
@@ -266,6 +266,8 @@ def texts_without_progress(items: list[Item]) -> list[str]:
             out.append(it.text)
             if _GROUP_SAID_BACK.match(it.text):
                 break  # a group of the card was heard: asking for the next one is progress
+            if replies.is_narrowed(it.text):
+                break  # the caller's part of the day narrowed the offer: a new offer
     return out[::-1]
 
 

@@ -208,6 +208,26 @@ def next_free(free: list[str], taken: str) -> str:
     return f"The next free time is {spoken_time(later[0])}. Does that work for you?"
 
 
+_NARROWED = re.compile(r"^(?:In the (?:morning|afternoon|evening) I have "
+                       r"|I have nothing in the (?:morning|afternoon|evening)\b)")
+
+
+def narrowed(part: str, within: list[str], rest: list[str], confirm: str = "") -> str:
+    """The offer narrowed to the part of the day the caller named (`within`: its free times,
+    spoken), or, when none is in it, the other free times (`rest`). One time left is put as the
+    booking's yes/no question (`confirm`, filled), as a person would ("Shall I book ... ?")."""
+    times = within or rest
+    said = (f"In the {part} I have {join_words(times[:4])}." if within
+            else f"I have nothing in the {part}, only {times[0]}." if len(times) == 1
+            else f"I have nothing in the {part}. I have {join_words(times[:4])}.")
+    return f"{said} {confirm if len(times) == 1 and confirm else 'Which time works for you?'}"
+
+
+def is_narrowed(text: str) -> bool:
+    """`text` is an offer narrowed to a part of the day (`narrowed`)."""
+    return bool(_NARROWED.match(text.strip()))
+
+
 def on_result(tool: str, result: dict[str, Any], args: dict[str, Any], slots: dict[str, Any]) -> str:
     """One or two sentences that tell the caller what a tool just did."""
     if tool == "find_listings":

@@ -17,6 +17,11 @@ from worker.reading.vocabulary import DAY_PARTS, TIME_CUES, TIME_FOLLOWERS
 
 _AM_PART = re.compile(r"(?<!good )\bmorning\b")
 _PM_PART = re.compile(r"(?<!good )\b(?:afternoon|evening|night)\b|\btonight\b")
+#: A part of the day named on its own ("in the morning, please"); a greeting names none.
+_PART = re.compile(r"(?<!good )\b(morning|afternoon|evening|tonight|night)\b")
+#: Where each part of the day starts and ends, in minutes after midnight. Noon itself is neither
+#: morning nor afternoon ("in the afternoon I have 12 PM" is not what a person says).
+_PART_WINDOWS = {"morning": (0, 12 * 60), "afternoon": (12 * 60 + 1, 17 * 60), "evening": (17 * 60, 24 * 60)}
 
 
 def _glued_meridiem(ctx: Utterance, after: int) -> str | None:
@@ -180,3 +185,21 @@ def extract_time(ctx: Utterance) -> dt.time | None:
             return value
     return None
 
+
+def part_of_day(said: str) -> str | None:
+    """The part of the day the words name instead of a clock time: "morning", "afternoon" or
+    "evening" ("tonight" and "night" are the evening), the last one said when several ("morning,
+    no, afternoon"); None when none is named or only in a greeting ("good morning").
+
+    Why not the words "early" or "late": alone they name no part of the day ("the early one" is a
+    choice by position), and with one ("late morning") the part is what narrows the offer."""
+    found = _PART.findall(said.lower())
+    if not found:
+        return None
+    return {"tonight": "evening", "night": "evening"}.get(found[-1], found[-1])
+
+
+def in_part_of_day(value: dt.time, part: str) -> bool:
+    """Whether a clock time falls in the part of the day (`part_of_day`'s names)."""
+    start, end = _PART_WINDOWS[part]
+    return start <= value.hour * 60 + value.minute < end

@@ -29,6 +29,10 @@ _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "s
              20: "twentieth", 30: "thirtieth"}
 
 
+#: The agent's offer narrowed to the part of the day the caller named ("In the morning I have
+#: 10 AM and 11 AM. Which time works for you?", `worker.planner.narrowing`).
+_NARROWED = re.compile(r"\bin the (?:morning|afternoon|evening) i have\b|\bi have nothing in the\b")
+
 #: A card taken four digits at a time: the group asked for, by its ordinal.
 _CARD_GROUP = re.compile(r"\b(first|second|third|last) four digits\b")
 _GROUP_AT = {"first": 0, "second": 1, "third": 2, "last": 3}
@@ -196,6 +200,10 @@ class PersonaAnswers:
             return self._listing_by_position() or line
         if line is not None and again > 1 and kind == "area":
             return f"{self.f.area}." if again == 2 else f"{self.f.area}. {', '.join((self.f.area or '').upper())}."
+        if line is not None and kind == "time" and _NARROWED.search(low) and self.f.time:
+            # the offer narrowed to a part of the day: the time as offered, which the decoder's
+            # prompt (the narrowed offer) holds; "Eleven in the morning" lost its "Eleven" again
+            return f"{self.f.time}, please."
         if line is not None and again > 1 and kind == "time":
             return self._time_in_words() or line
         return line

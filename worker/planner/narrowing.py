@@ -1,0 +1,62 @@
+"""The offer narrowed to the part of the day the caller named, instead of "didn't get that".
+
+A caller who picks from "10 AM, 11 AM, 12 PM and 2 PM" and is misheard says it again in other
+words ("Eleven in the morning, please."); when the recogniser keeps only "In the morning,
+please." the answer still says something: a human agent narrows the offer ("In the morning I
+have 10 AM and 11 AM. Which time works for you?") rather than apologising (bench robustness:
+three apologies for "morning" ended a real-estate call in a callback). One time left in that
+part is put as the booking's own yes/no question, so a "yes" books it (`arguments._pick_slot`
+takes the time the question proposed). No free time in that part: say so, and offer the rest.
+
+The narrowed question is progress, not a repeat: `repair.texts_without_progress` restarts its
+count at it, and it is said at most once per offer (the same part said again is no news and
+takes the normal "didn't get that" path, which counts toward another way and the callback).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from worker.planner import replies
+from worker.planner.plans import AgentSaid, Called, Item, Plan
+from worker.reading.times import in_part_of_day, part_of_day
+
+if TYPE_CHECKING:
+    from worker.planner.policy import Conversation
+
+__all__ = ["narrow_offer"]
+
+
+def narrow_offer(conv: Conversation) -> Plan | None:
+    """The narrowed offer when the caller, asked for a time among the free ones, named a part of
+    the day and no clock time; None otherwise."""
+    d = conv.d
+    free = sorted(str(s) for s in conv.slots.get("free_slots") or [])
+    if d.get("next_tool") != "book_tour" or d.get("read_back") or not free or conv.slots.get("booking_id"):
+        return None
+    if conv.latest().time is not None:
+        return None
+    part = part_of_day(conv.reading().words.said)
+    if part is None:
+        return None
+    within = [iso for iso in free if in_part_of_day(datetime.fromisoformat(iso).time(), part)]
+    times = within or free
+    confirm = str(d.get("confirm") or "")
+    proposed = replies.fill(confirm, conv.slots, {"slot_start": times[0]}) if confirm and len(times) == 1 else ""
+    text = replies.narrowed(part, [replies.spoken_time(s) for s in within], [replies.spoken_time(s) for s in free],
+                            proposed)
+    if text in _said_since_a_tool(conv.items):
+        return None
+    return Plan(text=text)
+
+
+def _said_since_a_tool(items: list[Item]) -> list[str]:
+    """The agent's words since a tool last ran (the offer in force)."""
+    out: list[str] = []
+    for it in reversed(items):
+        if isinstance(it, Called):
+            break
+        if isinstance(it, AgentSaid):
+            out.append(it.text)
+    return out
