@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     stt_level_pause: bool = Field(True, validation_alias=_env("MB_STT_LEVEL_PAUSE"))
     """Count the caller's pause from the audio's level as well as the VAD's, which lags it by ~135 ms
     (`worker/engines/quiet_tail.py`); off: the VAD alone."""
-    stt_complete_pause: float = Field(0.45, ge=0.2, le=2.0, validation_alias=_env("MB_STT_COMPLETE_PAUSE"))
+    stt_complete_pause: float = Field(0.40, ge=0.2, le=2.0, validation_alias=_env("MB_STT_COMPLETE_PAUSE"))
     """Seconds of pause after which a finished-sounding utterance ends the turn (the floor that keeps
     comma pauses whole; `worker.engines.whisper_turn_end.COMPLETE_PAUSE_S`, `bench turns`)."""
     whisper_threads: int = Field(1, validation_alias=_env("MB_WHISPER_THREADS"))
