@@ -114,3 +114,22 @@ def test_the_narrowed_offer_is_a_time_question_and_the_next_answer_is_decoded_ag
     # asked again in other words ("for example 10 AM" is no offer): the narrowed offer stands
     expected.asked("time", "Sorry, I didn't quite get that. Which time would you like, for example 10 AM?")
     assert expected.prompt == MORNING
+
+
+async def test_a_part_of_the_day_said_with_the_day_narrows_that_days_first_offer(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(_TO_THE_TIMES)
+    turn = await call.say("The one on College Avenue, tomorrow morning.")
+    assert [t.name for t in turn.tools] == ["check_availability"]
+    assert turn.reply == "Let me check the calendar. On Friday, November 27, in the morning I have 10 AM and 11 AM. " \
+                         "Which time works for you?"
+    assert offered_prompt(call.items[-1].text, slot_asked(call.items[-1].text)) == turn.replies[-1]
+    again = await call.say("In the morning, please.")  # the same part again is no news: it counts
+    assert again.reply == "Sorry, I didn't quite get that. Which time would you like, for example 10 AM?"
+    turn = await call.say("Saturday morning instead?")  # the new day's morning (Saturday: 11 AM only)
+    assert [t.name for t in turn.tools] == ["check_availability"]
+    assert turn.replies[-1] == "On Saturday, November 28, in the morning I have 11 AM. " \
+                               "Shall I book Saturday, November 28 at 11 AM for Dana Whitfield?"
+    await call.say("Yes.")
+    (booked,) = call.succeeded("book_tour")
+    assert booked.args["slot_start"] == "2026-11-28T11:00:00"

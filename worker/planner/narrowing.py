@@ -7,6 +7,8 @@ have 10 AM and 11 AM. Which time works for you?") rather than apologising (bench
 three apologies for "morning" ended a real-estate call in a callback). One time left in that
 part is put as the booking's own yes/no question, so a "yes" books it (`arguments._pick_slot`
 takes the time the question proposed). No free time in that part: say so, and offer the rest.
+A turn that names the part with a new day ("Saturday morning instead?") gets that day's times
+narrowed at once, when the lookup comes back.
 
 The narrowed question is progress, not a repeat: `repair.texts_without_progress` restarts its
 count at it, and it is said at most once per offer (the same part said again is no news and
@@ -28,9 +30,11 @@ if TYPE_CHECKING:
 __all__ = ["narrow_offer"]
 
 
-def narrow_offer(conv: Conversation) -> Plan | None:
+def narrow_offer(conv: Conversation, day: str = "") -> Plan | None:
     """The narrowed offer when the caller, asked for a time among the free ones, named a part of
-    the day and no clock time; None otherwise."""
+    the day and no clock time; None otherwise. With `day` (spoken), the day's times were just
+    looked up for a turn that named the part too ("Saturday morning instead?"): the first offer
+    of that day is the narrowed one."""
     d = conv.d
     free = sorted(str(s) for s in conv.slots.get("free_slots") or [])
     if d.get("next_tool") != "book_tour" or d.get("read_back") or not free or conv.slots.get("booking_id"):
@@ -44,9 +48,10 @@ def narrow_offer(conv: Conversation) -> Plan | None:
     times = within or free
     confirm = str(d.get("confirm") or "")
     proposed = replies.fill(confirm, conv.slots, {"slot_start": times[0]}) if confirm and len(times) == 1 else ""
-    text = replies.narrowed(part, [replies.spoken_time(s) for s in within], [replies.spoken_time(s) for s in free],
-                            proposed)
-    if text in _said_since_a_tool(conv.items):
+    spoken = [replies.spoken_time(s) for s in within], [replies.spoken_time(s) for s in free]
+    text = replies.narrowed(part, *spoken, proposed, day)
+    # said already, with or without its day: the same part again is no news
+    if any(replies.narrowed(part, *spoken, proposed).lower() in t.lower() for t in _said_since_a_tool(conv.items)):
         return None
     return Plan(text=text)
 

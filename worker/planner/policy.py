@@ -226,6 +226,11 @@ def _after_tools(conv: Conversation) -> Plan:
     taken_before = next((t for o in outputs[:-1] if (t := _taken_slot(o, calls.get(o.call_id)))), None)
     if last.name == "check_availability" and taken_before and isinstance(result, dict):
         return Plan(text=replies.next_free(result.get("slots") or [], taken_before))
+    day = str((call.args if call else {}).get("date") or "")
+    narrowed = narrowing.narrow_offer(conv, replies.spoken_day(day)) if last.name == "check_availability" and day \
+        else None
+    if narrowed is not None:  # "Saturday morning?": that day's morning times
+        return narrowed
     said = replies.on_result(last.name, result if isinstance(result, dict) else {}, call.args if call else {}, conv.slots)
     nxt = _next_step(conv, avoid=conv.called_since_user())
     text = " ".join(t for t in (said, nxt.text) if t)

@@ -212,14 +212,17 @@ _NARROWED = re.compile(r"^(?:In the (?:morning|afternoon|evening) I have "
                        r"|I have nothing in the (?:morning|afternoon|evening)\b)")
 
 
-def narrowed(part: str, within: list[str], rest: list[str], confirm: str = "") -> str:
+def narrowed(part: str, within: list[str], rest: list[str], confirm: str = "", day: str = "") -> str:
     """The offer narrowed to the part of the day the caller named (`within`: its free times,
     spoken), or, when none is in it, the other free times (`rest`). One time left is put as the
-    booking's yes/no question (`confirm`, filled), as a person would ("Shall I book ... ?")."""
+    booking's yes/no question (`confirm`, filled), as a person would ("Shall I book ... ?").
+    `day` ("Friday, November 27") opens it when it is the first offer of that day."""
     times = within or rest
-    said = (f"In the {part} I have {join_words(times[:4])}." if within
-            else f"I have nothing in the {part}, only {times[0]}." if len(times) == 1
-            else f"I have nothing in the {part}. I have {join_words(times[:4])}.")
+    opening = f"On {day}, in" if day else "In"
+    nothing = f"On {day} I" if day else "I"
+    said = (f"{opening} the {part} I have {join_words(times[:4])}." if within
+            else f"{nothing} have nothing in the {part}, only {times[0]}." if len(times) == 1
+            else f"{nothing} have nothing in the {part}. I have {join_words(times[:4])}.")
     return f"{said} {confirm if len(times) == 1 and confirm else 'Which time works for you?'}"
 
 
