@@ -133,3 +133,35 @@ async def test_a_part_of_the_day_said_with_the_day_narrows_that_days_first_offer
     await call.say("Yes.")
     (booked,) = call.succeeded("book_tour")
     assert booked.args["slot_start"] == "2026-11-28T11:00:00"
+
+
+GRAND_NO_10 = "I don't have 10 AM that day. I have 11 AM, 12 PM, 1 PM and 2 PM. Which time works for you?"
+
+
+async def test_a_time_that_is_not_free_is_said_back_and_the_free_times_offered_again(sandbox: Sandbox) -> None:
+    # bench robustness: a misheard budget found another home, whose calendar had no 11 AM; the
+    # caller's "11 AM works for me." got "Which time would you like, for example 10 AM?"
+    call = await _offered(sandbox, GRAND)
+    turn = await call.say("10 AM works for me.")
+    assert turn.reply == GRAND_NO_10 and turn.tools == []
+    prompt = offered_prompt(turn.reply, slot_asked(turn.reply))
+    assert prompt is not None and prompt.startswith("I have 11 AM") and "10 AM" not in prompt
+    turn = await call.say("11 AM then.")
+    assert turn.reply == "Shall I book Friday, November 27 at 11 AM for Dana Whitfield?"
+    await call.say("Yes.")
+    (booked,) = call.succeeded("book_tour")
+    assert booked.args["slot_start"].endswith("T11:00:00")
+
+
+async def test_a_free_time_not_read_out_is_booked_not_refused(sandbox: Sandbox) -> None:
+    call = await _offered(sandbox, GRAND)  # read out: 11 AM, 12 PM, 1 PM and 2 PM; 4 PM is free too
+    turn = await call.say("4 PM works for me.")
+    assert turn.reply == "Shall I book Friday, November 27 at 4 PM for Dana Whitfield?"
+
+
+async def test_the_same_time_that_is_not_free_asked_again_does_not_loop(sandbox: Sandbox) -> None:
+    call = await _offered(sandbox, GRAND)
+    replies = [(await call.say("10 AM works for me.")).reply for _ in range(5)]
+    assert replies[0] == GRAND_NO_10 and replies.count(GRAND_NO_10) == 1  # said once per offer
+    assert call.succeeded("book_tour") == [] and call.state == "handoff"  # then another way, then a callback
+    assert OTHER_WAYS["words"] in replies[1]

@@ -98,7 +98,8 @@ class ExpectedAnswer:
 
 
 _CLOCK = re.compile(r"\b(?:1[0-2]|[1-9])(?::[0-5]\d)? ?[AP]M\b")
-_EXAMPLE = re.compile(r"for example [^.?!,]*")  # "Which time would you like, for example 10 AM?": no offer
+# "Which time would you like, for example 10 AM?", "I don't have 11 AM that day.": no offer
+_EXAMPLE = re.compile(r"for example [^.?!,]*|don't have [^.?!,]*")
 
 
 def offered_prompt(agent_text: str, slot: str | None) -> str | None:

@@ -27,7 +27,7 @@ from worker.reading.times import in_part_of_day, part_of_day
 if TYPE_CHECKING:
     from worker.planner.policy import Conversation
 
-__all__ = ["narrow_offer"]
+__all__ = ["narrow_offer", "unfree_time"]
 
 
 def narrow_offer(conv: Conversation, day: str = "") -> Plan | None:
@@ -54,6 +54,27 @@ def narrow_offer(conv: Conversation, day: str = "") -> Plan | None:
     if any(replies.narrowed(part, *spoken, proposed).lower() in t.lower() for t in _said_since_a_tool(conv.items)):
         return None
     return Plan(text=text)
+
+
+def unfree_time(conv: Conversation) -> Plan | None:
+    """The caller, asked for a time among the free ones, named a clock time that is not free that
+    day: say which time was heard and is not free, and offer the free ones again ("I don't have
+    11 AM that day. I have 10 AM, 12 PM, 1 PM and 2 PM. Which time works for you?"). Before, the
+    time was passed over with "Which time would you like, for example 10 AM?", and a caller could
+    not tell whether it was misheard or taken (bench robustness: a misheard budget picked another
+    home, whose calendar had no 11 AM). Said once per offer: the same time asked for again takes
+    the normal path, which counts toward another way and the callback. None otherwise."""
+    d = conv.d
+    free = sorted(str(s) for s in conv.slots.get("free_slots") or [])
+    if d.get("next_tool") != "book_tour" or d.get("read_back") or not free or conv.slots.get("booking_id"):
+        return None
+    wanted = conv.latest().time
+    if wanted is None or any(datetime.fromisoformat(iso).time().replace(second=0) == wanted.replace(second=0)
+                             for iso in free):
+        return None
+    heard = replies.spoken_time(datetime.combine(datetime.fromisoformat(free[0]).date(), wanted).isoformat())
+    text = replies.not_free(heard, [replies.spoken_time(s) for s in free])
+    return None if text in _said_since_a_tool(conv.items) else Plan(text=text)
 
 
 def _said_since_a_tool(items: list[Item]) -> list[str]:

@@ -152,7 +152,8 @@ def _after_caller(conv: Conversation) -> Plan:
     day = _changed_day(conv, latest)
     if day is not None:
         return day
-    narrowed = narrowing.narrow_offer(conv)  # "in the morning" and no clock time: the morning's times
+    # "in the morning" and no clock time: the morning's times; a time that is not free: said so
+    narrowed = narrowing.narrow_offer(conv) or narrowing.unfree_time(conv)
     if narrowed is not None:
         return narrowed
     step = _next_step(conv)

@@ -226,6 +226,12 @@ def narrowed(part: str, within: list[str], rest: list[str], confirm: str = "", d
     return f"{said} {confirm if len(times) == 1 and confirm else 'Which time works for you?'}"
 
 
+def not_free(heard: str, free: list[str]) -> str:
+    """A time asked for that is not free that day, said back, and the free ones offered again
+    (the first four, as in the first offer)."""
+    return f"I don't have {heard} that day. I have {join_words(free[:4])}. Which time works for you?"
+
+
 def is_narrowed(text: str) -> bool:
     """`text` is an offer narrowed to a part of the day (`narrowed`)."""
     return bool(_NARROWED.match(text.strip()))
