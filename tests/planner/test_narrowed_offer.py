@@ -82,6 +82,21 @@ async def test_a_part_of_the_day_with_a_clock_time_is_the_clock_time(sandbox: Sa
     assert turn.reply == "Shall I book Friday, November 27 at 11 AM for Dana Whitfield?"
 
 
+async def test_a_yes_to_the_booking_question_that_names_its_part_of_the_day_books_it(sandbox: Sandbox) -> None:
+    call = await _offered(sandbox)
+    assert (await call.say("11 AM, please.")).reply == "Shall I book Friday, November 27 at 11 AM for Dana Whitfield?"
+    turn = await call.say("Yes, the morning is perfect.")  # a yes, not a request to narrow the offer
+    assert [t.name for t in turn.tools] == ["book_tour", "update_opportunity"]
+    (booked,) = call.succeeded("book_tour")
+    assert booked.args["slot_start"].endswith("T11:00:00")
+
+
+async def test_a_part_of_the_day_the_caller_cannot_do_does_not_narrow_to_it(sandbox: Sandbox) -> None:
+    call = await _offered(sandbox)
+    turn = await call.say("Not in the morning, please.")
+    assert "In the morning I have" not in turn.reply and turn.tools == []
+
+
 async def test_the_narrowed_question_does_not_bring_the_callback_sooner(sandbox: Sandbox) -> None:
     # bench robustness: offer, misheard, "In the morning, please." → "say it another way" → callback
     misses = ["The land will be in the morning, please.", "The elaborate in the morning, please.", "The elaborate.",

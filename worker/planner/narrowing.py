@@ -39,8 +39,9 @@ def narrow_offer(conv: Conversation, day: str = "") -> Plan | None:
     free = sorted(str(s) for s in conv.slots.get("free_slots") or [])
     if d.get("next_tool") != "book_tour" or d.get("read_back") or not free or conv.slots.get("booking_id"):
         return None
-    if conv.latest().time is not None:
-        return None
+    latest = conv.latest()
+    if latest.time is not None or latest.affirmation is True and replies.is_yes_no(conv.last_agent_text()):
+        return None  # "Yes, the morning is perfect." to "Shall I book ... at 11 AM ...?" books it
     part = part_of_day(conv.reading().words.said)
     if part is None:
         return None
