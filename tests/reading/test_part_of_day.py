@@ -20,6 +20,13 @@ from worker.reading.times import in_part_of_day, part_of_day
     ("Good morning.", None),
     ("Good afternoon to you", None),
     ("11 AM works for me.", None),
+    # a part ruled out is not the one asked for; a question with "n't" still asks for it
+    ("Not in the morning, please.", None),
+    ("I can't do the morning.", None),
+    ("Not the morning, the afternoon.", "afternoon"),
+    ("I don't want the evening, morning is better", "morning"),
+    ("Isn't there anything in the morning?", "morning"),
+    ("Don't you have anything in the afternoon?", "afternoon"),
 ])
 def test_the_part_of_the_day_said(said: str, part: str | None) -> None:
     assert part_of_day(said) == part

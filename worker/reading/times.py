@@ -19,6 +19,9 @@ _AM_PART = re.compile(r"(?<!good )\bmorning\b")
 _PM_PART = re.compile(r"(?<!good )\b(?:afternoon|evening|night)\b|\btonight\b")
 #: A part of the day named on its own ("in the morning, please"); a greeting names none.
 _PART = re.compile(r"(?<!good )\b(morning|afternoon|evening|tonight|night)\b")
+#: Words just before a part that rule it out ("not in the", "can't do the"); "n't" asking for it
+#: ("Isn't there anything in the", "Don't you have") does not. A comma ends the reach ("no, afternoon").
+_RULED_OUT = re.compile(r"(?:\bnot|\bnever|n't)(?!\s+(?:you|there)\b)(?:\s+[a-z']+){0,4}\s*$")
 #: Where each part of the day starts and ends, in minutes after midnight. Noon itself is neither
 #: morning nor afternoon ("in the afternoon I have 12 PM" is not what a person says).
 _PART_WINDOWS = {"morning": (0, 12 * 60), "afternoon": (12 * 60 + 1, 17 * 60), "evening": (17 * 60, 24 * 60)}
@@ -189,13 +192,15 @@ def extract_time(ctx: Utterance) -> dt.time | None:
 def part_of_day(said: str) -> str | None:
     """The part of the day the words name instead of a clock time: "morning", "afternoon" or
     "evening" ("tonight" and "night" are the evening), the last one said when several ("morning,
-    no, afternoon"); None when none is named or only in a greeting ("good morning").
+    no, afternoon"); None when none is named, only in a greeting ("good morning") or only ruled
+    out ("not in the morning", "I can't do the morning": narrowing to it would offer what was refused).
 
     Why not the words "early" or "late": alone they name no part of the day ("the early one" is a
     choice by position), and with one ("late morning") the part is what narrows the offer."""
-    found = _PART.findall(said.lower())
+    low = said.lower()
+    found = [m.group(1) for m in _PART.finditer(low) if not _RULED_OUT.search(low[:m.start()])]
     if not found:
-        return None
+        return None  # none, or only one ruled out ("not in the morning"): no part to narrow to
     return {"tonight": "evening", "night": "evening"}.get(found[-1], found[-1])
 
 
