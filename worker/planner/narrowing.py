@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from worker.planner import replies
-from worker.planner.plans import AgentSaid, Called, Item, Plan
+from worker.planner.plans import Plan
+from worker.planner.repair import said_since_a_tool
 from worker.reading.times import in_part_of_day, part_of_day
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def narrow_offer(conv: Conversation, day: str = "") -> Plan | None:
     spoken = [replies.spoken_time(s) for s in within], [replies.spoken_time(s) for s in free]
     text = replies.narrowed(part, *spoken, proposed, day)
     # said already, with or without its day: the same part again is no news
-    if any(replies.narrowed(part, *spoken, proposed).lower() in t.lower() for t in _said_since_a_tool(conv.items)):
+    if any(replies.narrowed(part, *spoken, proposed).lower() in t.lower() for t in said_since_a_tool(conv.items)):
         return None
     return Plan(text=text)
 
@@ -75,15 +76,5 @@ def unfree_time(conv: Conversation) -> Plan | None:
         return None
     heard = replies.spoken_time(datetime.combine(datetime.fromisoformat(free[0]).date(), wanted).isoformat())
     text = replies.not_free(heard, [replies.spoken_time(s) for s in free])
-    return None if text in _said_since_a_tool(conv.items) else Plan(text=text)
+    return None if text in said_since_a_tool(conv.items) else Plan(text=text)
 
-
-def _said_since_a_tool(items: list[Item]) -> list[str]:
-    """The agent's words since a tool last ran (the offer in force)."""
-    out: list[str] = []
-    for it in reversed(items):
-        if isinstance(it, Called):
-            break
-        if isinstance(it, AgentSaid):
-            out.append(it.text)
-    return out

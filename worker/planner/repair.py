@@ -255,19 +255,27 @@ def read_back_case(conv: Any, read_back: dict[str, Any]) -> Plan:
                 tool_calls=[ToolCall("create_case", args, call_id(conv.items, "create_case", args))])
 
 
-def texts_without_progress(items: list[Item]) -> list[str]:
-    """The agent's replies since a tool last ran: a caller who gave anything usable (a saved
-    detail, a search) is not stuck, even if the same question comes back."""
+def said_since_a_tool(items: list[Item]) -> list[str]:
+    """The agent's replies since a tool last ran, newest first (for a time: the offer in force)."""
     out: list[str] = []
     for it in reversed(items):
         if isinstance(it, Called):
             break
         if isinstance(it, AgentSaid):
             out.append(it.text)
-            if _GROUP_SAID_BACK.match(it.text):
-                break  # a group of the card was heard: asking for the next one is progress
-            if replies.is_narrowed(it.text):
-                break  # the caller's part of the day narrowed the offer: a new offer
+    return out
+
+
+def texts_without_progress(items: list[Item]) -> list[str]:
+    """The agent's replies since a tool last ran: a caller who gave anything usable (a saved
+    detail, a search) is not stuck, even if the same question comes back."""
+    out: list[str] = []
+    for text in said_since_a_tool(items):
+        out.append(text)
+        if _GROUP_SAID_BACK.match(text):
+            break  # a group of the card was heard: asking for the next one is progress
+        if replies.is_narrowed(text):
+            break  # the caller's part of the day narrowed the offer: a new offer
     return out[::-1]
 
 
