@@ -13,6 +13,7 @@ from worker.engines.quiet_tail import QuietTail
 from worker.engines.whisper_decode import SAMPLE_RATE
 from worker.engines.whisper_stt import Transcript, WhisperSTT
 from worker.engines.whisper_turn_end import COMPLETE_PAUSE_S
+from worker.settings import Settings
 from worker.simulate.voices import Voice, speak
 from worker.transport.levels import AUDIBLE_RMS, first_audible, last_audible
 
@@ -100,10 +101,11 @@ def _audible(speech: np.ndarray) -> np.ndarray:
     return pcm[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
 
 
-async def _finals(audio: np.ndarray) -> list[float]:
+async def _finals(audio: np.ndarray, complete_pause: float = COMPLETE_PAUSE_S) -> list[float]:
     """Seconds of audio in each final of a stream whose every transcript reads finished."""
     engine = WhisperSTT(vad=silero.VAD.load(min_silence_duration=1.2, min_speech_duration=0.1),
-                        interim_interval=0, quiet_level=AUDIBLE_RMS, turn_pause=lambda _text, _slot: 0.0)
+                        interim_interval=0, quiet_level=AUDIBLE_RMS, turn_pause=lambda _text, _slot: 0.0,
+                        complete_pause=complete_pause)
 
     async def transcribe(chunk: np.ndarray, *, interim: bool = False, expecting: str | None = None,
                          offered: str | None = None, stale: Callable[[], bool] | None = None) -> Transcript:
@@ -120,10 +122,24 @@ async def _finals(audio: np.ndarray) -> list[float]:
 
 async def test_a_finished_sounding_phrase_still_waits_out_a_comma_pause() -> None:
     """The transcript is ready 0.2 s into the pause; the turn still waits `COMPLETE_PAUSE_S` of
-    it, so "Oakland, [0.35 s] and my budget is ..." stays one turn, and a real stop ends it."""
+    it, so "Oakland, [0.30 s] and my budget is ..." stays one turn, and a real stop ends it."""
     voice = Voice.parse("flite:slt")
     first, rest = (_audible(speak(voice, t)) for t in ("I'm looking in Oakland,", "and my budget is about nine hundred thousand."))
     lead, pause, tail = silence(0.3, SAMPLE_RATE), silence(COMPLETE_PAUSE_S - 0.1, SAMPLE_RATE), silence(1.5, SAMPLE_RATE)
     assert len(await _finals(np.concatenate([lead, first, pause, rest, tail]))) == 1
     stop = silence(COMPLETE_PAUSE_S + 0.25, SAMPLE_RATE)
     assert len(await _finals(np.concatenate([lead, first, stop, rest, tail]))) == 2
+
+
+async def test_the_complete_pause_setting_is_the_floor_the_stream_waits() -> None:
+    """`MB_STT_COMPLETE_PAUSE` (`WhisperSTT.complete_pause`) is the floor the stream holds a
+    finished-sounding phrase to: raised, a stop that ends the turn at the default keeps it whole."""
+    voice = Voice.parse("flite:slt")
+    first, rest = (_audible(speak(voice, t)) for t in ("I'm looking in Oakland,", "and my budget is about nine hundred thousand."))
+    lead, stop, tail = silence(0.3, SAMPLE_RATE), silence(COMPLETE_PAUSE_S + 0.25, SAMPLE_RATE), silence(1.5, SAMPLE_RATE)
+    audio = np.concatenate([lead, first, stop, rest, tail])
+    assert len(await _finals(audio, complete_pause=COMPLETE_PAUSE_S + 0.5)) == 1
+
+
+def test_the_settings_default_is_the_engines_default() -> None:
+    assert Settings.model_fields["stt_complete_pause"].default == COMPLETE_PAUSE_S

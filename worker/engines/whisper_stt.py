@@ -106,10 +106,10 @@ class WhisperSTT(stt.STT):
         """Silence after a transcript (and the slot asked) that ends the turn, None: the VAD's long
         silence (`whisper_turn_end`). Unset: the VAD alone. `end_of_turn`: a yes/no short form."""
         self.quiet_level = quiet_level
+        """RMS (fraction of full scale) under which the caller pauses before the VAD says so (`quiet_tail`)."""
         self.complete_pause = complete_pause
         """Seconds of pause (by level or the VAD) before a finished-sounding utterance ends the turn
         (`whisper_turn_end.COMPLETE_PAUSE_S`)."""
-        """RMS (fraction of full scale) under which the caller pauses before the VAD says so (`quiet_tail`)."""
         self.transcriber = WhisperTranscriber(
             model_path=model_path,
             cpu_threads=cpu_threads,
