@@ -30,7 +30,7 @@ from worker.call.ledger import EventJournal, Ledger
 from worker.call.records import CallOpened
 from worker.call.silence import GOODBYE, REPROMPT, SilenceWatch
 from worker.call.tool_gate import ToolGate
-from worker.engines.whisper_hints import DIGIT_QUESTIONS, EXPECTED_ANSWER, ExpectedAnswer, slot_asked
+from worker.engines.whisper_hints import EXPECTED_ANSWER, READ_BACK_SLOTS, ExpectedAnswer, slot_asked
 from worker.flow.machine import (
     AgentSpeechStarted,
     AgentSpoke,
@@ -278,8 +278,9 @@ class Conversation:
         ("Could you say it one digit at a time, slowly? Or I can have a colleague call you back.")
         is about the value being read back, else the one asked before; a digit value's read-back
         ("I have 4 1 5, 5 5 5, 4 1 9 2. Is that right?") is answered "yes" or with a correction of
-        its digits. Either way the decoder is told the value's shape, and the turn of an answer
-        with digits is held until they are all there. In bench robustness a phone said digit by
+        its digits. After an offer the decoder is told the value's shape, and the turn of an answer
+        with digits is held until they are all there; after a read-back only its example and
+        spelled-out digits (`whisper_hints.READ_BACK_SLOTS`): no count to fit or wait for. In bench robustness a phone said digit by
         digit after the offer was decoded with no hint ("For 15555192") and cut at eight digits;
         answers to a phone read-back (six voices x six answers) read right 25/36 with no hint,
         30/36 with the phone's, no "yes" lost ("No, the last part is oh one nine two." had been
@@ -287,8 +288,8 @@ class Conversation:
         read_back = self.machine.directive().get("read_back")
         if offer:
             return str(read_back["slot"]) if read_back else self.expected.slot
-        if read_back and read_back["slot"] in DIGIT_QUESTIONS and str(read_back["question"]) in agent_text:
-            return str(read_back["slot"])
+        if read_back and str(read_back["slot"]) in READ_BACK_SLOTS and str(read_back["question"]) in agent_text:
+            return READ_BACK_SLOTS[str(read_back["slot"])]
         return None
 
     def on_planned_text(self, text: str) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from worker.engines.whisper_hints import READ_BACK_SLOTS
 from worker.reading.turn_end import FILLERS, OPEN_WORDS, transcript_ends_turn, turn_looks_complete
 from worker.settings import Settings
 
@@ -81,6 +82,8 @@ def turn_pause(text: str, expecting: str | None) -> float | None:
     body = " ".join(text.split())
     if not body:
         return None
+    if expecting in READ_BACK_SLOTS.values():
+        expecting = None  # "yes", "no" or a part of the number: ends like an answer to no known question
     need = DIGITS_EXPECTED.get(expecting or "")
     digits = sum(len(m.group()) if m.group().isdigit() else 1 for m in _DIGIT.finditer(body.lower()))
     if need is not None and digits:

@@ -18,11 +18,16 @@ import re
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-__all__ = ["DIGIT_QUESTIONS", "EXPECTED_ANSWER", "SLOT_PROMPTS", "ExpectedAnswer", "decode_hint", "offered_prompt",
+__all__ = ["DIGIT_QUESTIONS", "EXPECTED_ANSWER", "READ_BACK_SLOTS", "SLOT_PROMPTS", "ExpectedAnswer", "decode_hint", "offered_prompt",
            "slot_asked"]
 
 #: Questions whose answer is a string of digits: decoded with the numeric vocabulary too.
-DIGIT_QUESTIONS = frozenset({"phone", "card_number", "card", "card_group", "policy_number", "policy"})
+DIGIT_QUESTIONS = frozenset({"phone", "card_number", "card", "card_group", "policy_number", "policy",
+                             "phone_read_back"})
+#: A digit value's read-back ("I have 4 1 5, 5 5 5, 4 1 9 2. Is that right?"): decoded with the
+#: value's example and spelled-out digits, but with no digit count to fit or to wait for, because
+#: the answer is "yes", "no" or a part of the number ("No, the last part is 0192.").
+READ_BACK_SLOTS = {"phone": "phone_read_back"}
 
 # The examples show the shape of an answer, never a value a caller of ours or a test says: a
 # prompt that holds the shipped scenarios' facts (their name, policy, birth date) makes exactly
@@ -48,6 +53,7 @@ _PHONE = "My number is two oh one, six oh four, three oh oh eight."
 SLOT_PROMPTS: dict[str, str] = {
     # digit questions decode spelled out (`numeric`), so their examples are spelled out too
     "phone": _PHONE,
+    "phone_read_back": _PHONE,
     "card_number": _CARD,
     "card": _CARD,
     # one group of a card taken four digits at a time (`worker.planner.card_groups`)
