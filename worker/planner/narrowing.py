@@ -36,9 +36,8 @@ def narrow_offer(conv: Conversation, day: str = "") -> Plan | None:
     the day and no clock time; None otherwise. With `day` (spoken), the day's times were just
     looked up for a turn that named the part too ("Saturday morning instead?"): the first offer
     of that day is the narrowed one."""
-    d = conv.d
-    free = sorted(str(s) for s in conv.slots.get("free_slots") or [])
-    if d.get("next_tool") != "book_tour" or d.get("read_back") or not free or conv.slots.get("booking_id"):
+    free = _choosing_a_time(conv)
+    if not free:
         return None
     latest = conv.latest()
     if latest.time is not None or latest.affirmation is True and replies.is_yes_no(conv.last_agent_text()):
@@ -48,7 +47,7 @@ def narrow_offer(conv: Conversation, day: str = "") -> Plan | None:
         return None
     within = [iso for iso in free if in_part_of_day(datetime.fromisoformat(iso).time(), part)]
     times = within or free
-    confirm = str(d.get("confirm") or "")
+    confirm = str(conv.d.get("confirm") or "")
     proposed = replies.fill(confirm, conv.slots, {"slot_start": times[0]}) if confirm and len(times) == 1 else ""
     spoken = [replies.spoken_time(s) for s in within], [replies.spoken_time(s) for s in free]
     text = replies.narrowed(part, *spoken, proposed, day)
@@ -66,9 +65,8 @@ def unfree_time(conv: Conversation) -> Plan | None:
     not tell whether it was misheard or taken (bench robustness: a misheard budget picked another
     home, whose calendar had no 11 AM). Said once per offer: the same time asked for again takes
     the normal path, which counts toward another way and the callback. None otherwise."""
-    d = conv.d
-    free = sorted(str(s) for s in conv.slots.get("free_slots") or [])
-    if d.get("next_tool") != "book_tour" or d.get("read_back") or not free or conv.slots.get("booking_id"):
+    free = _choosing_a_time(conv)
+    if not free:
         return None
     wanted = conv.latest().time
     if wanted is None or any(datetime.fromisoformat(iso).time().replace(second=0) == wanted.replace(second=0)
@@ -78,3 +76,12 @@ def unfree_time(conv: Conversation) -> Plan | None:
     text = replies.not_free(heard, [replies.spoken_time(s) for s in free])
     return None if text in said_since_a_tool(conv.items) else Plan(text=text)
 
+
+def _choosing_a_time(conv: Conversation) -> list[str]:
+    """The day's free times (ISO, sorted) while the caller is picking one for the booking (no
+    read-back pending, nothing booked yet); [] otherwise."""
+    d = conv.d
+    free = sorted(str(s) for s in conv.slots.get("free_slots") or [])
+    if d.get("next_tool") != "book_tour" or d.get("read_back") or conv.slots.get("booking_id"):
+        return []
+    return free
