@@ -11,14 +11,15 @@ from worker.call.barge_in import BargeInFilter, is_backchannel
 
 
 @pytest.mark.parametrize("text", ["", "Mm-hmm.", "MMHMM", "mhm", "Uh-huh.", "Yeah.", "Yeah, yeah.", "Right.",
-                                  "Okay.", "OK, right.", "(coughs)", "[BLANK_AUDIO]", "*cough*", "you", "I see."])
+                                  "Okay.", "OK, right.", "(coughs)", "[BLANK_AUDIO]", "*cough*", "you", "I see.",
+                                  "Mm-mm", "Mmmm", "NMM.", "M.H.M.", "Hmm, okay."])
 def test_backchannels_and_written_sounds(text: str) -> None:
     assert is_backchannel(text)
 
 
 @pytest.mark.parametrize("text", ["No, Thursday, not Tuesday.", "Yes, yes, book it.", "Wait.", "Stop.",
                                   "Actually, make it Berkeley.", "Did it go through?", "Yeah, but not Tuesday.",
-                                  "No.", "Yes."])
+                                  "No.", "Yes.", "Uh-uh.", "Mm, no.", "Nine."])
 def test_words_that_change_the_conversation(text: str) -> None:
     assert not is_backchannel(text)
 

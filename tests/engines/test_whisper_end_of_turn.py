@@ -96,3 +96,34 @@ async def test_words_left_unclosed_end_after_their_own_pause(piper: PiperTTS) ->
     assert len(finals) == 1 and "works for me" in finals[0].lower()
     assert 0.6 <= after < LONG_SILENCE - 0.1  # ~0.7-0.8 s: the medium pause, not the quick end nor the long one
     assert asked and asked[-1] is None  # no call expectation was set for this stream
+
+
+@pytest.mark.parametrize("over_agent", [True, False], ids=["over-the-agent", "agent-silent"])
+async def test_a_backchannel_over_the_agent_ends_at_the_short_pause(over_agent: bool) -> None:
+    """"Mm-hmm." (heard "MMHMM") reads unclosed, so by the words alone it waits a long pause. Said over
+    the agent (its reply paused, `ExpectedAnswer.agent_talking`), it ends at the short pause
+    instead: the call drops it and resumes the reply that much sooner (`bench bargein`'s
+    `bargein_mmhmm` scenario). Said while the agent is silent, the caller may go on: it waits."""
+    from worker.call.barge_in import is_backchannel
+    from worker.call.turn_end import turn_pause
+    from worker.engines.whisper_hints import EXPECTED_ANSWER, ExpectedAnswer
+    from worker.simulate.voices import Voice, speak
+
+    engine = WhisperSTT(vad=silero.VAD.load(min_silence_duration=LONG_SILENCE, min_speech_duration=0.1),
+                        turn_pause=turn_pause, backchannel=is_backchannel)
+    engine.prewarm()
+    words = speak(Voice.parse("flite:slt"), "Mm-hmm.")
+    rate = 16000
+    pcm = (np.clip(words, -1, 1) * 32767).astype(np.int16)
+    lead = silence(0.3, rate)
+    audio = np.concatenate([lead, pcm, silence(2.0, rate)])
+    token = EXPECTED_ANSWER.set(ExpectedAnswer(agent_talking=lambda: over_agent))
+    try:
+        after, finals = await _final_after(engine, audio, rate, (len(lead) + len(pcm)) / rate)
+    finally:
+        EXPECTED_ANSWER.reset(token)
+    assert finals and all(is_backchannel(text) for text in finals), finals
+    if over_agent:
+        assert after < 0.8, after  # ~0.35-0.5 s unloaded: the short floor, then the final
+    else:
+        assert after >= 0.8, after  # the words alone: unclosed, it waits `MEDIUM_PAUSE_S` (1.0 s)

@@ -36,6 +36,12 @@ BACKCHANNELS: frozenset[str] = frozenset({
 """Words that, said while the agent is speaking, mean "I'm listening, go on" (normalised: lower
 case, letters and single spaces). "you" alone is Whisper's usual reading of a breath or noise."""
 
+_HUM = re.compile(r"[mhn]*m[mhn]*")
+"""A hum as Whisper spells it: "Mmmm", "Mm-mm", "NMM", "M.H.M." ("m h m"), letters m, h and n only.
+Measured (`Whisper tiny.en`, "Mm-hmm." and "Mhm." in espeak-ng en-us and en-us+f3, flite slt and
+awb, Piper): 5 of 10 read "MMHMM", "MHM" or "Mm mm"; the others "Mm-mm", "Mmmm", "NMM.", "M.H.M.".
+No English word is spelled with these letters alone."""
+
 _NON_SPEECH = re.compile(r"^\s*([\[(*♪].*[\])*♪]\s*)+$")
 """Whisper's way of writing a sound it heard: "(coughs)", "[BLANK_AUDIO]", "*cough*", "♪"."""
 
@@ -46,13 +52,14 @@ def _normalise(text: str) -> str:
 
 
 def is_backchannel(text: str) -> bool:
-    """True for an empty transcript, a written sound, or backchannel words only ("yeah, yeah")."""
+    """True for an empty transcript, a written sound, or backchannel words or hums only ("yeah, yeah",
+    "Mm-mm")."""
     if not text.strip() or _NON_SPEECH.match(text):
         return True
     words = _normalise(text)
     if not words:
         return True
-    if words in BACKCHANNELS:
+    if words in BACKCHANNELS or _HUM.fullmatch(words.replace(" ", "")):  # "m h m": a hum spelled out
         return True
     parts = words.split()
     # "yeah yeah", "okay right", "mm hmm": each word (or a two-word backchannel) on its own
@@ -60,7 +67,7 @@ def is_backchannel(text: str) -> bool:
     while i < len(parts):
         if i + 1 < len(parts) and f"{parts[i]} {parts[i + 1]}" in BACKCHANNELS | {"mm hmm", "uh huh"}:
             i += 2
-        elif parts[i] in BACKCHANNELS:
+        elif parts[i] in BACKCHANNELS or _HUM.fullmatch(parts[i]):
             i += 1
         else:
             return False

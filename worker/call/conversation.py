@@ -63,6 +63,7 @@ class FlowAgent(Agent):
         super().__init__(instructions=call.instructions(), tools=call.gate.function_tools())
         self._call = call
         self.barge_in = BargeInFilter(agent_talking=self._talking, on_backchannel=self._resume_paused_reply)
+        call.expected.agent_talking = self._talking  # a backchannel over the agent ends at the short pause
         self._resume_when_silent = False
 
     def _talking(self) -> bool:

@@ -15,6 +15,7 @@ this module only knows them as strings, so the engines floor imports nothing abo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -90,6 +91,9 @@ class ExpectedAnswer:
     prompt: str | None = None
     """The agent's own words that narrow the answer down (`offered_prompt`: the times it offered);
     used instead of the slot's fixed example when set."""
+    agent_talking: Callable[[], bool] | None = None
+    """Whether the agent is speaking (or holds a reply paused), read when the caller starts: an
+    utterance said over the agent that reads as a backchannel ends at the short pause."""
     group_again: bool = False
     """The agent offered another way for a group of a card ("one digit at a time, slowly?"): the
     answer is that group for the planner, so every sink hides its numbers. Not for the decoder

@@ -87,6 +87,7 @@ class WhisperSTT(stt.STT):
         turn_pause: Callable[[str, str | None], float | None] | None = None,
         quiet_level: float | None = None,
         complete_pause: float = COMPLETE_PAUSE_S,
+        backchannel: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__(
             capabilities=stt.STTCapabilities(
@@ -108,6 +109,11 @@ class WhisperSTT(stt.STT):
         self.quiet_level = quiet_level
         """RMS (fraction of full scale) under which the caller pauses before the VAD says so (`quiet_tail`)."""
         self.complete_pause = complete_pause
+        self.backchannel = backchannel
+        """Words that, said over the agent (`ExpectedAnswer.agent_talking`), mean "go on" ("Mm-hmm.",
+        "Uh-huh."): such an utterance ends at the short pause, as a finished turn would, instead of
+        the VAD's long silence after a filler, so the call resumes its paused reply sooner
+        (`worker.call.barge_in`). None: no such rule."""
         """Seconds of pause (by level or the VAD) before a finished-sounding utterance ends the turn
         (`whisper_turn_end.COMPLETE_PAUSE_S`)."""
         self.transcriber = WhisperTranscriber(
@@ -282,6 +288,8 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
         buffered = sum(f.samples_per_channel for f in frames)
         self._utt = Utterance(utils.shortuuid(), max(0, self._consumed - buffered),
                               quiet=QuietTail(self._whisper.quiet_level, SAMPLE_RATE))
+        talking = self._expected.agent_talking if self._expected is not None else None
+        self._utt.over_agent = bool(talking is not None and talking())
         self._utt.append(frames)
         self._send(
             stt.SpeechEvent(
@@ -323,7 +331,7 @@ class WhisperRecognizeStream(EndByMeaning, stt.RecognizeStream):
         result = await self._whisper.transcribe(audio, interim=interim, expecting=self._expecting(),
                                                 offered=self._offered(), stale=lambda: utt.version != version)
         if not interim and self._utt is utt and utt.version == version:
-            utt.spec_pause = self._judge(result.text)
+            utt.spec_pause = self._judge(result.text, over_agent=utt.over_agent)
             if utt.spec_pause == 0.0 and utt.speech_s >= SHORT_SPEECH_S and not result.reshaped \
                     and utt.heard + (time.time() - utt.silence_at) >= self._whisper.complete_pause:
                 async with self._state_lock:

@@ -74,8 +74,12 @@ class EndByMeaning:
     def _expecting(self) -> str | None:  # provided by the stream
         raise NotImplementedError
 
-    def _judge(self, text: str) -> float | None:
-        """The silence after `text` that ends the turn (None: the VAD's long silence)."""
+    def _judge(self, text: str, *, over_agent: bool = False) -> float | None:
+        """The silence after `text` that ends the turn (None: the VAD's long silence); a
+        backchannel said over the agent ends like a finished turn (`WhisperSTT.backchannel`)."""
+        backchannel = self._whisper.backchannel
+        if over_agent and backchannel is not None and backchannel(text):
+            return 0.0
         judge = self._whisper.turn_pause
         return None if judge is None else judge(text, self._expecting())
 

@@ -36,6 +36,7 @@ class Utterance:
     spec_pause: float | None = None  # the silence that ends the turn after the speculative transcript
     quiet: QuietTail | None = None  # the pause heard by level (`quiet_tail`)
     heard: float = 0.0  # the pause so far by the VAD or, sooner, by level (`silence` is the VAD's)
+    over_agent: bool = False  # it began while the agent was talking (`ExpectedAnswer.agent_talking`)
 
     @property
     def speech_s(self) -> float:
