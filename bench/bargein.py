@@ -51,8 +51,8 @@ DEFAULT = ["bargein_backchannel.yaml", "bargein_mmhmm.yaml", "bargein_cough.yaml
            "bargein_outcome.yaml", "bargein_slow_tool.yaml", "barge_in.yaml"]
 COUNTS = ["not over the agent", "false: paused", "false: resumed", "false: no pause (ignored)",
           "self-interruptions (no caller speech)"]
-FIGURES = (("onset_to_quiet", "caller speech onset → agent quiet (at the ear)"),
-           ("sound_to_quiet", "caller sound (cough, breath) → agent quiet"),
+FIGURES = (("onset_to_quiet", "speech onset → agent quiet (at the ear)"),
+           ("sound_to_quiet", "a sound (cough, breath) → agent quiet"),
            ("onset_to_stop", "  caller onset → playback paused/cut"),
            ("resume_delay", "false interruption: noise end → resumed"))
 
