@@ -178,5 +178,26 @@ async def test_the_same_time_that_is_not_free_asked_again_does_not_loop(sandbox:
     call = await _offered(sandbox, GRAND)
     replies = [(await call.say("10 AM works for me.")).reply for _ in range(5)]
     assert replies[0] == GRAND_NO_10 and replies.count(GRAND_NO_10) == 1  # said once per offer
-    assert call.succeeded("book_tour") == [] and call.state == "handoff"  # then another way, then a callback
-    assert OTHER_WAYS["words"] in replies[1]
+    # heard right again: no "didn't get that" but the nearest free times and another day, then a callback offered
+    assert replies[1] == "I'm sorry, 10 AM is taken that day. The closest times are 11 AM and 12 PM. " \
+                         "Would that work, or would you like another day?"
+    assert replies[2] == "I'm sorry, I can't book 10 AM that day. Would another time or day work? " \
+                         "Or I can have a colleague call you back."
+    assert not any("didn't get" in reply for reply in replies)
+    assert call.succeeded("book_tour") == [] and call.state == "handoff"  # then the callback
+    assert len(call.succeeded("create_case")) == 1
+
+
+async def test_after_the_nearest_times_a_free_one_books_and_a_yes_to_the_callback_takes_it(sandbox: Sandbox) -> None:
+    call = await _offered(sandbox, GRAND)
+    await call.say("10 AM works for me.")
+    await call.say("10 AM, please.")
+    turn = await call.say("11 AM then.")  # one of the nearest times offered
+    assert turn.reply == "Shall I book Friday, November 27 at 11 AM for Dana Whitfield?"
+
+    call = await _offered(sandbox, GRAND)
+    for _ in range(3):
+        turn = await call.say("10 AM works for me.")
+    assert turn.reply.startswith("I'm sorry, I can't book 10 AM that day.")
+    turn = await call.say("Yes.")  # to "Or I can have a colleague call you back."
+    assert [t.name for t in turn.tools] == ["create_case"] and call.succeeded("book_tour") == []

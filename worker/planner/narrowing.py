@@ -63,8 +63,11 @@ def unfree_time(conv: Conversation) -> Plan | None:
     11 AM that day. I have 10 AM, 12 PM, 1 PM and 2 PM. Which time works for you?"). Before, the
     time was passed over with "Which time would you like, for example 10 AM?", and a caller could
     not tell whether it was misheard or taken (bench robustness: a misheard budget picked another
-    home, whose calendar had no 11 AM). Said once per offer: the same time asked for again takes
-    the normal path, which counts toward another way and the callback. None otherwise."""
+    home, whose calendar had no 11 AM). The same time asked for again was heard right: it gets the
+    free times nearest to it and another day ("I'm sorry, 11 AM is taken that day. The closest I
+    have are 10 AM or 12 PM. ..."); a third ask, the callback offered beside another time or day.
+    Each is said once per offer; after them the normal path (another way, the callback). None
+    otherwise."""
     free = _choosing_a_time(conv)
     if not free:
         return None
@@ -72,9 +75,19 @@ def unfree_time(conv: Conversation) -> Plan | None:
     if wanted is None or any(datetime.fromisoformat(iso).time().replace(second=0) == wanted.replace(second=0)
                              for iso in free):
         return None
-    heard = replies.spoken_time(datetime.combine(datetime.fromisoformat(free[0]).date(), wanted).isoformat())
+    day = datetime.fromisoformat(free[0]).date()
+    heard = replies.spoken_time(datetime.combine(day, wanted).isoformat())
+    said = said_since_a_tool(conv.items)
     text = replies.not_free(heard, [replies.spoken_time(s) for s in free])
-    return None if text in said_since_a_tool(conv.items) else Plan(text=text)
+    if text not in said:
+        return Plan(text=text)
+    asked_at = datetime.combine(day, wanted)
+    nearest = sorted(sorted(free, key=lambda iso: abs((datetime.fromisoformat(iso) - asked_at).total_seconds()))[:2])
+    for text in (replies.not_free_again(heard, [replies.spoken_time(s) for s in nearest]),
+                 replies.not_free_callback(heard)):
+        if text not in said:
+            return Plan(text=text)
+    return None
 
 
 def _choosing_a_time(conv: Conversation) -> list[str]:

@@ -232,6 +232,19 @@ def not_free(heard: str, free: list[str]) -> str:
     return f"I don't have {heard} that day. I have {join_words(free[:4])}. Which time works for you?"
 
 
+def not_free_again(heard: str, nearest: list[str]) -> str:
+    """The same time asked for again: it was heard right, so no "didn't get that"; the free times
+    nearest to it (one or two), and another day as the way out."""
+    closest = f"is {nearest[0]}" if len(nearest) == 1 else f"times are {join_words(nearest)}"
+    return f"I'm sorry, {heard} is taken that day. The closest {closest}. Would that work, or would you like another day?"
+
+
+def not_free_callback(heard: str) -> str:
+    """The same time that is not free asked for a third time: a colleague can find the caller a time
+    (an offer: a "yes" takes the callback, another time or day goes on)."""
+    return f"I'm sorry, I can't book {heard} that day. Would another time or day work? {OFFER_MARK}"
+
+
 def is_narrowed(text: str) -> bool:
     """`text` is an offer narrowed to a part of the day (`narrowed`)."""
     return bool(_NARROWED.match(text.strip()))

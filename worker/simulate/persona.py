@@ -268,6 +268,10 @@ class PersonaAnswers:
             return f"The one on {f.listing}, {f.day} please."
         if "what day" in q:
             return f"{f.day.capitalize()}, please."
+        if ("taken that day" in low or "can't book" in low) and f.time:
+            # "I'm sorry, 1 PM is taken that day. The closest ...": she said another time; say it in words
+            self.last_kind = "time"
+            return self._time_in_words() or f"No, {f.time}, please."
         if "which time" in q and f.time:
             self.last_kind = "time"
             return f"{f.time} works for me."
