@@ -15,7 +15,7 @@ from worker.planner.redirect import search_again
 async def test_a_new_area_said_over_the_listings_searches_again(sandbox: Sandbox) -> None:
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
     await call.run(TOUR[:4])  # name, number, yes to its read-back, Oakland under 900 thousand
-    cut_reply_containing(call, "I found 3", "I found 3: 1420")
+    cut_reply_containing(call, "I found 3", "I found 3 in Oakland up to $900,000: 1420")
 
     turn = await call.say("Actually, can you look in Berkeley instead?")
 
@@ -55,3 +55,26 @@ def test_search_again_only_after_a_search_and_where_allowed() -> None:
     assert search_again(slots, [], {"find_listings"}) is None  # the first search is the state's own step
     assert search_again(slots, searched, {"check_availability"}) is None  # e.g. once the times were read
     assert search_again({"area": "Oakland", "budget": 900000}, searched, {"find_listings"}) is None
+
+
+async def test_a_misheard_budget_is_said_with_the_results_and_the_callers_no_searches_again(sandbox: Sandbox) -> None:
+    """bench robustness: "nine hundred thousand" heard as "$500,000" found other homes, without a
+    word back. The read-out says the search's terms, so the caller hears the budget and fixes it."""
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(TOUR[:3])
+    turn = await call.say("Oakland, budget 500 thousand")  # misheard
+    assert "in Oakland up to $500,000" in turn.reply
+
+    turn = await call.say("No, my budget is about 900 thousand dollars.")
+
+    assert [(t.name, t.args) for t in turn.tools] == [
+        ("save_caller_details", {"budget": 900000}),
+        ("find_listings", {"area": "Oakland", "max_price": 900000})]
+    assert "I found 3 in Oakland up to $900,000: " in turn.reply and call.state == "choose"
+
+
+async def test_a_search_with_nothing_found_says_what_it_searched_for(sandbox: Sandbox) -> None:
+    call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
+    await call.run(TOUR[:3])
+    turn = await call.say("Oakland, budget 100 thousand")
+    assert "I couldn't find homes in Oakland up to $100,000." in turn.reply

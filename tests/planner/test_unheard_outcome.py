@@ -62,7 +62,7 @@ async def test_new_details_make_it_moot(sandbox: Sandbox) -> None:
     call = TextCall("real_estate", sandbox, SCENARIO_TODAY)
     await call.run(TOUR[:3])  # name, number, yes to its read-back
     await call.say("Oakland, budget 900 thousand")  # listings read out; nothing of an outcome cut
-    cut_reply_containing(call, "I found 3", "I found 3: 1420")
+    cut_reply_containing(call, "I found 3", "I found 3 in Oakland up to $900,000: 1420")
 
     turn = await call.say("the one on Grand Avenue tomorrow")
 

@@ -223,3 +223,14 @@ def test_asked_another_way_for_a_card_the_persona_says_it_digit_by_digit() -> No
     a.answer("Your renewal premium is $1,284.00. Which card would you like to pay with? Please read me the number.")
     assert a.answer("I'm sorry, I didn't get that. Could you say it another way? Or I can have a colleague call "
                     "you back.").startswith("Four. Five. Three. Nine.")
+
+
+def test_a_budget_said_back_wrong_with_the_listings_is_corrected() -> None:
+    a = answers()
+    assert a.answer("I found 1 in Oakland up to $500,000: 1420 Lakeshore Ave for $489,000. Which of those homes "
+                    "would you like to see?") == "No, my budget is about 900 thousand dollars."
+    assert a.answer("I couldn't find homes in Oakland up to $90,000. What else can I help with?") == (
+        "No, my budget is about 900 thousand dollars.")
+    assert a.answer("I found 3 in Oakland up to $900,000: 1420 Lakeshore Ave for $489,000, 412 Grand Ave for "
+                    "$725,000 and 5830 College Ave for $850,000. Which of those homes would you like to see?") == (
+        "The one on Grand Avenue, tomorrow please.")

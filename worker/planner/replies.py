@@ -250,14 +250,31 @@ def is_narrowed(text: str) -> bool:
     return bool(_NARROWED.match(text.strip()))
 
 
+def search_terms(args: dict[str, Any]) -> str:
+    """The search's terms said back ("in Oakland up to $900,000", "with 3 bedrooms or more"): an
+    implicit confirmation. A misheard budget or area was searched for without a word back (bench
+    robustness: "nine hundred thousand" heard "$500,000" found other homes); said with the results,
+    the caller hears it and can correct it ("No, my budget is 900 thousand"), which searches again
+    (`redirect`). "" when the arguments name nothing."""
+    parts = []
+    if args.get("area"):
+        parts.append(f"in {args['area']}")
+    if args.get("max_price"):
+        parts.append(f"up to {money(args['max_price'])}")
+    if args.get("bedrooms"):
+        parts.append(f"with {args['bedrooms']} bedrooms or more")
+    return " ".join(parts)
+
+
 def on_result(tool: str, result: dict[str, Any], args: dict[str, Any], slots: dict[str, Any]) -> str:
     """One or two sentences that tell the caller what a tool just did."""
     if tool == "find_listings":
         listings = result.get("listings") or []
+        terms = search_terms(args)
         if not listings:
-            return "I couldn't find homes there within that budget."
+            return f"I couldn't find homes {terms}." if terms else "I couldn't find homes there within that budget."
         parts = [f"{street(l['address'])} for {money(l['price'])}" for l in listings]
-        return f"I found {len(listings)}: {join_words(parts)}."
+        return f"I found {len(listings)}{' ' + terms if terms else ''}: {join_words(parts)}."
     if tool == "check_availability":
         free = result.get("slots") or []
         day = spoken_day(args["date"]) if args.get("date") else "That day"

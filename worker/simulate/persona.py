@@ -33,6 +33,8 @@ _ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "s
 #: 10 AM and 11 AM. Which time works for you?", `worker.planner.narrowing`).
 _NARROWED = re.compile(r"\bin the (?:morning|afternoon|evening) i have\b|\bi have nothing in the\b")
 
+_SEARCHED_UP_TO = re.compile(r"(?:i found \d+|couldn't find homes)\b[^:.]*? up to \$([\d,]+)")
+"""The budget the agent searched with, as its listing read-out says it back."""
 #: A card taken four digits at a time: the group asked for, by its ordinal.
 _CARD_GROUP = re.compile(r"\b(first|second|third|last) four digits\b")
 _GROUP_AT = {"first": 0, "second": 1, "third": 2, "last": 3}
@@ -259,6 +261,11 @@ class PersonaAnswers:
             return self._area_line()
         if "budget" in q and f.budget:
             return f"My budget is about {f.budget // 1000} thousand dollars."
+        searched = _SEARCHED_UP_TO.search(low)
+        if searched and f.budget and int(searched.group(1).replace(",", "")) != f.budget:
+            # the search's terms said back ("I found 3 in Oakland up to $500,000: ..."): a misheard budget
+            self.corrections += 1
+            return f"No, my budget is about {f.budget // 1000} thousand dollars."
         if ("homes would you like" in q or "which of those" in q) and f.listing:
             self.last_kind = "listing"
             word = f.listing.split()[0].lower()
