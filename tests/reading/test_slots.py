@@ -548,3 +548,14 @@ def test_a_spelled_word_letter_by_letter_or_with_a_word_per_letter(said: str, wo
 ])
 def test_a_spelled_area(said: str, area: str | None) -> None:
     assert extract(said, TODAY, expecting="area").area == area
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Actually the one on College Avenue at 10 AM?", T(10, 0)),  # was 1 PM, from "the one"
+    ("The one on Grand at two.", T(14, 0)),
+    ("The one on College Avenue, tomorrow please.", None),
+    ("That one, please.", None),
+    ("One, please.", T(13, 0)),  # a bare "one" to "Which time works for you?" is still 1 PM
+])
+def test_the_one_is_a_pronoun_and_a_time_said_as_one_wins(text: str, want: dt.time | None) -> None:
+    assert extract(text, TODAY, expecting="time").time == want

@@ -116,6 +116,24 @@ def _hour_minute(run: Sequence[Chunk], with_meridiem: bool, asked: bool = False)
     return None
 
 
+_PRONOUN_ONE = frozenset({"the", "that", "this", "which", "each", "every", "another", "other"})
+"""Words before "one" that make it a pronoun ("the one on Grand Avenue"), not an hour."""
+
+
+def _explicit(ctx: Utterance, end: int) -> bool:
+    """The number run ending before token `end` is said as a time: a meridiem, "o'clock", "in the
+    morning", "tonight", "at night" follows it."""
+    after_run = ctx.w(end)
+    return bool(
+        after_run in ("am", "pm", "o'clock", "tonight")
+        or (after_run in ("a", "p") and ctx.w(end + 1) == "m")
+        or _glued_meridiem(ctx, end) is not None
+        or (after_run == "in" and ctx.w(end + 1) == "the" and ctx.w(end + 2) in DAY_PARTS)
+        or (ctx.expects("time") and _misheard_in_the_day_part(ctx, end))
+        or (after_run == "at" and ctx.w(end + 1) == "night")
+    )
+
+
 def extract_time(ctx: Utterance) -> dt.time | None:
     """A clock time. Bare numbers count only with a cue ("at two", "2 pm", "two o'clock") or
     when the agent asked for a time, because most numbers in a call are not times."""
@@ -152,22 +170,17 @@ def extract_time(ctx: Utterance) -> dt.time | None:
                     if value is not None:
                         ctx.take(k, run[0].j)
                         return value
-    for run in ctx.runs():
+    # a time said as one ("10 AM", "two o'clock") first: "the one on College Avenue at 10 AM" is 10 AM
+    for run in sorted(ctx.runs(), key=lambda r: not _explicit(ctx, r[-1].j)):
         start, end = run[0].i, run[-1].j
-        after_run = ctx.w(end)
-        explicit = (
-            after_run in ("am", "pm", "o'clock", "tonight")
-            or (after_run in ("a", "p") and ctx.w(end + 1) == "m")
-            or _glued_meridiem(ctx, end) is not None
-            or (after_run == "in" and ctx.w(end + 1) == "the" and ctx.w(end + 2) in DAY_PARTS)
-            or (ctx.expects("time") and _misheard_in_the_day_part(ctx, end))
-            or (after_run == "at" and ctx.w(end + 1) == "night")
-        )
+        explicit = _explicit(ctx, end)
         cue = ctx.w(start - 1) in TIME_CUES and not ctx.used[start - 1] if start > 0 else False
         if start > 0 and toks[start - 1].kind == "dollar":
             continue
         if not (explicit or cue or ctx.expects("time")):
             continue
+        if not (explicit or cue) and start > 0 and ctx.w(start - 1) in _PRONOUN_ONE and ctx.w(start) == "one":
+            continue  # "the one on Grand", "that one": a pronoun, not 1 o'clock
         hm = _hour_minute(run, explicit, ctx.expects("time"))
         if hm is None:
             continue
