@@ -53,7 +53,7 @@ COUNTS = ["not over the agent", "false: paused", "false: resumed", "false: no pa
           "self-interruptions (no caller speech)"]
 FIGURES = (("onset_to_quiet", "speech onset → agent quiet (at the ear)"),
            ("sound_to_quiet", "a sound (cough, breath) → agent quiet"),
-           ("onset_to_stop", "  caller onset → playback paused/cut"),
+           ("onset_to_stop", "  speech onset → playback paused/cut"),
            ("resume_delay", "false interruption: noise end → resumed"))
 
 
@@ -103,7 +103,8 @@ def measure(scenario: Scenario, result: CallResult, rows: dict[str, list[float]]
         if quiet is not None:
             rows["onset_to_quiet" if line.sound is None else "sound_to_quiet"].append((quiet - onset) * BLOCK_S)
         stop = next((ev for ev in result.agent_audio if ev.kind == "stopped" and ev.at >= utt.start - 0.05), None)
-        if stop is not None and stop.reason in ("paused", "interrupted") and stop.at <= utt.end + 0.5:
+        if stop is not None and stop.reason in ("paused", "interrupted") and stop.at <= utt.end + 0.5 \
+                and line.sound is None:
             rows["onset_to_stop"].append(stop.at - onset * BLOCK_S)
         if false_one:
             counts["false: paused"] += 1

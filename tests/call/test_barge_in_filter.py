@@ -7,19 +7,19 @@ import asyncio
 import pytest
 from livekit.agents import stt
 
-from worker.call.barge_in import BargeInFilter, is_backchannel
+from worker.call.barge_in import BargeInFilter, is_backchannel, means_go_on
 
 
 @pytest.mark.parametrize("text", ["", "Mm-hmm.", "MMHMM", "mhm", "Uh-huh.", "Yeah.", "Yeah, yeah.", "Right.",
                                   "Okay.", "OK, right.", "(coughs)", "[BLANK_AUDIO]", "*cough*", "you", "I see.",
-                                  "Mm-mm", "Mmmm", "NMM.", "M.H.M.", "Hmm, okay."])
+                                  "Mmmm", "NMM.", "M.H.M.", "Hmm, okay."])
 def test_backchannels_and_written_sounds(text: str) -> None:
     assert is_backchannel(text)
 
 
 @pytest.mark.parametrize("text", ["No, Thursday, not Tuesday.", "Yes, yes, book it.", "Wait.", "Stop.",
                                   "Actually, make it Berkeley.", "Did it go through?", "Yeah, but not Tuesday.",
-                                  "No.", "Yes.", "Uh-uh.", "Mm, no.", "Nine."])
+                                  "No.", "Yes.", "Uh-uh.", "Mm-mm.", "Mm, no.", "Nine."])
 def test_words_that_change_the_conversation(text: str) -> None:
     assert not is_backchannel(text)
 
@@ -75,3 +75,14 @@ def test_each_backchannel_dropped_asks_for_the_reply_to_resume_at_once() -> None
     filt = BargeInFilter(agent_talking=lambda: True, on_backchannel=lambda: resumed.append(1))
     run(filt, [event(S), event(F, ""), event(S), event(F, "No, Thursday."), event(S), event(F, "Yeah.")])
     assert len(resumed) == 2 and filt.dropped == ["", "Yeah."]
+
+
+@pytest.mark.parametrize("text, ends_short", [
+    ("Mm-hmm.", True), ("MMHMM", True), ("M.H.M.", True), ("Yeah, yeah.", True), ("Okay.", True), ("Right.", True),
+    ("", True), ("(coughs)", True), ("Um,", False), ("Uh", False), ("Hmm.", False), ("you", False),
+    ("Okay,", False), ("Yeah -", False), ("Mm-mm.", False), ("No, Thursday.", False),
+])
+def test_only_an_acknowledgement_ends_at_the_short_pause(text: str, ends_short: bool) -> None:
+    """Said over the agent, "Mm-hmm." or no words at all end at the short pause (the reply resumes
+    sooner); a filler, "you" or words left open may open a turn, so they wait as before."""
+    assert means_go_on(text) is ends_short

@@ -104,13 +104,13 @@ async def test_a_backchannel_over_the_agent_ends_at_the_short_pause(over_agent: 
     the agent (its reply paused, `ExpectedAnswer.agent_talking`), it ends at the short pause
     instead: the call drops it and resumes the reply that much sooner (`bench bargein`'s
     `bargein_mmhmm` scenario). Said while the agent is silent, the caller may go on: it waits."""
-    from worker.call.barge_in import is_backchannel
+    from worker.call.barge_in import is_backchannel, means_go_on
     from worker.call.turn_end import turn_pause
     from worker.engines.whisper_hints import EXPECTED_ANSWER, ExpectedAnswer
     from worker.simulate.voices import Voice, speak
 
     engine = WhisperSTT(vad=silero.VAD.load(min_silence_duration=LONG_SILENCE, min_speech_duration=0.1),
-                        turn_pause=turn_pause, backchannel=is_backchannel)
+                        turn_pause=turn_pause, backchannel=means_go_on)
     engine.prewarm()
     words = speak(Voice.parse("flite:slt"), "Mm-hmm.")
     rate = 16000

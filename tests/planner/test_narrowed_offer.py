@@ -180,9 +180,13 @@ async def test_the_same_time_that_is_not_free_asked_again_does_not_loop(sandbox:
     assert replies[0] == GRAND_NO_10 and replies.count(GRAND_NO_10) == 1  # said once per offer
     # heard right again: no "didn't get that" but the nearest free times and another day, then a callback offered
     assert replies[1] == "I'm sorry, 10 AM is taken that day. The closest times are 11 AM and 12 PM. " \
-                         "Would that work, or would you like another day?"
-    assert replies[2] == "I'm sorry, I can't book 10 AM that day. Would another time or day work? " \
+                         "Which time works for you, or would you like another day?"
+    assert replies[2] == "I'm sorry, I can't book 10 AM that day. Which time or day would work for you instead? " \
                          "Or I can have a colleague call you back."
+    # each still asks for a time: the answer is read as one, decoded with the closest times, never the refused one
+    assert offered_prompt(replies[1], slot_asked(replies[1])) == "The closest times are 11 AM and 12 PM. " \
+                                                                 "Which time works for you, or would you like another day?"
+    assert slot_asked(replies[2]) == "time" and offered_prompt(replies[2], "time") is None
     assert not any("didn't get" in reply for reply in replies)
     assert call.succeeded("book_tour") == [] and call.state == "handoff"  # then the callback
     assert len(call.succeeded("create_case")) == 1
@@ -192,7 +196,7 @@ async def test_after_the_nearest_times_a_free_one_books_and_a_yes_to_the_callbac
     call = await _offered(sandbox, GRAND)
     await call.say("10 AM works for me.")
     await call.say("10 AM, please.")
-    turn = await call.say("11 AM then.")  # one of the nearest times offered
+    turn = await call.say("Eleven.")  # one of the closest times offered, said bare: read as a time
     assert turn.reply == "Shall I book Friday, November 27 at 11 AM for Dana Whitfield?"
 
     call = await _offered(sandbox, GRAND)

@@ -10,6 +10,7 @@ from tests.support.dates import SCENARIO_TODAY
 from tools.sandbox.core import Sandbox
 from worker.planner.plans import Called
 from worker.planner.redirect import search_again
+from worker.planner.replies import search_terms
 
 
 async def test_a_new_area_said_over_the_listings_searches_again(sandbox: Sandbox) -> None:
@@ -78,3 +79,11 @@ async def test_a_search_with_nothing_found_says_what_it_searched_for(sandbox: Sa
     await call.run(TOUR[:3])
     turn = await call.say("Oakland, budget 100 thousand")
     assert "I couldn't find homes in Oakland up to $100,000." in turn.reply
+
+
+def test_the_search_terms_said_back() -> None:
+    assert search_terms({"area": "Oakland", "max_price": 900000}) == "in Oakland up to $900,000"
+    assert search_terms({"area": "Oakland", "max_price": 900000, "bedrooms": 1}) == \
+        "in Oakland up to $900,000 with 1 bedroom or more"
+    assert search_terms({"area": None, "max_price": 750000.0, "bedrooms": 3}) == "up to $750,000 with 3 bedrooms or more"
+    assert search_terms({"max_price": "900000"}) == ""  # never raises on a value the planner did not type

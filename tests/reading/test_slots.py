@@ -556,6 +556,7 @@ def test_a_spelled_area(said: str, area: str | None) -> None:
     ("The one on College Avenue, tomorrow please.", None),
     ("That one, please.", None),
     ("One, please.", T(13, 0)),  # a bare "one" to "Which time works for you?" is still 1 PM
+    ("At two, I work until 11 AM.", T(14, 0)),  # a cued time stays first, as before
 ])
 def test_the_one_is_a_pronoun_and_a_time_said_as_one_wins(text: str, want: dt.time | None) -> None:
     assert extract(text, TODAY, expecting="time").time == want

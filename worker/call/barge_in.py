@@ -26,7 +26,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from livekit.agents import stt
 from loguru import logger
 
-__all__ = ["BACKCHANNELS", "BargeInFilter", "is_backchannel"]
+__all__ = ["BACKCHANNELS", "BargeInFilter", "is_backchannel", "means_go_on"]
 
 BACKCHANNELS: frozenset[str] = frozenset({
     "mmhmm", "mhm", "mhmm", "mm", "mmm", "hmm", "hm", "uhhuh", "uh huh", "aha", "ah", "oh", "uh", "um",
@@ -37,10 +37,15 @@ BACKCHANNELS: frozenset[str] = frozenset({
 case, letters and single spaces). "you" alone is Whisper's usual reading of a breath or noise."""
 
 _HUM = re.compile(r"[mhn]*m[mhn]*")
-"""A hum as Whisper spells it: "Mmmm", "Mm-mm", "NMM", "M.H.M." ("m h m"), letters m, h and n only.
+"""A hum as Whisper spells it: "Mmmm", "NMM", "M.H.M." ("m h m"), letters m, h and n only.
 Measured (`Whisper tiny.en`, "Mm-hmm." and "Mhm." in espeak-ng en-us and en-us+f3, flite slt and
 awb, Piper): 5 of 10 read "MMHMM", "MHM" or "Mm mm"; the others "Mm-mm", "Mmmm", "NMM.", "M.H.M.".
 No English word is spelled with these letters alone."""
+_NO_HUM = re.compile(r"\bm+[-‐]m+\b", re.IGNORECASE)
+""""Mm-mm" (two hums, no h) means "no", like "Uh-uh": it goes through, although Whisper also writes
+an espeak-ng "Mm-hmm" so (one voice in five)."""
+_THINKING = frozenset({"um", "uh", "oh", "ah", "hm", "hmm", "you"})
+"""Backchannel words that may as well open a turn ("Um, actually Thursday"): not an acknowledgement."""
 
 _NON_SPEECH = re.compile(r"^\s*([\[(*♪].*[\])*♪]\s*)+$")
 """Whisper's way of writing a sound it heard: "(coughs)", "[BLANK_AUDIO]", "*cough*", "♪"."""
@@ -56,6 +61,8 @@ def is_backchannel(text: str) -> bool:
     "Mm-mm")."""
     if not text.strip() or _NON_SPEECH.match(text):
         return True
+    if _NO_HUM.search(text):
+        return False
     words = _normalise(text)
     if not words:
         return True
@@ -72,6 +79,22 @@ def is_backchannel(text: str) -> bool:
         else:
             return False
     return True
+
+
+def means_go_on(text: str) -> bool:
+    """Said over the agent, `text` says "go on" and nothing more: no words at all (an empty
+    transcript, a written sound: a breath, a cough), or acknowledgements ("Mm-hmm.", "Yeah, yeah.",
+    "Okay."). Fillers and "you" ("Um," and "You know, ..." may open a turn) and words left open
+    with a comma or a dash do not. Such an utterance ends at the short pause
+    (`WhisperSTT.backchannel`), so the paused reply resumes sooner; if the caller goes on, the
+    stream opens a new utterance."""
+    stripped = text.strip()
+    if not stripped or _NON_SPEECH.match(stripped):
+        return True
+    if stripped.endswith((",", "-", "—", "...", "…")) or not is_backchannel(stripped):
+        return False
+    words = _normalise(stripped).split()
+    return bool(words) and not any(w in _THINKING for w in words)
 
 
 class BargeInFilter:

@@ -67,7 +67,11 @@ class FlowAgent(Agent):
         self._resume_when_silent = False
 
     def _talking(self) -> bool:
-        speech = self.session.current_speech
+        try:
+            session = self.session
+        except RuntimeError:  # not running (yet, or any more): nothing of ours is playing
+            return False
+        speech = session.current_speech
         return speech is not None and not speech.done() and not speech.interrupted
 
     def _resume_paused_reply(self) -> None:

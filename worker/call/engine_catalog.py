@@ -89,7 +89,7 @@ def build_engines(settings: Settings) -> Engines:
 
         the_stt = InstantSTT(text="okay")  # a simulated caller tells it the words (`caller_words`)
     else:
-        from worker.call.barge_in import is_backchannel
+        from worker.call.barge_in import means_go_on
         from worker.engines.whisper_models import ModelUnavailable, resolve_whisper_model
         from worker.engines.whisper_stt import WhisperSTT
 
@@ -102,7 +102,7 @@ def build_engines(settings: Settings) -> Engines:
                              model_name=settings.whisper_model, hints=settings.stt_hints,
                              turn_pause=_turn_pause(settings),
                              quiet_level=AUDIBLE_RMS if settings.stt_level_pause else None,
-                             complete_pause=settings.stt_complete_pause, backchannel=is_backchannel)
+                             complete_pause=settings.stt_complete_pause, backchannel=means_go_on)
         the_stt.prewarm()  # here, in the process prewarm: not on the first call's event loop
 
     if names["llm"] == "openai":

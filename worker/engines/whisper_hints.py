@@ -108,8 +108,9 @@ class ExpectedAnswer:
 
 
 _CLOCK = re.compile(r"\b(?:1[0-2]|[1-9])(?::[0-5]\d)? ?[AP]M\b")
-# "Which time would you like, for example 10 AM?", "I don't have 11 AM that day.": no offer
-_EXAMPLE = re.compile(r"for example [^.?!,]*|don't have [^.?!,]*")
+# "Which time would you like, for example 10 AM?", "I don't have 11 AM that day.", "11 AM is taken", "I can't
+# book 11 AM": no offer
+_EXAMPLE = re.compile(r"for example [^.?!,]*|don't have [^.?!,]*|[^.?!,]*is taken[^.?!,]*|can't book [^.?!,]*")
 
 
 def offered_prompt(agent_text: str, slot: str | None) -> str | None:

@@ -109,13 +109,13 @@ class WhisperSTT(stt.STT):
         self.quiet_level = quiet_level
         """RMS (fraction of full scale) under which the caller pauses before the VAD says so (`quiet_tail`)."""
         self.complete_pause = complete_pause
-        self.backchannel = backchannel
-        """Words that, said over the agent (`ExpectedAnswer.agent_talking`), mean "go on" ("Mm-hmm.",
-        "Uh-huh."): such an utterance ends at the short pause, as a finished turn would, instead of
-        the VAD's long silence after a filler, so the call resumes its paused reply sooner
-        (`worker.call.barge_in`). None: no such rule."""
         """Seconds of pause (by level or the VAD) before a finished-sounding utterance ends the turn
         (`whisper_turn_end.COMPLETE_PAUSE_S`)."""
+        self.backchannel = backchannel
+        """Whether a transcript, said over the agent (`ExpectedAnswer.agent_talking`), means "go on"
+        ("Mm-hmm.", no words at all; `worker.call.barge_in.means_go_on`): such an utterance ends at
+        the short pause, as a finished turn would, instead of the 1.0-1.2 s an unclosed "MMHMM" or
+        an empty transcript waits, so the call resumes its paused reply sooner. None: no such rule."""
         self.transcriber = WhisperTranscriber(
             model_path=model_path,
             cpu_threads=cpu_threads,

@@ -64,8 +64,9 @@ def unfree_time(conv: Conversation) -> Plan | None:
     time was passed over with "Which time would you like, for example 10 AM?", and a caller could
     not tell whether it was misheard or taken (bench robustness: a misheard budget picked another
     home, whose calendar had no 11 AM). The same time asked for again was heard right: it gets the
-    free times nearest to it and another day ("I'm sorry, 11 AM is taken that day. The closest I
-    have are 10 AM or 12 PM. ..."); a third ask, the callback offered beside another time or day.
+    free times nearest to it and another day ("I'm sorry, 11 AM is taken that day. The closest times
+    are 10 AM and 12 PM. Which time works for you, or would you like another day?"); a third ask,
+    the callback offered beside another time or day.
     Each is said once per offer; after them the normal path (another way, the callback). None
     otherwise."""
     free = _choosing_a_time(conv)

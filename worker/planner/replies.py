@@ -234,15 +234,17 @@ def not_free(heard: str, free: list[str]) -> str:
 
 def not_free_again(heard: str, nearest: list[str]) -> str:
     """The same time asked for again: it was heard right, so no "didn't get that"; the free times
-    nearest to it (one or two), and another day as the way out."""
+    nearest to it (one or two), and another day as the way out. It asks "which time" as the offer
+    did, so the answer is read (and decoded) as a time."""
     closest = f"is {nearest[0]}" if len(nearest) == 1 else f"times are {join_words(nearest)}"
-    return f"I'm sorry, {heard} is taken that day. The closest {closest}. Would that work, or would you like another day?"
+    return (f"I'm sorry, {heard} is taken that day. The closest {closest}. Which time works for you, or would you "
+            "like another day?")
 
 
 def not_free_callback(heard: str) -> str:
     """The same time that is not free asked for a third time: a colleague can find the caller a time
     (an offer: a "yes" takes the callback, another time or day goes on)."""
-    return f"I'm sorry, I can't book {heard} that day. Would another time or day work? {OFFER_MARK}"
+    return f"I'm sorry, I can't book {heard} that day. Which time or day would work for you instead? {OFFER_MARK}"
 
 
 def is_narrowed(text: str) -> bool:
@@ -259,10 +261,11 @@ def search_terms(args: dict[str, Any]) -> str:
     parts = []
     if args.get("area"):
         parts.append(f"in {args['area']}")
-    if args.get("max_price"):
+    if isinstance(args.get("max_price"), (int, float)) and args["max_price"] > 0:
         parts.append(f"up to {money(args['max_price'])}")
-    if args.get("bedrooms"):
-        parts.append(f"with {args['bedrooms']} bedrooms or more")
+    if isinstance(args.get("bedrooms"), int) and args["bedrooms"] > 0:
+        rooms = args["bedrooms"]
+        parts.append(f"with {rooms} bedroom{'' if rooms == 1 else 's'} or more")
     return " ".join(parts)
 
 

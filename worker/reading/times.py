@@ -134,6 +134,11 @@ def _explicit(ctx: Utterance, end: int) -> bool:
     )
 
 
+def _cued(ctx: Utterance, start: int) -> bool:
+    """A time cue ("at", "around", "by") comes right before the number run starting at `start`."""
+    return start > 0 and ctx.w(start - 1) in TIME_CUES and not ctx.used[start - 1]
+
+
 def extract_time(ctx: Utterance) -> dt.time | None:
     """A clock time. Bare numbers count only with a cue ("at two", "2 pm", "two o'clock") or
     when the agent asked for a time, because most numbers in a call are not times."""
@@ -170,11 +175,11 @@ def extract_time(ctx: Utterance) -> dt.time | None:
                     if value is not None:
                         ctx.take(k, run[0].j)
                         return value
-    # a time said as one ("10 AM", "two o'clock") first: "the one on College Avenue at 10 AM" is 10 AM
-    for run in sorted(ctx.runs(), key=lambda r: not _explicit(ctx, r[-1].j)):
+    # a time said as one ("10 AM", "at two") before a bare number: "the one on College Avenue at 10 AM" is 10 AM
+    for run in sorted(ctx.runs(), key=lambda r: not (_explicit(ctx, r[-1].j) or _cued(ctx, r[0].i))):
         start, end = run[0].i, run[-1].j
         explicit = _explicit(ctx, end)
-        cue = ctx.w(start - 1) in TIME_CUES and not ctx.used[start - 1] if start > 0 else False
+        cue = _cued(ctx, start)
         if start > 0 and toks[start - 1].kind == "dollar":
             continue
         if not (explicit or cue or ctx.expects("time")):
