@@ -205,3 +205,11 @@ async def test_after_the_nearest_times_a_free_one_books_and_a_yes_to_the_callbac
     assert turn.reply.startswith("I'm sorry, I can't book 10 AM that day.")
     turn = await call.say("Yes.")  # to "Or I can have a colleague call you back."
     assert [t.name for t in turn.tools] == ["create_case"] and call.succeeded("book_tour") == []
+
+
+async def test_the_time_question_asked_again_takes_its_example_from_the_offer(sandbox: Sandbox) -> None:
+    call = await _offered(sandbox)
+    turn = await call.say("In the afternoon, please.")
+    assert turn.reply.startswith("In the afternoon I have 2 PM, 3 PM and 4 PM."), turn.reply
+    again = await call.say("The elaborate.")  # misheard
+    assert again.reply == "Sorry, I didn't quite get that. Which time would you like, for example 2 PM?"

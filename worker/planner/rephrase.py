@@ -10,6 +10,8 @@ way, and counts the other phrasing as the same question (`replies.asked_differen
 
 from __future__ import annotations
 
+import re
+
 from worker.planner import replies
 from worker.planner.plans import Plan
 
@@ -19,6 +21,10 @@ YES_OR_NO = "Sorry, I didn't catch a yes or a no."
 #: What may come before a question asked again; a reply that says anything else (an outcome
 #: the caller missed, an answer to their question) is not just the question again.
 _SORRY = ("Sorry, I didn't quite get that. ", "Sorry, I didn't catch that. ")
+_TIME_EXAMPLE = "for example 10 AM"
+_OFFERED_TIME = re.compile(r"\bI have (\d{1,2}(?::\d\d)? [AP]M)\b")
+"""The first time of an offer ("... in the afternoon I have 1 PM and 2 PM."): the example of the time
+question asked again, instead of a fixed 10 AM the offer may not hold."""
 
 
 def asked_again(step: Plan, question: str, last_agent_text: str, keep: str = "") -> Plan:
@@ -35,4 +41,7 @@ def asked_again(step: Plan, question: str, last_agent_text: str, keep: str = "")
     other = replies.asked_differently(question)
     if other is None or other == question:
         return step
+    offered = _OFFERED_TIME.search(last_agent_text)
+    if offered and _TIME_EXAMPLE in other:  # the example from the offer: "In the afternoon I have 1 PM and 2 PM."
+        other = other.replace(_TIME_EXAMPLE, f"for example {offered.group(1)}")
     return Plan(text=sorry + other)
