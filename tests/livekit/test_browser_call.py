@@ -67,7 +67,7 @@ def test_a_typed_request_over_lk_chat_moves_the_flow(livekit_server: LiveKitServ
                  60, "the read-back of the typed phone number")
         box.fill("Yes, that's right.")
         box.press("Enter")
-        wait_for(page, "[...w.segments.values()].some(s => s.role === 'agent' && /I found 1\b.*: 1420 Lakeshore/i.test(s.text))",
+        wait_for(page, "[...w.segments.values()].some(s => s.role === 'agent' && /I found 1 .*: 1420 Lakeshore/i.test(s.text))",
                  45, "the agent's answer once the phone is confirmed")
         box.fill("The one on Lakeshore, tomorrow please.")
         box.press("Enter")  # opens the next turn, which sends the first one's trace
