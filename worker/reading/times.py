@@ -176,10 +176,9 @@ def extract_time(ctx: Utterance) -> dt.time | None:
                         ctx.take(k, run[0].j)
                         return value
     # a time said as one ("10 AM", "at two") before a bare number: "the one on College Avenue at 10 AM" is 10 AM
-    for run in sorted(ctx.runs(), key=lambda r: not (_explicit(ctx, r[-1].j) or _cued(ctx, r[0].i))):
+    judged = [(run, _explicit(ctx, run[-1].j), _cued(ctx, run[0].i)) for run in ctx.runs()]
+    for run, explicit, cue in sorted(judged, key=lambda j: not (j[1] or j[2])):
         start, end = run[0].i, run[-1].j
-        explicit = _explicit(ctx, end)
-        cue = _cued(ctx, start)
         if start > 0 and toks[start - 1].kind == "dollar":
             continue
         if not (explicit or cue or ctx.expects("time")):
